@@ -1,0 +1,171 @@
+/* ltsnn/nn.h -- networks: model strings, planning, forward/backward, loss, optimisers.
+ *
+ * A network is planned from a model string (the paper's Table 3 notation,
+ * METHOD.md §3) and an input shape, then allocated once: parameters,
+ * gradients, optimiser state and activations each live in one block.
+ * Activations are time-major [T, B, C, H, W]. */
+#ifndef LTSNN_NN_H
+#define LTSNN_NN_H
+
+#include "ltsnn/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- model strings ---- */
+typedef enum lt_tok_kind { LT_TOK_CONV = 0, LT_TOK_DW, LT_TOK_AP2, LT_TOK_MP2, LT_TOK_FC } lt_tok_kind;
+
+typedef struct lt_token {
+    lt_tok_kind kind;
+    int n;   /* filters / outputs (CONV, DW, FC) */
+    int k;   /* kernel size (CONV) */
+} lt_token;
+
+#define LT_MAX_TOKENS 128
+
+typedef struct lt_model_spec {
+    int n_tok;
+    lt_token tok[LT_MAX_TOKENS];
+} lt_model_spec;
+
+/* Expands a preset name (vgg7, vgg9, vgg11, mobilenet-light / mobilenet_light,
+ * yolov2) or parses a dash-separated string.  classes > 0 replaces the last FC
+ * of a preset; for an explicit string it must equal the last FC (else an
+ * error).  Errors name the token, its 1-based character position and what was
+ * expected. */
+lt_status lt_model_parse(lt_model_spec *spec, const char *model, int classes, lt_err *err);
+/* Prints the spec back in canonical form ("32C3-64DW-AP2-FC10"). */
+void lt_model_format(const lt_model_spec *spec, char *buf, size_t len);
+const char *lt_model_preset(const char *name); /* expanded string or NULL */
+
+/* ---- neuron options (METHOD.md §1-2); the kernel struct lives in kernels.h
+ * but the net keeps its own public copy here ---- */
+typedef struct lt_neuron {
+    float lam;        /* 0.5 */
+    float g;          /* 1 */
+    float alpha;      /* DSR 0.3 */
+    int mode;         /* lt_vth_mode: 0 fixed 1 stsg 2 sgp 3 penalty_all 4 sgp_stsg 5 dsr */
+    int window;       /* lt_window: 0 sigmoid 1 arctan 2 triangle 3 piecewise */
+    int soft_reset;
+    int detach_reset;
+    float vth_init;   /* 1.0 */
+} lt_neuron;
+
+void lt_neuron_default(lt_neuron *n);
+lt_status lt_neuron_set_mode(lt_neuron *n, const char *name, lt_err *err);
+lt_status lt_neuron_set_window(lt_neuron *n, const char *name, lt_err *err);
+const char *lt_mode_name(int mode);
+const char *lt_window_name(int window);
+
+/* ---- the network ---- */
+typedef struct lt_net lt_net; /* opaque; see src/nn/net.h */
+
+typedef struct lt_net_config {
+    const char *model;   /* preset name or string */
+    int in_c, in_h, in_w;
+    int classes;         /* 0: from the string */
+    int T;               /* time steps */
+    int B;               /* max batch (activations are planned for it) */
+    lt_neuron neuron;
+    int train;           /* 1: plan gradients and optimiser state too */
+} lt_net_config;
+
+lt_status lt_net_create(lt_net **net, const lt_net_config *cfg, lt_err *err);
+void lt_net_free(lt_net *net);
+
+/* PyTorch-default initialisation (METHOD.md §3), deterministic for a seed. */
+void lt_net_init(lt_net *net, uint64_t seed);
+
+/* x[T, b, C, H, W] time-major, b <= B.  train: BN batch statistics and
+ * running-stat updates; else running statistics.  Returns logits [T, b, K]
+ * (owned by the net, valid until the next forward). */
+const float *lt_net_forward(lt_net *net, const float *x, int b, int train);
+void lt_net_zero_grad(lt_net *net);
+/* dO[T, b, K] for the last forward (which must have been in train mode). */
+void lt_net_backward(lt_net *net, const float *dO);
+
+/* Thresholds, one per LIF layer, and their mean (Omega of METHOD.md §4). */
+int lt_net_n_lif(const lt_net *net);
+float lt_net_vth(const lt_net *net, int i);
+float lt_net_omega(const lt_net *net);
+/* Fraction of ones among the spikes of LIF layer i in the last forward. */
+double lt_net_rate(const lt_net *net, int i);
+
+/* Sizes and counts (METHOD.md §3 counting rules). */
+typedef struct lt_layer_info {
+    char name[64];       /* checkpoint prefix, e.g. "blocks.3.dw.conv" */
+    char kind[16];       /* "conv", "bn", "lif", "avgpool", "maxpool", "linear" */
+    int c, h, w;         /* output shape per frame */
+    size_t params;       /* learned parameters (BN gamma+beta, thresholds included) */
+    size_t macs;         /* per time step, per sample */
+} lt_layer_info;
+
+int lt_net_n_layers(const lt_net *net);
+void lt_net_layer_info(const lt_net *net, int i, lt_layer_info *info);
+size_t lt_net_params(const lt_net *net);          /* learned, thresholds included */
+size_t lt_net_macs(const lt_net *net);            /* per time step, per sample */
+size_t lt_net_weight_count(const lt_net *net);    /* conv + linear weights (4-bit size rule) */
+void lt_net_expanded_model(const lt_net *net, char *buf, size_t len);
+const lt_net_config *lt_net_cfg(const lt_net *net);
+int lt_net_classes(const lt_net *net);
+
+/* ---- named tensors: the checkpoint view (docs/checkpoints.md) ----
+ * Every learned parameter and BN buffer under its PyTorch-style name. */
+typedef struct lt_named {
+    char name[80];
+    float *data;         /* into the net's blocks */
+    float *grad;         /* NULL for buffers (BN running stats) and fixed thresholds */
+    int ndim;
+    int64_t shape[4];
+    size_t numel;
+    int is_vth;          /* a threshold (written with shape [1]) */
+    int is_buffer;       /* running mean / var */
+} lt_named;
+
+int lt_net_n_named(const lt_net *net);
+const lt_named *lt_net_named(const lt_net *net, int i);
+const lt_named *lt_net_find(const lt_net *net, const char *name);
+
+/* ---- checkpoints (safetensors) ---- */
+/* Writes every named tensor plus __metadata__ (model, input, classes, neuron
+ * options).  extra_meta: NULL-terminated key/value pairs, may be NULL.
+ * with_optim: also the optimiser state under "optim.". Atomic. */
+struct lt_optim;
+lt_status lt_net_save(const lt_net *net, const char *path, const char *const *extra_meta,
+                      const struct lt_optim *opt, lt_err *err);
+/* Loads weights by name (every named tensor must be present, shapes must
+ * agree); "optim." tensors are skipped.  A threshold of shape [] or [1]. */
+lt_status lt_net_load(lt_net *net, const char *path, lt_err *err);
+/* Reads the metadata a net needs (model, input, classes, neuron options) from
+ * a checkpoint into cfg (strings copied into model_buf).  Fields not present
+ * keep their values. */
+lt_status lt_ckpt_config(lt_net_config *cfg, char *model_buf, size_t model_len, const char *path, lt_err *err);
+
+/* ---- optimisers over the net's one parameter block (METHOD.md §5) ---- */
+typedef enum lt_optim_kind { LT_OPT_ADAM = 0, LT_OPT_SGD } lt_optim_kind;
+
+typedef struct lt_optim_config {
+    lt_optim_kind kind;
+    float lr;            /* 1e-3 */
+    float lr_vth;        /* < 0: same as lr (Table 8 uses a separate one) */
+    float beta1, beta2, eps; /* Adam 0.9, 0.999, 1e-8 */
+    float momentum;      /* SGD 0.9 */
+    float weight_decay;  /* 0; applied to conv/linear weights only */
+    int cosine;          /* 1: cosine schedule from lr to 0 over total_steps */
+    long total_steps;
+} lt_optim_config;
+
+typedef struct lt_optim lt_optim;
+void lt_optim_config_default(lt_optim_config *c);
+lt_status lt_optim_create(lt_optim **o, lt_net *net, const lt_optim_config *c, lt_err *err);
+void lt_optim_free(lt_optim *o);
+float lt_optim_lr(const lt_optim *o);    /* current (scheduled) lr */
+long lt_optim_step_count(const lt_optim *o);
+void lt_optim_step(lt_optim *o);
+lt_status lt_optim_load(lt_optim *o, const char *path, lt_err *err); /* the "optim." tensors */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

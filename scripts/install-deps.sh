@@ -1,0 +1,20 @@
+#!/bin/sh
+# install-deps.sh -- the Debian 12 packages ltsnn builds, tests and benchmarks with.
+# Needs root (or sudo).  Safe to run again.
+set -e
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+BUILD_PKGS="build-essential pkg-config libopenblas-dev libcjson-dev zlib1g-dev libstb-dev"
+# python3-torch + numpy: the PyTorch reference used by bench/ and to make golden tensors;
+# clang + libfuzzer: `make fuzz`; dataset-fashion-mnist: the real dataset (issue: real data);
+# time: /usr/bin/time -v for the benchmarks' peak RSS.
+EXTRA_PKGS="clang libfuzzer-14-dev libclang-rt-14-dev python3-numpy dataset-fashion-mnist time"
+[ "${LTSNN_WITH_TORCH:-0}" = 1 ] && EXTRA_PKGS="$EXTRA_PKGS python3-torch"
+missing=""
+for p in $BUILD_PKGS $EXTRA_PKGS; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi

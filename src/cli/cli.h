@@ -1,0 +1,38 @@
+/* cli.h -- what the verbs share: a flag table parser and the verb signatures.
+ * The CLI is the only part of ltsnn that prints or exits. */
+#ifndef LT_CLI_H
+#define LT_CLI_H
+
+#include <stdint.h>
+
+typedef enum cli_kind { CLI_INT, CLI_U64, CLI_FLOAT, CLI_STR, CLI_BOOL, CLI_SHAPE } cli_kind;
+
+typedef struct cli_opt {
+    const char *name;   /* "--lr" */
+    cli_kind kind;
+    void *dst;          /* int*, uint64_t*, float*, const char**, int* (bool: set to 1), int[3] (CxHxW or HxW) */
+    const char *help;
+    int seen;           /* set by cli_parse */
+} cli_opt;
+
+/* Parses argv[first..argc): flags from the table (either "--x v" or "--x=v"),
+ * the rest into pos[] (at most max_pos).  On error prints
+ * "ltsnn VERB: ..." to stderr and returns 2; on --help prints usage and
+ * returns 1; else 0. */
+int cli_parse(const char *verb, const char *usage, int argc, char **argv, int first, cli_opt *opts,
+              const char **pos, int max_pos, int *n_pos);
+/* "2x48x48" -> c,h,w (or "48x48" -> h,w with c = 0). Returns 0 on error. */
+int cli_parse_shape(const char *s, int *c, int *h, int *w);
+int cli_is_tty(int fd);
+
+int cmd_info(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_grad(int argc, char **argv);
+int cmd_events(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,143 @@
+/* kernels.h -- pure array functions: conv, batch norm, pooling, linear, LIF, loss.
+ *
+ * Conventions (STYLE.md):
+ *  - argument order: outputs, then what backward will need, then inputs,
+ *    parameters, dimensions;
+ *  - images are NCHW float32, N = T*B frames of the time-major [T,B,C,H,W]
+ *    activations; the LIF kernels see [T, M] with M = B*C*H*W;
+ *  - backward ACCUMULATES into parameter gradients (+=) and OVERWRITES the
+ *    input gradient dx (dx may be NULL when the caller does not need it);
+ *  - every op has a plain loop version named *_ref: the oracle the fast one
+ *    is tested against.  The fast versions may use OpenMP and BLAS but must be
+ *    deterministic for a fixed thread count (fixed partition, fixed-order
+ *    reductions).
+ * Letters: N frames, C channels, H W height width, T time steps, M neurons per
+ * step, K classes, B batch. */
+#ifndef LT_KERNELS_H
+#define LT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------- 2-D convolution (no bias) ---------------- */
+typedef struct lt_conv_shape {
+    int N;          /* frames */
+    int Cin, H, W;  /* input */
+    int Cout;       /* output channels */
+    int kh, kw;     /* kernel */
+    int stride, pad;
+    int groups;     /* Cin and Cout divisible by groups; groups == Cin is depthwise */
+    int Ho, Wo;     /* (H + 2*pad - kh)/stride + 1, likewise W; filled by lt_conv_shape_fill */
+} lt_conv_shape;
+
+/* Computes Ho and Wo; returns 0 when the geometry is invalid. */
+int lt_conv_shape_fill(lt_conv_shape *s);
+/* Floats of scratch memory the fast kernels need (planned once by the net). */
+size_t lt_conv2d_work_floats(const lt_conv_shape *s);
+
+/* y[N,Cout,Ho,Wo] = conv(x[N,Cin,H,W], w[Cout,Cin/groups,kh,kw]) */
+void lt_conv2d_forward(float *y, const float *x, const float *w, const lt_conv_shape *s, float *work);
+void lt_conv2d_forward_ref(float *y, const float *x, const float *w, const lt_conv_shape *s);
+/* dx[N,Cin,H,W] = conv^T(dy) (overwritten; skipped if NULL);  dw += sum over N of dy (x) x */
+void lt_conv2d_backward(float *dx, float *dw, const float *dy, const float *x, const float *w,
+                        const lt_conv_shape *s, float *work);
+void lt_conv2d_backward_ref(float *dx, float *dw, const float *dy, const float *x, const float *w,
+                            const lt_conv_shape *s);
+
+/* ---------------- BatchNorm2d (METHOD.md §3) ---------------- */
+/* Train mode: per channel c, statistics over N*HW with the biased variance;
+ * y = gamma*(x-mean)*invstd + beta.  Saves mean[C], invstd[C] for backward;
+ * updates run_mean/run_var with momentum (run_var takes the UNBIASED variance,
+ * as PyTorch does). */
+void lt_bn_forward_train(float *y, float *mean, float *invstd, float *run_mean, float *run_var,
+                         const float *x, const float *gamma, const float *beta,
+                         int N, int C, int HW, float eps, float momentum);
+void lt_bn_forward_train_ref(float *y, float *mean, float *invstd, float *run_mean, float *run_var,
+                             const float *x, const float *gamma, const float *beta,
+                             int N, int C, int HW, float eps, float momentum);
+/* Eval mode: uses run_mean/run_var. */
+void lt_bn_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                        const float *run_mean, const float *run_var, int N, int C, int HW, float eps);
+/* dx overwritten; dgamma, dbeta accumulate. */
+void lt_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                    const float *mean, const float *invstd, const float *gamma, int N, int C, int HW);
+void lt_bn_backward_ref(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                        const float *mean, const float *invstd, const float *gamma, int N, int C, int HW);
+
+/* ---------------- 2x2 pooling, stride 2, floor on odd sizes ---------------- */
+/* y[N,C,H/2,W/2] */
+void lt_avgpool2_forward(float *y, const float *x, int N, int C, int H, int W);
+void lt_avgpool2_backward(float *dx, const float *dy, int N, int C, int H, int W);
+void lt_maxpool2_forward(float *y, const float *x, int N, int C, int H, int W);
+/* Ties go to the first maximum in row-major order of the 2x2 window (as PyTorch). */
+void lt_maxpool2_backward(float *dx, const float *dy, const float *x, int N, int C, int H, int W);
+
+/* ---------------- linear with bias ---------------- */
+/* y[N,out] = x[N,in] w[out,in]^T + b[out] */
+void lt_linear_forward(float *y, const float *x, const float *w, const float *b, int N, int in, int out);
+void lt_linear_forward_ref(float *y, const float *x, const float *w, const float *b, int N, int in, int out);
+/* dx[N,in] overwritten (skipped if NULL); dw[out,in] += dy^T x; db += sum_n dy */
+void lt_linear_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                        int N, int in, int out);
+void lt_linear_backward_ref(float *dx, float *dw, float *db, const float *dy, const float *x,
+                            const float *w, int N, int in, int out);
+
+/* ---------------- LIF neuron, multi-step (METHOD.md §1, §2) ---------------- */
+typedef enum lt_vth_mode {
+    LT_MODE_FIXED = 0,
+    LT_MODE_STSG,
+    LT_MODE_SGP,
+    LT_MODE_PENALTY_ALL,
+    LT_MODE_SGP_STSG,
+    LT_MODE_DSR
+} lt_vth_mode;
+
+typedef enum lt_window {
+    LT_WIN_SIGMOID = 0,
+    LT_WIN_ARCTAN,
+    LT_WIN_TRIANGLE,
+    LT_WIN_PIECEWISE
+} lt_window;
+
+typedef struct lt_lif_opts {
+    float lam;          /* leak factor, default 0.5 */
+    float g;            /* surrogate width, default 1 */
+    float alpha;        /* DSR only, default 0.3 */
+    lt_vth_mode mode;   /* default SGP */
+    lt_window window;   /* default sigmoid */
+    int soft_reset;     /* 0: hard reset to 0 (default); 1: subtract V */
+    int detach_reset;   /* 1: no gradient through s_{t-1} in the reset term */
+} lt_lif_opts;
+
+void lt_lif_opts_default(lt_lif_opts *o);
+
+/* Forward over T steps of M neurons, time-major.
+ * s[T,M] output spikes (0/1; V or 0 under DSR), u[T,M] membrane before reset
+ * (all backward needs: s is recomputed from u), x[T,M] input current. */
+void lt_lif_forward(float *s, float *u, const float *x, float vth, const lt_lif_opts *o, int T, size_t M);
+void lt_lif_forward_ref(float *s, float *u, const float *x, float vth, const lt_lif_opts *o, int T, size_t M);
+/* Backward through time.  dx[T,M] overwritten; *dvth += dL/dV (skipped when
+ * dvth is NULL or mode is FIXED); ds[T,M] is the gradient arriving from the
+ * next layer. */
+void lt_lif_backward(float *dx, float *dvth, const float *ds, const float *u, float vth,
+                     const lt_lif_opts *o, int T, size_t M);
+void lt_lif_backward_ref(float *dx, float *dvth, const float *ds, const float *u, float vth,
+                         const lt_lif_opts *o, int T, size_t M);
+/* Surrogate pieces for one z = u - V (tests, plots): ds/du and ds/dV. */
+void lt_lif_surrogate(float *dsdu, float *dsdv, float u, float vth, const lt_lif_opts *o);
+float lt_window_eval(lt_window w, float z);
+
+/* ---------------- loss (METHOD.md §4) ---------------- */
+typedef struct lt_loss_parts {
+    double loss, ce, mse; /* total and its two parts (means as in METHOD §4) */
+} lt_loss_parts;
+
+/* O[T,B,K] logits, y[B] labels.  TET: L = beta*mean_t CE(O_t,y) + (1-beta)*mean_t MSE(O_t, omega).
+ * tet == 0: plain CE on the time-averaged logits (plus the same MSE term).
+ * dO[T,B,K] overwritten with dL/dO (skipped if NULL). */
+lt_loss_parts lt_loss_forward_backward(float *dO, const float *O, const int32_t *y, float omega, float beta,
+                                       int tet, int T, int B, int K);
+/* pred[B] = argmax_k mean_t O[t,b,k] */
+void lt_predict(int32_t *pred, const float *O, int T, int B, int K);
+
+#endif

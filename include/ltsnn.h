@@ -12,6 +12,7 @@
 #include "ltsnn/io.h"
 #include "ltsnn/events.h"
 #include "ltsnn/data.h"
+#include "ltsnn/synth.h"
 #include "ltsnn/nn.h"
 #include "ltsnn/train.h"
 

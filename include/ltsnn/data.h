@@ -9,6 +9,7 @@
 #define LTSNN_DATA_H
 
 #include "ltsnn/core.h"
+#include "ltsnn/events.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,14 +46,24 @@ void lt_dataset_free(lt_dataset *d);
 lt_status lt_cache_write(const char *path, const lt_dataset *d, lt_err *err);
 lt_status lt_cache_open(lt_dataset *d, const char *path, lt_err *err); /* mmap, checksum verified */
 
-/* ---- built-in demo data (deterministic synthetic event-camera samples) ---- */
-typedef struct lt_demo_opts {
-    size_t n;        /* samples */
-    int T, H, W;     /* frames produced through the event binner */
-    uint64_t seed;
-} lt_demo_opts;
-void lt_demo_opts_default(lt_demo_opts *o);
-lt_status lt_demo_make(lt_dataset *d, const lt_demo_opts *o, lt_err *err);
+/* ---- events to frames (METHOD.md §6) ---- */
+typedef enum lt_bin_mode { LT_BIN_TIME = 0, LT_BIN_COUNT } lt_bin_mode;
+typedef enum lt_bin_value { LT_BINVAL_BINARY = 0, LT_BINVAL_COUNT } lt_bin_value;
+typedef enum lt_bin_space { LT_BINSP_SCALE = 0, LT_BINSP_CROP } lt_bin_space;
+
+typedef struct lt_bin_opts {
+    int T;                 /* time bins */
+    int H, W;              /* target frame size */
+    int in_h, in_w;        /* sensor size (coordinates scale from this) */
+    lt_bin_mode mode;
+    lt_bin_value value;
+    lt_bin_space space;    /* scale: x' = floor(x*W/in_w); crop: centre crop of W x H */
+    int64_t window_us;     /* > 0: keep only events with t < t_0 + window_us */
+} lt_bin_opts;
+
+/* frames[T, 2, H, W] bytes (channel 0 = OFF (p == 0), channel 1 = ON), overwritten.
+ * Binary frames hold 0/1; count frames hold the event count saturated at 255. */
+lt_status lt_bin_events(uint8_t *frames, const lt_events *ev, const lt_bin_opts *o, lt_err *err);
 
 #ifdef __cplusplus
 }

@@ -65,25 +65,6 @@ void lt_reader_sensor(const lt_reader *r, int *width, int *height);
 /* Read a whole file into out (appending). */
 lt_status lt_events_read_file(lt_events *out, const char *path, const lt_reader_opts *opts, lt_err *err);
 
-/* ---- events to frames (METHOD.md §6) ---- */
-typedef enum lt_bin_mode { LT_BIN_TIME = 0, LT_BIN_COUNT } lt_bin_mode;
-typedef enum lt_bin_value { LT_BINVAL_BINARY = 0, LT_BINVAL_COUNT } lt_bin_value;
-typedef enum lt_bin_space { LT_BINSP_SCALE = 0, LT_BINSP_CROP } lt_bin_space;
-
-typedef struct lt_bin_opts {
-    int T;                 /* time bins */
-    int H, W;              /* target frame size */
-    int in_h, in_w;        /* sensor size (coordinates scale from this) */
-    lt_bin_mode mode;
-    lt_bin_value value;
-    lt_bin_space space;    /* scale: x' = floor(x*W/in_w); crop: centre crop of W x H */
-    int64_t window_us;     /* > 0: keep only events with t < t_0 + window_us */
-} lt_bin_opts;
-
-/* frames[T, 2, H, W] bytes (channel 0 = OFF (p == 0), channel 1 = ON), overwritten.
- * Binary frames hold 0/1; count frames hold the event count saturated at 255. */
-lt_status lt_bin_events(uint8_t *frames, const lt_events *ev, const lt_bin_opts *o, lt_err *err);
-
 #ifdef __cplusplus
 }
 #endif

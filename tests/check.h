@@ -23,8 +23,9 @@ static inline int check_close(double a, double b, double tol)
     if (m < 1.0) m = 1.0;
     return fabs(a - b) <= tol * m;
 }
-#define CHECK_CLOSE(a, b, tol, ...) do { double a_ = (a), b_ = (b); \
-    CHECK(check_close(a_, b_, tol), "%.9g vs %.9g (tol %g): " __VA_ARGS__); } while (0)
+#define CHECK_CLOSE(a, b, tol, ...) do { double a_ = (a), b_ = (b); int ok_ = check_close(a_, b_, (tol)); \
+    if (!ok_) fprintf(stderr, "  got %.9g, want %.9g (tol %g)\n", a_, b_, (double)(tol)); \
+    CHECK(ok_, __VA_ARGS__); } while (0)
 
 static inline void check_begin(const char *name) { check_name_ = name; }
 static inline int check_done(void)

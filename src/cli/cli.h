@@ -25,6 +25,10 @@ int cli_parse(const char *verb, const char *usage, int argc, char **argv, int fi
 int cli_parse_shape(const char *s, int *c, int *h, int *w);
 int cli_is_tty(int fd);
 
+struct lt_neuron;
+/* Applies --mode/--window/--reset (NULL = not given) to n and checks lam, g, alpha; prints and returns 2 on error. */
+int cli_neuron_flags(const char *verb, struct lt_neuron *n, const char *mode, const char *window, const char *reset);
+
 int cmd_info(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_train(int argc, char **argv);

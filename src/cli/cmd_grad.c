@@ -1,9 +1,175 @@
-/* cmd_grad.c -- placeholder until the verb lands (replace this file). */
+/* cmd_grad.c -- `ltsnn grad`: one forward and backward in training mode on a
+ * given batch, written out tensor by tensor so that any framework can be
+ * compared with ltsnn (docs/checkpoints.md).  The model comes from the
+ * weights' metadata; flags given on the command line override it. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "kernels/kernels.h"
+#include "ltsnn.h"
+
 int cmd_grad(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "ltsnn grad: not built yet\n");
-    return 2;
+    const char *wpath = NULL, *xpath = NULL, *out = NULL, *mode = NULL, *window = NULL, *reset = NULL;
+    const char *loss = "tet";
+    float beta = 0.45f, lam = 0, g = 0, alpha = 0;
+    int detach = 0;
+    cli_opt opts[] = {
+        {"--weights", CLI_STR, &wpath, "checkpoint with the model in its metadata", 0},
+        {"--batch", CLI_STR, &xpath, "safetensors with x [B,T,C,H,W] float32 and y [B] int32/int64", 0},
+        {"--out", CLI_STR, &out, "output safetensors: loss, O [B,T,K], <name>.grad", 0},
+        {"--mode", CLI_STR, &mode, "threshold mode (default: the checkpoint's)", 0},
+        {"--window", CLI_STR, &window, "SGP window (default: the checkpoint's)", 0},
+        {"--lam", CLI_FLOAT, &lam, "leak factor", 0},
+        {"--g", CLI_FLOAT, &g, "surrogate width", 0},
+        {"--alpha", CLI_FLOAT, &alpha, "DSR alpha", 0},
+        {"--reset", CLI_STR, &reset, "hard or soft", 0},
+        {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0},
+        {"--beta", CLI_FLOAT, &beta, "CE weight (default: the checkpoint's beta, else 0.45)", 0},
+        {"--loss", CLI_STR, &loss, "tet (default) or mean", 0},
+        {0},
+    };
+    const char *pos[1];
+    int np;
+    int r = cli_parse("grad", "--weights W.safetensors --batch X.safetensors --out G.safetensors [options]", argc,
+                      argv, 2, opts, pos, 0, &np);
+    if (r)
+        return r == 1 ? 0 : r;
+    if (!wpath || !xpath || !out) {
+        fprintf(stderr, "ltsnn grad: --weights, --batch and --out are required (ltsnn grad --help)\n");
+        return 2;
+    }
+    lt_err err = {0};
+    lt_net_config nc = {.T = 1, .B = 1, .train = 1};
+    lt_neuron_default(&nc.neuron);
+    char model[4096];
+    if (lt_ckpt_config(&nc, model, sizeof model, wpath, &err)) {
+        fprintf(stderr, "ltsnn grad: %s\n", err.msg);
+        return 1;
+    }
+    if (opts[4].seen || opts[5].seen || opts[6].seen || opts[7].seen || opts[8].seen || opts[9].seen) {
+        if (opts[5].seen) nc.neuron.lam = lam;
+        if (opts[6].seen) nc.neuron.g = g;
+        if (opts[7].seen) nc.neuron.alpha = alpha;
+        if (detach) nc.neuron.detach_reset = 1;
+    }
+    if ((r = cli_neuron_flags("grad", &nc.neuron, mode, window, reset)))
+        return r;
+
+    lt_st_file xf = {0}, wf = {0};
+    lt_net *net = NULL;
+    float *x = NULL, *dO = NULL, *Obt = NULL;
+    int32_t *y = NULL;
+    lt_st_writer *w = NULL;
+    char (*gnames)[96] = NULL;
+    int rc = 1;
+    if (lt_st_read(&xf, xpath, &err))
+        goto fail;
+    if (!opts[10].seen && !lt_st_read(&wf, wpath, &err)) {
+        const char *b = lt_st_meta(&wf, "beta");
+        if (b)
+            beta = strtof(b, NULL);
+    }
+    const lt_st_tensor *xt = lt_st_find(&xf, "x"), *yt = lt_st_find(&xf, "y");
+    if (!xt || !yt || xt->ndim != 5 || yt->ndim != 1 || yt->shape[0] != xt->shape[0] ||
+        (yt->dtype != LT_I32 && yt->dtype != LT_I64)) {
+        lt_err_set(&err, LT_ERR_SHAPE, "%s: needs x [B, T, C, H, W] and y [B] (int32 or int64)", xpath);
+        goto fail;
+    }
+    int B = (int)xt->shape[0], T = (int)xt->shape[1];
+    if (xt->shape[2] != nc.in_c || xt->shape[3] != nc.in_h || xt->shape[4] != nc.in_w) {
+        lt_err_set(&err, LT_ERR_SHAPE, "%s: x frames are %lldx%lldx%lld but the model's input is %dx%dx%d", xpath,
+                   (long long)xt->shape[2], (long long)xt->shape[3], (long long)xt->shape[4], nc.in_c, nc.in_h,
+                   nc.in_w);
+        goto fail;
+    }
+    nc.T = T, nc.B = B;
+    size_t frame = (size_t)nc.in_c * nc.in_h * nc.in_w, nx = (size_t)B * T * frame;
+    float *xbt = malloc(nx * sizeof(float));
+    x = lt_alloc(nx * sizeof(float));
+    y = lt_alloc((size_t)B * sizeof(int32_t));
+    if (!xbt || !x || !y || lt_st_get_f32(&xf, "x", xbt, nx, &err)) {
+        free(xbt);
+        if (!err.msg[0])
+            lt_err_set(&err, LT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    /* [B, T, ...] -> time-major [T, B, ...] */
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            memcpy(x + ((size_t)t * B + b) * frame, xbt + ((size_t)b * T + t) * frame, frame * sizeof(float));
+    free(xbt);
+    for (int b = 0; b < B; b++) {
+        const unsigned char *p = (const unsigned char *)yt->data + (size_t)b * lt_dtype_size(yt->dtype);
+        if (yt->dtype == LT_I32) {
+            int32_t v;
+            memcpy(&v, p, 4);
+            y[b] = v;
+        } else {
+            int64_t v;
+            memcpy(&v, p, 8);
+            y[b] = (int32_t)v;
+        }
+    }
+    if (lt_net_create(&net, &nc, &err) || lt_net_load(net, wpath, &err))
+        goto fail;
+    int K = lt_net_classes(net);
+    for (int b = 0; b < B; b++)
+        if (y[b] < 0 || y[b] >= K) {
+            lt_err_set(&err, LT_ERR_SHAPE, "%s: y[%d] = %d is not a class of this %d-class model", xpath, b, y[b], K);
+            goto fail;
+        }
+    const float *O = lt_net_forward(net, x, B, 1);
+    dO = lt_alloc((size_t)T * B * K * sizeof(float));
+    Obt = lt_alloc((size_t)T * B * K * sizeof(float));
+    if (!dO || !Obt) {
+        lt_err_set(&err, LT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    lt_loss_parts lp = lt_loss_forward_backward(dO, O, y, lt_net_omega(net), beta, strcmp(loss, "mean") != 0, T, B, K);
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++)
+            memcpy(Obt + ((size_t)b * T + t) * K, O + ((size_t)t * B + b) * K, (size_t)K * sizeof(float));
+    lt_net_zero_grad(net);
+    lt_net_backward(net, dO);
+
+    float lossv = (float)lp.loss;
+    int64_t s1[1] = {1}, sO[3] = {B, T, K};
+    w = lt_stw_new();
+    int n = lt_net_n_named(net);
+    gnames = calloc((size_t)n + 1, sizeof *gnames);
+    if (!w || !gnames) {
+        lt_err_set(&err, LT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (lt_stw_add(w, "loss", LT_F32, 1, s1, &lossv, &err) || lt_stw_add(w, "O", LT_F32, 3, sO, Obt, &err))
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        const lt_named *nm = lt_net_named(net, i);
+        if (!nm->grad)
+            continue;
+        snprintf(gnames[i], sizeof gnames[0], "%s.grad", nm->name);
+        if (lt_stw_add(w, gnames[i], LT_F32, nm->ndim, nm->shape, nm->grad, &err))
+            goto fail;
+    }
+    if (lt_stw_meta(w, "model", model, &err) || lt_stw_meta(w, "mode", lt_mode_name(nc.neuron.mode), &err) ||
+        lt_stw_meta(w, "window", lt_window_name(nc.neuron.window), &err) || lt_stw_write(w, out, &err))
+        goto fail;
+    printf("loss %.7g (CE %.7g, MSE %.7g, Omega %.6g); wrote %s\n", lp.loss, lp.ce, lp.mse, lt_net_omega(net), out);
+    rc = 0;
+fail:
+    if (rc)
+        fprintf(stderr, "ltsnn grad: %s\n", err.msg);
+    lt_stw_free(w);
+    free(gnames);
+    lt_st_free(&xf);
+    lt_st_free(&wf);
+    lt_net_free(net);
+    lt_free(x);
+    lt_free(y);
+    lt_free(dO);
+    lt_free(Obt);
+    return rc;
 }

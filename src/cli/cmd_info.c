@@ -1,9 +1,105 @@
-/* cmd_info.c -- placeholder until the verb lands (replace this file). */
+/* cmd_info.c -- `ltsnn info MODEL`: one row per block, then totals
+ * (METHOD.md §3 counting rules). */
 #include <stdio.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "ltsnn.h"
+
+static void commas(char *buf, size_t len, size_t v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%zu", v), o = 0;
+    for (int i = 0; i < n && (size_t)o + 2 < len; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = 0;
+}
+
 int cmd_info(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "ltsnn info: not built yet\n");
-    return 2;
+    int shape[3] = {2, 48, 48}, classes = 0;
+    cli_opt opts[] = {
+        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0},
+        {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0},
+        {0},
+    };
+    const char *pos[1];
+    int np;
+    int r = cli_parse("info", "MODEL [--input CxHxW] [--classes K]", argc, argv, 2, opts, pos, 1, &np);
+    if (r)
+        return r == 1 ? 0 : r;
+    if (np != 1) {
+        fprintf(stderr, "ltsnn info: give a model: a preset (vgg7, vgg9, vgg11, mobilenet-light, yolov2, small, "
+                        "fmnist) or a string such as 32C3-AP2-FC10\n");
+        return 2;
+    }
+    if (shape[0] == 0) {
+        fprintf(stderr, "ltsnn info: --input needs three numbers CxHxW, e.g. 2x48x48\n");
+        return 2;
+    }
+    lt_net_config cfg = {.model = pos[0], .in_c = shape[0], .in_h = shape[1], .in_w = shape[2],
+                         .classes = classes, .T = 1, .B = 1, .train = 0};
+    lt_neuron_default(&cfg.neuron);
+    lt_err err = {0};
+    lt_net *net;
+    if (lt_net_create(&net, &cfg, &err)) {
+        fprintf(stderr, "ltsnn info: %s\n", err.msg);
+        return 1;
+    }
+    char model[4096];
+    lt_net_expanded_model(net, model, sizeof model);
+    printf("model  %s\ninput  %dx%dx%d, %d classes\n\n", model, shape[0], shape[1], shape[2], lt_net_classes(net));
+    printf("%-14s %-8s %-16s %14s %16s\n", "block", "token", "output CxHxW", "params", "MACs/step");
+    /* aggregate layers by token: the paper's notation is per token */
+    int nl = lt_net_n_layers(net);
+    lt_layer_info li;
+    char tok[32] = "", blk[32] = "", outs[40] = "", a[32], b[32];
+    size_t p = 0, m = 0;
+    int cur = -1;
+    const char *s = model;
+    for (int i = 0; i <= nl; i++) {
+        int t = -1;
+        if (i < nl) {
+            lt_net_layer_info(net, i, &li);
+            sscanf(li.name, "blocks.%d", &t);
+        }
+        if (t != cur && cur >= 0) {
+            commas(a, sizeof a, p);
+            commas(b, sizeof b, m);
+            printf("%-14s %-8s %-16s %14s %16s\n", blk, tok, outs, a, b);
+            p = m = 0;
+        }
+        if (i == nl)
+            break;
+        if (t != cur) {
+            /* the token's text: the t-th dash-separated field */
+            const char *q = s;
+            for (int k = 0; k < t && q; k++)
+                q = strchr(q, '-') ? strchr(q, '-') + 1 : NULL;
+            size_t len = q ? strcspn(q, "-") : 0;
+            snprintf(tok, sizeof tok, "%.*s", (int)(len < 31 ? len : 31), q ? q : "");
+            snprintf(blk, sizeof blk, "blocks.%d", t);
+            cur = t;
+        }
+        snprintf(outs, sizeof outs, "%dx%dx%d", li.c, li.h, li.w);
+        p += li.params;
+        m += li.macs;
+    }
+    size_t params = lt_net_params(net), wc = lt_net_weight_count(net), macs = lt_net_macs(net);
+    commas(a, sizeof a, params);
+    printf("\nparameters        %s (%.2fM; BN gamma/beta and %d thresholds included)\n", a, params / 1e6,
+           lt_net_n_lif(net));
+    printf("weights (conv+fc) ");
+    commas(a, sizeof a, wc);
+    printf("%s\n", a);
+    /* METHOD.md §3: 4-bit size counts conv/linear weights at 4 bits, the rest at 32 */
+    double mb32 = params * 4.0 / 1e6, mb4 = (wc * 0.5 + (params - wc) * 4.0) / 1e6;
+    printf("size at 32 bits   %.2f MB\nsize at 4 bits    %.2f MB (%.2fx smaller)\n", mb32, mb4, mb32 / mb4);
+    commas(a, sizeof a, macs);
+    printf("MACs per step     %s (%.1fM per sample per time step)\n", a, macs / 1e6);
+    lt_net_free(net);
+    return 0;
 }

@@ -1,9 +1,162 @@
-/* cmd_train.c -- placeholder until the verb lands (replace this file). */
+/* cmd_train.c -- `ltsnn train`: flags -> data, net, optimiser -> lt_train.
+ * With no --data it trains the `small` preset on the built-in demo data. */
 #include <stdio.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "cli/progress.h"
+#include "ltsnn.h"
+
+/* neuron flags shared by train and grad */
+int cli_neuron_flags(const char *verb, lt_neuron *n, const char *mode, const char *window, const char *reset)
+{
+    lt_err err = {0};
+    if ((mode && lt_neuron_set_mode(n, mode, &err)) || (window && lt_neuron_set_window(n, window, &err))) {
+        fprintf(stderr, "ltsnn %s: %s\n", verb, err.msg);
+        return 2;
+    }
+    if (reset) {
+        if (strcmp(reset, "hard") && strcmp(reset, "soft")) {
+            fprintf(stderr, "ltsnn %s: --reset must be hard or soft, not '%s'\n", verb, reset);
+            return 2;
+        }
+        n->soft_reset = !strcmp(reset, "soft");
+    }
+    if (!(n->lam >= 0 && n->lam <= 1) || !(n->g > 0) || !(n->alpha > 0 && n->alpha <= 1)) {
+        fprintf(stderr, "ltsnn %s: need 0 <= --lam <= 1, --g > 0 and 0 < --alpha <= 1\n", verb);
+        return 2;
+    }
+    return 0;
+}
+
 int cmd_train(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "ltsnn train: not built yet\n");
-    return 2;
+    const char *data = "demo", *model = NULL, *out = "runs/latest", *resume = NULL, *mode = NULL, *window = NULL;
+    const char *reset = NULL, *optim = "adam", *loss = "tet";
+    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0;
+    uint64_t seed = 0;
+    size_t limit = 0;
+    int limit_i = 0;
+    float lr = 1e-3f, lr_vth = -1, beta = 0.45f, wd = 0, momentum = 0.9f, minutes = 0;
+    lt_neuron nr;
+    lt_neuron_default(&nr);
+    cli_opt opts[] = {
+        {"--data", CLI_STR, &data, "demo (default), fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare", 0},
+        {"--model", CLI_STR, &model, "preset or model string (default: small for demo, fmnist for Fashion-MNIST, else vgg9)", 0},
+        {"--T", CLI_INT, &T, "time steps (default: the data's frames; 4 for static images)", 0},
+        {"--batch", CLI_INT, &batch, "batch size (default 16)", 0},
+        {"--epochs", CLI_INT, &epochs, "epochs (default 8 for demo, 10 otherwise)", 0},
+        {"--lr", CLI_FLOAT, &lr, "learning rate (default 1e-3)", 0},
+        {"--lr-vth", CLI_FLOAT, &lr_vth, "threshold learning rate (default: --lr)", 0},
+        {"--optim", CLI_STR, &optim, "adam (default) or sgd", 0},
+        {"--momentum", CLI_FLOAT, &momentum, "SGD momentum (default 0.9)", 0},
+        {"--wd", CLI_FLOAT, &wd, "weight decay on conv/linear weights (default 0)", 0},
+        {"--cosine", CLI_BOOL, &cosine, "cosine learning-rate schedule to 0 over the run", 0},
+        {"--beta", CLI_FLOAT, &beta, "CE weight in the loss, 1-beta on the MSE term (default 0.45)", 0},
+        {"--loss", CLI_STR, &loss, "tet (per-step CE, default) or mean (CE of time-averaged logits)", 0},
+        {"--mode", CLI_STR, &mode, "threshold mode: fixed stsg sgp (default) penalty_all sgp_stsg dsr", 0},
+        {"--window", CLI_STR, &window, "SGP window: sigmoid (default) arctan triangle piecewise", 0},
+        {"--lam", CLI_FLOAT, &nr.lam, "leak factor (default 0.5)", 0},
+        {"--g", CLI_FLOAT, &nr.g, "surrogate width (default 1)", 0},
+        {"--alpha", CLI_FLOAT, &nr.alpha, "DSR alpha (default 0.3)", 0},
+        {"--reset", CLI_STR, &reset, "hard (default) or soft", 0},
+        {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0},
+        {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {"--limit", CLI_INT, &limit_i, "use at most this many training samples", 0},
+        {"--minutes", CLI_FLOAT, &minutes, "stop training after this many minutes (then evaluate and save)", 0},
+        {"--out", CLI_STR, &out, "run directory (default runs/latest)", 0},
+        {"--resume", CLI_STR, &resume, "continue from a run's last.safetensors", 0},
+        {0},
+    };
+    const char *pos[1];
+    int np;
+    int r = cli_parse("train", "[--data SRC] [--model M] [options]", argc, argv, 2, opts, pos, 0, &np);
+    if (r)
+        return r == 1 ? 0 : r;
+    nr.detach_reset = detach;
+    if ((r = cli_neuron_flags("train", &nr, mode, window, reset)))
+        return r;
+    if (batch < 1 || T < 0 || epochs < 0 || limit_i < 0 || !(lr >= 0) || !(beta >= 0 && beta <= 1)) {
+        fprintf(stderr, "ltsnn train: need --batch >= 1, --T >= 1, --epochs >= 1, --lr >= 0, 0 <= --beta <= 1\n");
+        return 2;
+    }
+    if (strcmp(optim, "adam") && strcmp(optim, "sgd")) {
+        fprintf(stderr, "ltsnn train: --optim must be adam or sgd, not '%s'\n", optim);
+        return 2;
+    }
+    if (strcmp(loss, "tet") && strcmp(loss, "mean")) {
+        fprintf(stderr, "ltsnn train: --loss must be tet or mean, not '%s'\n", loss);
+        return 2;
+    }
+    limit = (size_t)limit_i;
+    if (threads > 0)
+        lt_set_threads(threads);
+
+    lt_err err = {0};
+    lt_dataset tr, te;
+    lt_source_opts so = {.T = T, .limit = limit, .seed = seed};
+    int is_demo = !strcmp(data, "demo"), is_fm = strstr(data, "fashion-mnist") == data ||
+                                                  strstr(data, "n-fashion-mnist") == data;
+    fprintf(stderr, "loading %s ...\n", data);
+    if (lt_source_load(data, &so, &tr, &te, &err)) {
+        fprintf(stderr, "ltsnn train: %s\n", err.msg);
+        return 1;
+    }
+    if (!T)
+        T = tr.Ts > 1 ? tr.Ts : 4;
+    if (!epochs)
+        epochs = is_demo ? 8 : 10;
+    if (!model)
+        model = is_demo ? "small" : is_fm ? "fmnist" : "vgg9";
+
+    lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
+                        .B = batch, .neuron = nr, .train = 1};
+    /* a preset takes the data's class count; an explicit string must agree */
+    if (lt_model_preset(model))
+        nc.classes = tr.classes;
+    lt_net *net = NULL;
+    int rc = 1;
+    if (lt_net_create(&net, &nc, &err)) {
+        fprintf(stderr, "ltsnn train: %s\n", err.msg);
+        goto done;
+    }
+    lt_net_init(net, seed);
+    lt_train_config tc;
+    lt_train_config_default(&tc);
+    tc.epochs = epochs;
+    tc.batch = batch;
+    tc.seed = seed;
+    tc.beta = beta;
+    tc.tet = !strcmp(loss, "tet");
+    tc.optim.kind = strcmp(optim, "sgd") ? LT_OPT_ADAM : LT_OPT_SGD;
+    tc.optim.lr = lr;
+    tc.optim.lr_vth = lr_vth;
+    tc.optim.momentum = momentum;
+    tc.optim.weight_decay = wd;
+    tc.optim.cosine = cosine;
+    tc.out_dir = out;
+    tc.resume = resume;
+    tc.max_seconds = minutes * 60.0;
+    tc.data_name = data;
+    char mstr[4096];
+    lt_net_expanded_model(net, mstr, sizeof mstr);
+    fprintf(stderr, "model %s (%zu parameters), input %dx%dx%d, T=%d, %d classes\n", mstr, lt_net_params(net), tr.C,
+            tr.H, tr.W, T, lt_net_classes(net));
+    fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, beta %.2f, %s, batch %d, %d threads\n",
+            data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window), beta, optim, batch,
+            lt_get_threads());
+    cli_progress_ctx pc;
+    cli_progress_init(&pc);
+    if (lt_train(net, &tr, te.n ? &te : NULL, &tc, cli_progress, &pc, &err)) {
+        fprintf(stderr, "\nltsnn train: %s\n", err.msg);
+        goto done;
+    }
+    fprintf(stderr, "run directory: %s (log.jsonl, best.safetensors, last.safetensors)\n", out);
+    rc = 0;
+done:
+    lt_net_free(net);
+    lt_dataset_free(&tr);
+    lt_dataset_free(&te);
+    return rc;
 }

@@ -1,0 +1,231 @@
+/* checkpoint.c -- a net's named tensors to and from safetensors files
+ * (docs/checkpoints.md).  Weights and BN statistics go under their
+ * PyTorch-style names; optimiser state under "optim." (weight loaders skip
+ * it); the model, input shape, class count and neuron options go into
+ * __metadata__ as strings. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ltsnn/io.h"
+#include "nn/net.h"
+#include "nn/optim.h"
+
+static int parse_bool(const char *s) { return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "True")); }
+
+lt_status lt_net_save(const lt_net *net, const char *path, const char *const *extra_meta, const lt_optim *opt,
+                      lt_err *err)
+{
+    lt_st_writer *w = lt_stw_new();
+    if (!w)
+        return lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+    lt_status st = LT_OK;
+    char buf[64];
+    char (*names)[96] = NULL;
+    const lt_net_config *c = &net->cfg;
+    const lt_neuron *n = &c->neuron;
+
+    for (int i = 0; i < net->n_named && !st; i++) {
+        const lt_named *nm = &net->named[i];
+        st = lt_stw_add(w, nm->name, LT_F32, nm->ndim, nm->shape, nm->data, err);
+    }
+    if (!st && opt) {
+        /* per-tensor moment names keep the state readable without knowing the layout */
+        names = calloc((size_t)net->n_named * 2 + 1, sizeof *names);
+        if (!names)
+            st = lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+        for (int i = 0; i < net->n_named && !st; i++) {
+            const lt_named *nm = &net->named[i];
+            if (!nm->grad)
+                continue;
+            size_t off = (size_t)(nm->data - net->params);
+            int64_t shape[1] = {(int64_t)nm->numel};
+            snprintf(names[2 * i], sizeof names[0], "optim.m.%s", nm->name);
+            st = lt_stw_add(w, names[2 * i], LT_F32, 1, shape, opt->m + off, err);
+            if (!st && opt->v) {
+                snprintf(names[2 * i + 1], sizeof names[0], "optim.v.%s", nm->name);
+                st = lt_stw_add(w, names[2 * i + 1], LT_F32, 1, shape, opt->v + off, err);
+            }
+        }
+        if (!st)
+            st = lt_stw_meta(w, "optim", opt->cfg.kind == LT_OPT_ADAM ? "adam" : "sgd", err);
+        snprintf(buf, sizeof buf, "%ld", opt->step);
+        if (!st)
+            st = lt_stw_meta(w, "optim_step", buf, err);
+    }
+    if (!st)
+        st = lt_stw_meta(w, "format", "ltsnn-1", err);
+    if (!st)
+        st = lt_stw_meta(w, "model", net->model, err);
+    snprintf(buf, sizeof buf, "%dx%dx%d", c->in_c, c->in_h, c->in_w);
+    if (!st)
+        st = lt_stw_meta(w, "input", buf, err);
+    snprintf(buf, sizeof buf, "%d", net->K);
+    if (!st)
+        st = lt_stw_meta(w, "classes", buf, err);
+    snprintf(buf, sizeof buf, "%d", c->T);
+    if (!st)
+        st = lt_stw_meta(w, "T", buf, err);
+    if (!st)
+        st = lt_stw_meta(w, "mode", lt_mode_name(n->mode), err);
+    if (!st)
+        st = lt_stw_meta(w, "window", lt_window_name(n->window), err);
+    snprintf(buf, sizeof buf, "%.9g", n->lam);
+    if (!st)
+        st = lt_stw_meta(w, "lam", buf, err);
+    snprintf(buf, sizeof buf, "%.9g", n->g);
+    if (!st)
+        st = lt_stw_meta(w, "g", buf, err);
+    snprintf(buf, sizeof buf, "%.9g", n->alpha);
+    if (!st)
+        st = lt_stw_meta(w, "alpha", buf, err);
+    if (!st)
+        st = lt_stw_meta(w, "reset", n->soft_reset ? "soft" : "hard", err);
+    if (!st)
+        st = lt_stw_meta(w, "detach_reset", n->detach_reset ? "true" : "false", err);
+    for (int i = 0; extra_meta && extra_meta[i] && extra_meta[i + 1] && !st; i += 2)
+        st = lt_stw_meta(w, extra_meta[i], extra_meta[i + 1], err);
+    if (!st)
+        st = lt_stw_write(w, path, err);
+    lt_stw_free(w);
+    free(names);
+    return st;
+}
+
+/* shape of a named tensor against a file's; thresholds may be [] or [1] */
+static int same_shape(const lt_named *nm, const lt_st_tensor *t)
+{
+    if (nm->is_vth)
+        return t->numel == 1 && t->ndim <= 1;
+    if (t->ndim != nm->ndim)
+        return 0;
+    for (int d = 0; d < t->ndim; d++)
+        if (t->shape[d] != nm->shape[d])
+            return 0;
+    return 1;
+}
+
+static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape)
+{
+    size_t o = (size_t)snprintf(buf, len, "[");
+    for (int d = 0; d < ndim && o < len; d++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%lld", d ? ", " : "", (long long)shape[d]);
+    if (o < len)
+        snprintf(buf + o, len - o, "]");
+}
+
+lt_status lt_net_load(lt_net *net, const char *path, lt_err *err)
+{
+    lt_st_file f;
+    lt_status st = lt_st_read(&f, path, err);
+    if (st)
+        return st;
+    for (int i = 0; i < net->n_named && !st; i++) {
+        lt_named *nm = &net->named[i];
+        const lt_st_tensor *t = lt_st_find(&f, nm->name);
+        if (!t) {
+            st = lt_err_set(err, LT_ERR_SHAPE, "%s: tensor '%s' is missing (the file does not hold model %s)",
+                            path, nm->name, net->model);
+            break;
+        }
+        if (!same_shape(nm, t)) {
+            char a[96], b[96];
+            shape_str(a, sizeof a, t->ndim, t->shape);
+            shape_str(b, sizeof b, nm->ndim, nm->shape);
+            st = lt_err_set(err, LT_ERR_SHAPE, "%s: tensor '%s' has shape %s, model %s needs %s", path, nm->name, a,
+                            net->model, b);
+            break;
+        }
+        st = lt_st_get_f32(&f, nm->name, nm->data, nm->numel, err);
+    }
+    /* anything else that is not optimiser state means the file is for another model */
+    for (size_t i = 0; i < f.n && !st; i++) {
+        const char *name = f.t[i].name;
+        if (strncmp(name, "optim.", 6) && !lt_net_find(net, name))
+            st = lt_err_set(err, LT_ERR_SHAPE, "%s: tensor '%s' is not part of model %s", path, name, net->model);
+    }
+    lt_st_free(&f);
+    return st;
+}
+
+lt_status lt_optim_load(lt_optim *o, const char *path, lt_err *err)
+{
+    lt_st_file f;
+    lt_status st = lt_st_read(&f, path, err);
+    if (st)
+        return st;
+    const char *kind = lt_st_meta(&f, "optim"), *step = lt_st_meta(&f, "optim_step");
+    const char *want = o->cfg.kind == LT_OPT_ADAM ? "adam" : "sgd";
+    char name[128];
+    if (!kind || !step) {
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: no optimiser state (metadata 'optim' and 'optim_step'); was it "
+                        "written by ltsnn train?", path);
+        goto done;
+    }
+    if (strcmp(kind, want)) {
+        st = lt_err_set(err, LT_ERR_ARG, "%s: holds %s optimiser state, but the run uses %s", path, kind, want);
+        goto done;
+    }
+    for (int i = 0; i < o->net->n_named && !st; i++) {
+        const lt_named *nm = &o->net->named[i];
+        if (!nm->grad)
+            continue;
+        size_t off = (size_t)(nm->data - o->net->params);
+        snprintf(name, sizeof name, "optim.m.%s", nm->name);
+        st = lt_st_get_f32(&f, name, o->m + off, nm->numel, err);
+        if (!st && o->v) {
+            snprintf(name, sizeof name, "optim.v.%s", nm->name);
+            st = lt_st_get_f32(&f, name, o->v + off, nm->numel, err);
+        }
+    }
+    if (!st)
+        o->step = strtol(step, NULL, 10);
+done:
+    lt_st_free(&f);
+    return st;
+}
+
+lt_status lt_ckpt_config(lt_net_config *cfg, char *model_buf, size_t model_len, const char *path, lt_err *err)
+{
+    lt_st_file f;
+    lt_status st = lt_st_read(&f, path, err);
+    if (st)
+        return st;
+    const char *v;
+    if ((v = lt_st_meta(&f, "model"))) {
+        snprintf(model_buf, model_len, "%s", v);
+        cfg->model = model_buf;
+    } else {
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: __metadata__ has no 'model' (the model string)", path);
+        goto done;
+    }
+    if ((v = lt_st_meta(&f, "input"))) {
+        int c, h, w;
+        if (sscanf(v, "%dx%dx%d", &c, &h, &w) != 3 || c < 1 || h < 1 || w < 1) {
+            st = lt_err_set(err, LT_ERR_FORMAT, "%s: metadata input '%s' is not CxHxW", path, v);
+            goto done;
+        }
+        cfg->in_c = c, cfg->in_h = h, cfg->in_w = w;
+    }
+    if ((v = lt_st_meta(&f, "classes")))
+        cfg->classes = atoi(v);
+    if ((v = lt_st_meta(&f, "T")) && atoi(v) > 0)
+        cfg->T = atoi(v);
+    if ((v = lt_st_meta(&f, "mode")) && (st = lt_neuron_set_mode(&cfg->neuron, v, err)))
+        goto done;
+    if ((v = lt_st_meta(&f, "window")) && (st = lt_neuron_set_window(&cfg->neuron, v, err)))
+        goto done;
+    if ((v = lt_st_meta(&f, "lam")))
+        cfg->neuron.lam = strtof(v, NULL);
+    if ((v = lt_st_meta(&f, "g")))
+        cfg->neuron.g = strtof(v, NULL);
+    if ((v = lt_st_meta(&f, "alpha")))
+        cfg->neuron.alpha = strtof(v, NULL);
+    if ((v = lt_st_meta(&f, "reset")))
+        cfg->neuron.soft_reset = !strcmp(v, "soft");
+    if ((v = lt_st_meta(&f, "detach_reset")))
+        cfg->neuron.detach_reset = parse_bool(v);
+done:
+    lt_st_free(&f);
+    return st;
+}

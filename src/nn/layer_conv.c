@@ -1,0 +1,46 @@
+/* layer_conv.c -- 2-D convolution without bias (kCn tokens, and both halves
+ * of a kDW block).  Geometry is fixed when the layer is appended; the kernel
+ * does the work (kernels/conv.c). */
+#include <math.h>
+
+#include "nn/net.h"
+
+static void conv_plan(lt_layer *l, const lt_net_config *cfg)
+{
+    lt_conv_shape *s = &l->k.conv;
+    s->N = cfg->T * cfg->B;
+    s->Cin = l->in_c, s->H = l->in_h, s->W = l->in_w;
+    int ok = lt_conv_shape_fill(s);
+    (void)ok; /* validated by the net before planning */
+    l->out_c = s->Cout, l->out_h = s->Ho, l->out_w = s->Wo;
+    l->n_slot = 1;
+    l->slot[0] = (lt_pslot){.suffix = "weight", .ndim = 4,
+                            .shape = {s->Cout, s->Cin / s->groups, s->kh, s->kw},
+                            .numel = (size_t)s->Cout * (size_t)(s->Cin / s->groups) * (size_t)(s->kh * s->kw)};
+    l->work_floats = lt_conv2d_work_floats(s);
+    l->needs_input = 1;
+}
+
+/* METHOD.md §3: PyTorch's default, uniform in +-1/sqrt(fan_in). */
+static void conv_init(lt_layer *l, const lt_net_config *cfg, lt_rng *rng)
+{
+    const lt_conv_shape *s = &l->k.conv;
+    float fan_in = (float)(s->Cin / s->groups * s->kh * s->kw);
+    lt_init_uniform(l->p[0], l->slot[0].numel, 1.0f / sqrtf(fan_in), rng);
+}
+
+static void conv_forward(lt_layer *l, float *y, const float *x, int T, int b, int train)
+{
+    lt_conv_shape s = l->k.conv;
+    s.N = T * b;
+    lt_conv2d_forward(y, x, l->p[0], &s, l->work);
+}
+
+static void conv_backward(lt_layer *l, float *dx, const float *dy, const float *x, int T, int b)
+{
+    lt_conv_shape s = l->k.conv;
+    s.N = T * b;
+    lt_conv2d_backward(dx, l->g[0], dy, x, l->p[0], &s, l->work);
+}
+
+const lt_layer_kind lt_kind_conv = {"conv", conv_plan, conv_init, conv_forward, conv_backward};

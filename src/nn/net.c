@@ -1,0 +1,444 @@
+/* net.c -- plan, allocate and run a network built from a model string.
+ *
+ * Planning (lt_net_create): tokens -> layers -> each layer's output shape,
+ * parameter slots and saved tensors -> one block each for parameters,
+ * gradients, BN buffers, activations, activation gradients and kernel
+ * scratch.  Forward and backward then only walk the layer array.
+ *
+ * Activation memory: a layer's output is kept only when the next layer's
+ * backward reads its input (conv, BN, linear, max-pool do; LIF and
+ * average-pool do not).  Other outputs live in two ping-pong scratch buffers.
+ * The gradients flowing backward use another ping-pong pair. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/net.h"
+
+void lt_init_uniform(float *w, size_t n, float bound, lt_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        w[i] = lt_rng_uniformf(rng, -bound, bound);
+}
+
+static lt_layer *append(lt_net *net, const lt_layer_kind *kind, int tok, const char *fmt, const char *part)
+{
+    lt_layer *l = &net->layers[net->n_layers++];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->tok = tok;
+    l->lif_index = -1;
+    snprintf(l->name, sizeof l->name, fmt, tok, part);
+    return l;
+}
+
+static void set_lif(lt_layer *l, const lt_neuron *n)
+{
+    lt_lif_opts *o = &l->k.lif;
+    lt_lif_opts_default(o);
+    o->lam = n->lam;
+    o->g = n->g;
+    o->alpha = n->alpha;
+    o->mode = (lt_vth_mode)n->mode;
+    o->window = (lt_window)n->window;
+    o->soft_reset = n->soft_reset;
+    o->detach_reset = n->detach_reset;
+}
+
+static void set_conv(lt_layer *l, int cout, int k, int groups_dw)
+{
+    l->k.conv = (lt_conv_shape){.Cout = cout, .kh = k, .kw = k, .stride = 1, .pad = k / 2, .groups = 1};
+    if (groups_dw)
+        l->k.conv.groups = -1; /* resolved to Cin at planning */
+}
+
+/* tokens -> layer list (not yet planned) */
+static void build_layers(lt_net *net)
+{
+    const lt_model_spec *sp = &net->spec;
+    const lt_neuron *nr = &net->cfg.neuron;
+    for (int i = 0; i < sp->n_tok; i++) {
+        const lt_token *t = &sp->tok[i];
+        lt_layer *l;
+        switch (t->kind) {
+        case LT_TOK_CONV:
+            set_conv(append(net, &lt_kind_conv, i, "blocks.%d.%s", "conv"), t->n, t->k, 0);
+            append(net, &lt_kind_bn, i, "blocks.%d.%s", "bn");
+            set_lif(append(net, &lt_kind_lif, i, "blocks.%d.%s", "lif"), nr);
+            break;
+        case LT_TOK_DW:
+            set_conv(append(net, &lt_kind_conv, i, "blocks.%d.%s", "dw.conv"), 0, 3, 1);
+            append(net, &lt_kind_bn, i, "blocks.%d.%s", "dw.bn");
+            set_lif(append(net, &lt_kind_lif, i, "blocks.%d.%s", "dw.lif"), nr);
+            set_conv(append(net, &lt_kind_conv, i, "blocks.%d.%s", "pw.conv"), t->n, 1, 0);
+            append(net, &lt_kind_bn, i, "blocks.%d.%s", "pw.bn");
+            set_lif(append(net, &lt_kind_lif, i, "blocks.%d.%s", "pw.lif"), nr);
+            break;
+        case LT_TOK_AP2:
+        case LT_TOK_MP2:
+            l = append(net, &lt_kind_pool, i, "blocks.%d.%s", "pool");
+            l->k.pool_max = t->kind == LT_TOK_MP2;
+            break;
+        case LT_TOK_FC:
+            l = append(net, &lt_kind_linear, i, "blocks.%d.%s", "fc");
+            l->out_c = t->n;
+            if (i + 1 < sp->n_tok)
+                set_lif(append(net, &lt_kind_lif, i, "blocks.%d.%s", "lif"), nr);
+            break;
+        }
+    }
+}
+
+static int count_layers(const lt_model_spec *sp)
+{
+    int n = 0;
+    for (int i = 0; i < sp->n_tok; i++) {
+        switch (sp->tok[i].kind) {
+        case LT_TOK_CONV: n += 3; break;
+        case LT_TOK_DW: n += 6; break;
+        case LT_TOK_AP2:
+        case LT_TOK_MP2: n += 1; break;
+        case LT_TOK_FC: n += i + 1 < sp->n_tok ? 2 : 1; break;
+        }
+    }
+    return n;
+}
+
+/* shapes; refuses a model that does not fit its input */
+static lt_status plan_shapes(lt_net *net, lt_err *err)
+{
+    int c = net->cfg.in_c, h = net->cfg.in_h, w = net->cfg.in_w, n_lif = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        lt_layer *l = &net->layers[i];
+        l->in_c = c, l->in_h = h, l->in_w = w;
+        l->in_size = (size_t)c * (size_t)h * (size_t)w;
+        l->is_first = i == 0;
+        if (l->kind == &lt_kind_conv) {
+            if (l->k.conv.groups == -1) /* depthwise */
+                l->k.conv.groups = c, l->k.conv.Cout = c;
+            lt_conv_shape s = l->k.conv;
+            s.N = 1, s.Cin = c, s.H = h, s.W = w;
+            if (!lt_conv_shape_fill(&s))
+                return lt_err_set(err, LT_ERR_SHAPE, "model token %d (%s): a %dx%d convolution does not fit its "
+                                  "%dx%dx%d input", l->tok + 1, l->name, s.kh, s.kw, c, h, w);
+        }
+        if (l->kind == &lt_kind_pool && (h < 2 || w < 2))
+            return lt_err_set(err, LT_ERR_SHAPE, "model token %d (%s): 2x2 pooling needs at least 2x2 input, has "
+                              "%dx%d", l->tok + 1, l->name, h, w);
+        if (l->kind == &lt_kind_lif)
+            l->lif_index = n_lif++;
+        l->kind->plan(l, &net->cfg);
+        c = l->out_c, h = l->out_h, w = l->out_w;
+        l->out_size = (size_t)c * (size_t)h * (size_t)w;
+        if (l->out_size > ((size_t)1 << 31))
+            return lt_err_set(err, LT_ERR_SHAPE, "model token %d (%s): output %dx%dx%d is too large", l->tok + 1,
+                              l->name, c, h, w);
+    }
+    return LT_OK;
+}
+
+static lt_status alloc_block(float **p, size_t n, const char *what, lt_err *err)
+{
+    size_t bytes;
+    if (!lt_mul_ok(n, sizeof(float), &bytes) || !(*p = lt_calloc(bytes)))
+        return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate %zu MB for the network's %s",
+                          (n * sizeof(float)) >> 20, what);
+    return LT_OK;
+}
+
+lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
+{
+    *out = NULL;
+    if (cfg->T < 1 || cfg->B < 1 || cfg->in_c < 1 || cfg->in_h < 1 || cfg->in_w < 1)
+        return lt_err_set(err, LT_ERR_ARG, "network needs T >= 1, batch >= 1 and an input shape CxHxW (got T=%d "
+                          "B=%d input %dx%dx%d)", cfg->T, cfg->B, cfg->in_c, cfg->in_h, cfg->in_w);
+    lt_net *net = calloc(1, sizeof *net);
+    if (!net)
+        return lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+    net->cfg = *cfg;
+    lt_status st = lt_model_parse(&net->spec, cfg->model, cfg->classes, err);
+    if (st)
+        goto fail;
+    lt_model_format(&net->spec, net->model, sizeof net->model);
+    net->cfg.model = net->model;
+    net->K = net->spec.tok[net->spec.n_tok - 1].n;
+    net->cfg.classes = net->K;
+
+    net->layers = calloc((size_t)count_layers(&net->spec), sizeof *net->layers);
+    if (!net->layers) {
+        st = lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    build_layers(net);
+    if ((st = plan_shapes(net, err)))
+        goto fail;
+
+    /* sizes of every block */
+    const size_t TB = (size_t)cfg->T * (size_t)cfg->B;
+    size_t n_named = 0, max_out = 0, max_in = 0, max_u = 0;
+    int train = cfg->train;
+    for (int i = 0; i < net->n_layers; i++) {
+        lt_layer *l = &net->layers[i];
+        for (int j = 0; j < l->n_slot; j++) {
+            lt_pslot *s = &l->slot[j];
+            if (s->buffer)
+                s->off = net->n_buffers, net->n_buffers += s->numel;
+            else
+                s->off = net->n_params, net->n_params += s->numel;
+            n_named++;
+        }
+        if (l->out_size > max_out)
+            max_out = l->out_size;
+        if (i > 0 && l->in_size > max_in)
+            max_in = l->in_size;
+        if (l->work_floats > net->n_work)
+            net->n_work = l->work_floats;
+        /* kept outputs: the logits, and any input a backward reads */
+        int keep = i == net->n_layers - 1 || (train && net->layers[i + 1].needs_input);
+        if (keep)
+            net->n_acts += TB * l->out_size;
+        for (int j = 0; j < LT_MAX_SAVED; j++) {
+            net->n_acts += l->saved_fixed[j];
+            if (train)
+                net->n_acts += TB * l->saved_per_frame[j];
+            else if (l->saved_per_frame[j] > max_u)
+                max_u = l->saved_per_frame[j];
+        }
+    }
+    size_t scratch = TB * max_out; /* each of the two ping-pong output buffers */
+    net->n_acts += 2 * scratch + TB * max_u;
+    net->n_dbuf = train ? TB * (max_out > max_in ? max_out : max_in) : 0;
+
+    if ((st = alloc_block(&net->params, net->n_params, "parameters", err)) ||
+        (st = alloc_block(&net->buffers, net->n_buffers, "BN statistics", err)) ||
+        (st = alloc_block(&net->acts, net->n_acts, "activations", err)) ||
+        (st = alloc_block(&net->work, net->n_work, "kernel scratch", err)))
+        goto fail;
+    if (train && ((st = alloc_block(&net->grads, net->n_params, "gradients", err)) ||
+                  (st = alloc_block(&net->dbuf[0], net->n_dbuf, "activation gradients", err)) ||
+                  (st = alloc_block(&net->dbuf[1], net->n_dbuf, "activation gradients", err))))
+        goto fail;
+
+    /* bind */
+    net->named = calloc(n_named ? n_named : 1, sizeof *net->named);
+    if (!net->named) {
+        st = lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    float *a = net->acts;
+    float *pingpong[2] = {a, a + scratch};
+    float *u_scratch = a + 2 * scratch;
+    a += 2 * scratch + TB * max_u;
+    int flip = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        lt_layer *l = &net->layers[i];
+        int keep = i == net->n_layers - 1 || (train && net->layers[i + 1].needs_input);
+        if (keep) {
+            l->out = a;
+            a += TB * l->out_size;
+        } else {
+            l->out = pingpong[flip];
+            flip ^= 1;
+        }
+        for (int j = 0; j < LT_MAX_SAVED; j++) {
+            if (l->saved_fixed[j]) {
+                l->saved[j] = a;
+                a += l->saved_fixed[j];
+            } else if (l->saved_per_frame[j]) {
+                if (train) {
+                    l->saved[j] = a;
+                    a += TB * l->saved_per_frame[j];
+                } else {
+                    l->saved[j] = u_scratch;
+                }
+            }
+        }
+        l->work = net->work;
+        for (int j = 0; j < l->n_slot; j++) {
+            lt_pslot *s = &l->slot[j];
+            l->p[j] = (s->buffer ? net->buffers : net->params) + s->off;
+            l->g[j] = (s->buffer || s->frozen || !train) ? NULL : net->grads + s->off;
+            lt_named *nm = &net->named[net->n_named++];
+            snprintf(nm->name, sizeof nm->name, "%s.%s", l->name, s->suffix);
+            nm->data = l->p[j];
+            nm->grad = l->g[j];
+            nm->ndim = s->ndim;
+            memcpy(nm->shape, s->shape, sizeof nm->shape);
+            nm->numel = s->numel;
+            nm->is_vth = !strcmp(s->suffix, "vth");
+            nm->is_buffer = s->buffer;
+        }
+    }
+    assert((size_t)(a - net->acts) == net->n_acts);
+    lt_net_init(net, 0);
+    *out = net;
+    return LT_OK;
+fail:
+    lt_net_free(net);
+    return st;
+}
+
+void lt_net_free(lt_net *net)
+{
+    if (!net)
+        return;
+    lt_free(net->params);
+    lt_free(net->grads);
+    lt_free(net->buffers);
+    lt_free(net->acts);
+    lt_free(net->dbuf[0]);
+    lt_free(net->dbuf[1]);
+    lt_free(net->work);
+    free(net->named);
+    free(net->layers);
+    free(net);
+}
+
+void lt_net_init(lt_net *net, uint64_t seed)
+{
+    lt_rng rng;
+    lt_rng_seed(&rng, seed);
+    for (int i = 0; i < net->n_layers; i++)
+        net->layers[i].kind->init(&net->layers[i], &net->cfg, &rng);
+}
+
+const float *lt_net_forward(lt_net *net, const float *x, int b, int train)
+{
+    assert(b >= 1 && b <= net->cfg.B);
+    assert(!train || net->cfg.train);
+    const int T = net->cfg.T;
+    net->last_x = x;
+    net->last_b = b;
+    net->last_train = train;
+    for (int i = 0; i < net->n_layers; i++) {
+        lt_layer *l = &net->layers[i];
+        l->kind->forward(l, l->out, x, T, b, train);
+        x = l->out;
+    }
+    return net->layers[net->n_layers - 1].out;
+}
+
+void lt_net_zero_grad(lt_net *net)
+{
+    if (net->grads)
+        memset(net->grads, 0, net->n_params * sizeof(float));
+}
+
+void lt_net_backward(lt_net *net, const float *dO)
+{
+    assert(net->cfg.train && net->last_train);
+    const int T = net->cfg.T, b = net->last_b;
+    const float *dy = dO;
+    int cur = 0;
+    for (int i = net->n_layers - 1; i >= 0; i--) {
+        lt_layer *l = &net->layers[i];
+        float *dx = i == 0 ? NULL : net->dbuf[cur];
+        const float *x = i == 0 ? net->last_x : net->layers[i - 1].out;
+        l->kind->backward(l, dx, dy, x, T, b);
+        dy = dx;
+        cur ^= 1;
+    }
+}
+
+/* ---- queries ---- */
+int lt_net_n_lif(const lt_net *net)
+{
+    int n = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        n += net->layers[i].lif_index >= 0;
+    return n;
+}
+
+static const lt_layer *lif_layer(const lt_net *net, int k)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].lif_index == k)
+            return &net->layers[i];
+    return NULL;
+}
+
+float lt_net_vth(const lt_net *net, int k)
+{
+    const lt_layer *l = lif_layer(net, k);
+    return l ? l->p[0][0] : 0.0f;
+}
+
+double lt_net_rate(const lt_net *net, int k)
+{
+    const lt_layer *l = lif_layer(net, k);
+    return l ? l->stat : 0.0;
+}
+
+/* METHOD.md §4: Omega = mean over LIF layers of V (the caller treats it as a constant). */
+float lt_net_omega(const lt_net *net)
+{
+    double s = 0;
+    int n = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].lif_index >= 0)
+            s += net->layers[i].p[0][0], n++;
+    return n ? (float)(s / n) : 0.0f;
+}
+
+int lt_net_n_layers(const lt_net *net) { return net->n_layers; }
+
+void lt_net_layer_info(const lt_net *net, int i, lt_layer_info *info)
+{
+    const lt_layer *l = &net->layers[i];
+    memset(info, 0, sizeof *info);
+    snprintf(info->name, sizeof info->name, "%s", l->name);
+    const char *kind = l->kind->name;
+    if (l->kind == &lt_kind_pool)
+        kind = l->k.pool_max ? "maxpool" : "avgpool";
+    if (l->kind == &lt_kind_linear)
+        kind = "linear";
+    snprintf(info->kind, sizeof info->kind, "%s", kind);
+    info->c = l->out_c, info->h = l->out_h, info->w = l->out_w;
+    for (int j = 0; j < l->n_slot; j++)
+        if (!l->slot[j].buffer)
+            info->params += l->slot[j].numel;
+    /* METHOD.md §3 MAC counting: conv Cout*Cin/groups*kh*kw*Ho*Wo, linear in*out */
+    if (l->kind == &lt_kind_conv)
+        info->macs = l->slot[0].numel * (size_t)l->out_h * (size_t)l->out_w;
+    else if (l->kind == &lt_kind_linear)
+        info->macs = l->slot[0].numel;
+}
+
+size_t lt_net_params(const lt_net *net) { return net->n_params; }
+
+size_t lt_net_macs(const lt_net *net)
+{
+    size_t m = 0;
+    lt_layer_info info;
+    for (int i = 0; i < net->n_layers; i++) {
+        lt_net_layer_info(net, i, &info);
+        m += info.macs;
+    }
+    return m;
+}
+
+size_t lt_net_weight_count(const lt_net *net)
+{
+    size_t n = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        const lt_layer *l = &net->layers[i];
+        if (l->kind == &lt_kind_conv || l->kind == &lt_kind_linear)
+            n += l->slot[0].numel;
+    }
+    return n;
+}
+
+void lt_net_expanded_model(const lt_net *net, char *buf, size_t len) { snprintf(buf, len, "%s", net->model); }
+const lt_net_config *lt_net_cfg(const lt_net *net) { return &net->cfg; }
+int lt_net_classes(const lt_net *net) { return net->K; }
+int lt_net_n_named(const lt_net *net) { return net->n_named; }
+const lt_named *lt_net_named(const lt_net *net, int i) { return &net->named[i]; }
+
+const lt_named *lt_net_find(const lt_net *net, const char *name)
+{
+    for (int i = 0; i < net->n_named; i++)
+        if (!strcmp(net->named[i].name, name))
+            return &net->named[i];
+    return NULL;
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# test_grad.sh -- `ltsnn grad` against golden tensors from the PyTorch
+# reference (tests/data/gen_grad_golden.py): loss, logits and every gradient
+# in each threshold mode, window and detach-reset case it implements, to a
+# relative error of 1e-4.
+set -u
+LTSNN=${LTSNN:-./ltsnn}
+D=tests/data/grad
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+for g in $D/G_*.safetensors; do
+    case=$(basename "$g" .safetensors); case=${case#G_}
+    detach=""
+    case "$case" in *_detach) detach=--detach-reset; case=${case%_detach} ;; esac
+    window=${case##*_}; mode=${case%_*}
+    if "$LTSNN" grad --weights $D/W.safetensors --batch $D/X.safetensors --out "$tmp/g.safetensors" \
+         --mode "$mode" --window "$window" $detach >"$tmp/out" 2>&1 &&
+       /usr/bin/python3 tests/data/compare_st.py "$tmp/g.safetensors" "$g" 1e-4 >"$tmp/cmp" 2>&1; then
+        pass=$((pass+1)); echo "ok   grad $mode $window $detach: $(tail -n1 "$tmp/cmp")"
+    else
+        fail=$((fail+1)); echo "FAIL grad $mode $window $detach"; cat "$tmp/out" "$tmp/cmp" 2>/dev/null
+    fi
+done
+# bad input: a batch whose frames do not fit the model
+/usr/bin/python3 - "$tmp/bad.safetensors" <<'PY'
+import json, struct, sys
+import numpy as np
+x = np.zeros((1, 4, 2, 9, 9), np.float32); y = np.zeros(1, np.int64)
+h = {'x': {'dtype': 'F32', 'shape': list(x.shape), 'data_offsets': [0, x.nbytes]},
+     'y': {'dtype': 'I64', 'shape': [1], 'data_offsets': [x.nbytes, x.nbytes + 8]}}
+b = json.dumps(h).encode(); b += b' ' * (-len(b) % 8)
+open(sys.argv[1], 'wb').write(struct.pack('<Q', len(b)) + b + x.tobytes() + y.tobytes())
+PY
+if "$LTSNN" grad --weights $D/W.safetensors --batch "$tmp/bad.safetensors" --out "$tmp/o.safetensors" 2>"$tmp/err"; then
+    fail=$((fail+1)); echo "FAIL grad accepted a 2x9x9 batch for a 2x8x8 model"
+elif grep -q "2x8x8" "$tmp/err" && [ ! -e "$tmp/o.safetensors" ]; then
+    pass=$((pass+1)); echo "ok   grad refuses a mismatched batch: $(cat "$tmp/err")"
+else
+    fail=$((fail+1)); echo "FAIL grad mismatch message: $(cat "$tmp/err")"
+fi
+echo "test_grad: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,9 +1,165 @@
-/* cmd_bench.c -- placeholder until the verb lands (replace this file). */
+/* cmd_bench.c -- `ltsnn bench`: time a training step (forward, loss,
+ * backward, optimiser) or an inference forward, the way
+ * ../shared/bench/bench_torch.py times PyTorch, and print one JSON line.
+ * FLOPs follow bench_torch.py's rule: forward 2 * MACs, training 6 * MACs,
+ * MACs counted per frame over B*T frames. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
 #include "cli/cli.h"
+#include "kernels/kernels.h"
+#include "ltsnn.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 int cmd_bench(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "ltsnn bench: not built yet\n");
-    return 2;
+    const char *model = "vgg9", *what = "train", *weights = NULL, *input = NULL, *mode = "sgp";
+    int shape[3] = {2, 48, 48}, T = 10, B = 16, threads = 0, warmup = 3, steps = 10, classes = 10;
+    float density = 0.15f;
+    uint64_t seed = 0;
+    cli_opt opts[] = {
+        {"--model", CLI_STR, &model, "preset or model string (default vgg9)", 0},
+        {"--what", CLI_STR, &what, "train (default) or infer", 0},
+        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0},
+        {"--classes", CLI_INT, &classes, "classes (default 10)", 0},
+        {"--T", CLI_INT, &T, "time steps (default 10)", 0},
+        {"--batch", CLI_INT, &B, "batch size (default 16)", 0},
+        {"--threads", CLI_INT, &threads, "threads (default: all cores)", 0},
+        {"--warmup", CLI_INT, &warmup, "untimed steps first (default 3)", 0},
+        {"--steps", CLI_INT, &steps, "timed steps (default 10)", 0},
+        {"--density", CLI_FLOAT, &density, "fraction of ones in random binary input frames (default 0.15)", 0},
+        {"--weights", CLI_STR, &weights, "start from this checkpoint (else a fresh init)", 0},
+        {"--x", CLI_STR, &input, "safetensors with x [B,T,C,H,W] (and y [B]) to use as the batch", 0},
+        {"--mode", CLI_STR, &mode, "threshold mode (default sgp)", 0},
+        {"--seed", CLI_U64, &seed, "seed for init and random input (default 0)", 0},
+        {0},
+    };
+    const char *pos[1];
+    int np;
+    int r = cli_parse("bench", "[--model M] [--what train|infer] [--T 10] [--batch 16] [options]", argc, argv, 2,
+                      opts, pos, 0, &np);
+    if (r)
+        return r == 1 ? 0 : r;
+    int train = !strcmp(what, "train");
+    if ((!train && strcmp(what, "infer")) || T < 1 || B < 1 || steps < 1 || warmup < 0 || shape[0] < 1) {
+        fprintf(stderr, "ltsnn bench: need --what train|infer, --T, --batch, --steps >= 1, --input CxHxW\n");
+        return 2;
+    }
+    if (threads > 0)
+        lt_set_threads(threads);
+    lt_err err = {0};
+    lt_net_config nc = {.model = model, .in_c = shape[0], .in_h = shape[1], .in_w = shape[2], .classes = classes,
+                        .T = T, .B = B, .train = train};
+    lt_neuron_default(&nc.neuron);
+    if (lt_neuron_set_mode(&nc.neuron, mode, &err)) {
+        fprintf(stderr, "ltsnn bench: %s\n", err.msg);
+        return 2;
+    }
+    if (!lt_model_preset(model))
+        nc.classes = 0;
+    lt_net *net = NULL;
+    lt_optim *opt = NULL;
+    lt_st_file xf = {0};
+    size_t frame = (size_t)shape[0] * shape[1] * shape[2], nx = (size_t)T * B * frame;
+    float *x = lt_alloc(nx * sizeof(float)), *dO = NULL;
+    int32_t *y = lt_alloc((size_t)B * sizeof(int32_t));
+    double *times = calloc((size_t)(warmup + steps), sizeof(double));
+    int rc = 1;
+    if (lt_net_create(&net, &nc, &err))
+        goto fail;
+    lt_net_init(net, seed);
+    if (weights && lt_net_load(net, weights, &err))
+        goto fail;
+    int K = lt_net_classes(net);
+    dO = lt_alloc((size_t)T * B * K * sizeof(float));
+    lt_rng rng;
+    lt_rng_seed(&rng, seed + 1);
+    if (input) {
+        if (lt_st_read(&xf, input, &err))
+            goto fail;
+        const lt_st_tensor *xt = lt_st_find(&xf, "x");
+        if (!xt || xt->ndim != 5 || xt->shape[0] != B || xt->shape[1] != T || (size_t)xt->numel != nx) {
+            lt_err_set(&err, LT_ERR_SHAPE, "%s: needs x of shape [%d, %d, %d, %d, %d]", input, B, T, shape[0],
+                       shape[1], shape[2]);
+            goto fail;
+        }
+        float *xbt = malloc(nx * sizeof(float));
+        if (!xbt || lt_st_get_f32(&xf, "x", xbt, nx, &err)) {
+            free(xbt);
+            goto fail;
+        }
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++)
+                memcpy(x + ((size_t)t * B + b) * frame, xbt + ((size_t)b * T + t) * frame, frame * sizeof(float));
+        free(xbt);
+    } else {
+        for (size_t i = 0; i < nx; i++)
+            x[i] = lt_rng_uniform(&rng) < density ? 1.0f : 0.0f;
+    }
+    for (int b = 0; b < B; b++)
+        y[b] = (int32_t)lt_rng_below(&rng, (uint32_t)K);
+    if (train) {
+        lt_optim_config oc;
+        lt_optim_config_default(&oc);
+        if (lt_optim_create(&opt, net, &oc, &err))
+            goto fail;
+    }
+    double density_in = 0;
+    for (size_t i = 0; i < nx; i++)
+        density_in += x[i] != 0;
+    density_in /= (double)nx;
+    for (int i = 0; i < warmup + steps; i++) {
+        double t0 = lt_time_s();
+        if (train) {
+            const float *O = lt_net_forward(net, x, B, 1);
+            lt_loss_forward_backward(dO, O, y, lt_net_omega(net), 0.45f, 1, T, B, K);
+            lt_net_zero_grad(net);
+            lt_net_backward(net, dO);
+            lt_optim_step(opt);
+        } else {
+            lt_net_forward(net, x, B, 0);
+        }
+        times[i] = lt_time_s() - t0;
+    }
+    double *tm = times + warmup, mn = tm[0], mx = tm[0];
+    for (int i = 0; i < steps; i++)
+        mn = tm[i] < mn ? tm[i] : mn, mx = tm[i] > mx ? tm[i] : mx;
+    qsort(tm, (size_t)steps, sizeof(double), cmp_double);
+    double med = steps % 2 ? tm[steps / 2] : 0.5 * (tm[steps / 2 - 1] + tm[steps / 2]);
+    double macs = (double)lt_net_macs(net) * B * T, flops = (train ? 6 : 2) * macs;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    char m[4096];
+    lt_net_expanded_model(net, m, sizeof m);
+    printf("{\"impl\": \"ltsnn\", \"arch\": \"%s\", \"model\": \"%s\", \"what\": \"%s\", \"T\": %d, \"B\": %d, "
+           "\"hw\": %d, \"threads\": %d, \"params\": %zu, \"fwd_MACs_per_frame\": %zu, \"counted_GFLOP\": %.4f, "
+           "\"median_s\": %.5f, \"min_s\": %.5f, \"max_s\": %.5f, \"per_sample_ms\": %.4f, \"GFLOPs\": %.2f, "
+           "\"maxrss_MiB_self\": %.1f, \"input_density\": %.4f, \"rate\": [",
+           model, m, what, T, B, shape[1], lt_get_threads(), lt_net_params(net), lt_net_macs(net), flops / 1e9, med,
+           mn, mx, 1e3 * med / B, flops / med / 1e9, ru.ru_maxrss / 1024.0, density_in);
+    for (int k = 0; k < lt_net_n_lif(net); k++)
+        printf("%s%.4f", k ? ", " : "", lt_net_rate(net, k));
+    printf("], \"vth\": [");
+    for (int k = 0; k < lt_net_n_lif(net); k++)
+        printf("%s%.4f", k ? ", " : "", lt_net_vth(net, k));
+    printf("]}\n");
+    rc = 0;
+fail:
+    if (rc)
+        fprintf(stderr, "ltsnn bench: %s\n", err.msg);
+    lt_optim_free(opt);
+    lt_net_free(net);
+    lt_st_free(&xf);
+    lt_free(x);
+    lt_free(y);
+    lt_free(dO);
+    free(times);
+    return rc;
 }

@@ -120,23 +120,23 @@ lt_status lt_net_load(lt_net *net, const char *path, lt_err *err)
     lt_status st = lt_st_read(&f, path, err);
     if (st)
         return st;
+    /* check every name and shape first, so a refused file leaves the net as it was */
     for (int i = 0; i < net->n_named && !st; i++) {
         lt_named *nm = &net->named[i];
         const lt_st_tensor *t = lt_st_find(&f, nm->name);
         if (!t) {
             st = lt_err_set(err, LT_ERR_SHAPE, "%s: tensor '%s' is missing (the file does not hold model %s)",
                             path, nm->name, net->model);
-            break;
-        }
-        if (!same_shape(nm, t)) {
+        } else if (!same_shape(nm, t)) {
             char a[96], b[96];
             shape_str(a, sizeof a, t->ndim, t->shape);
             shape_str(b, sizeof b, nm->ndim, nm->shape);
             st = lt_err_set(err, LT_ERR_SHAPE, "%s: tensor '%s' has shape %s, model %s needs %s", path, nm->name, a,
                             net->model, b);
-            break;
+        } else if (t->dtype != LT_F32 && t->dtype != LT_F64 && t->dtype != LT_F16 && t->dtype != LT_BF16) {
+            st = lt_err_set(err, LT_ERR_FORMAT, "%s: tensor '%s' has dtype %s, expected a float type", path,
+                            nm->name, lt_dtype_name(t->dtype));
         }
-        st = lt_st_get_f32(&f, nm->name, nm->data, nm->numel, err);
     }
     /* anything else that is not optimiser state means the file is for another model */
     for (size_t i = 0; i < f.n && !st; i++) {
@@ -144,6 +144,8 @@ lt_status lt_net_load(lt_net *net, const char *path, lt_err *err)
         if (strncmp(name, "optim.", 6) && !lt_net_find(net, name))
             st = lt_err_set(err, LT_ERR_SHAPE, "%s: tensor '%s' is not part of model %s", path, name, net->model);
     }
+    for (int i = 0; i < net->n_named && !st; i++)
+        st = lt_st_get_f32(&f, net->named[i].name, net->named[i].data, net->named[i].numel, err);
     lt_st_free(&f);
     return st;
 }

@@ -15,5 +15,6 @@
 #include "ltsnn/synth.h"
 #include "ltsnn/nn.h"
 #include "ltsnn/train.h"
+#include "ltsnn/plot.h"
 
 #endif

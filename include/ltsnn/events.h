@@ -27,9 +27,14 @@ typedef struct lt_events {
     size_t n, cap;
 } lt_events;
 
+/* Capacity at least cap; n is kept.  Growth is at least geometric, so a
+ * reserve of n + k before each append stays linear overall. */
 lt_status lt_events_reserve(lt_events *e, size_t cap, lt_err *err);
+/* Append one event, doubling the capacity when full.  x, y must fit
+ * uint16 and p be 0 or 1 (else LT_ERR_ARG). */
 lt_status lt_events_push(lt_events *e, int64_t t, int x, int y, int p, lt_err *err);
-void lt_events_free(lt_events *e);
+void lt_events_clear(lt_events *e); /* n = 0, memory kept */
+void lt_events_free(lt_events *e);  /* frees the arrays and zeroes *e */
 
 typedef enum lt_ev_format {
     LT_EVF_AUTO = 0,   /* from the header, then the extension */
@@ -64,6 +69,70 @@ const char *lt_ev_format_name(lt_ev_format f);
 void lt_reader_sensor(const lt_reader *r, int *width, int *height);
 /* Read a whole file into out (appending). */
 lt_status lt_events_read_file(lt_events *out, const char *path, const lt_reader_opts *opts, lt_err *err);
+
+/* ---- reader details (docs/events.md) ----
+ * Errors: a truncated, corrupt or wrong-format file is LT_ERR_FORMAT with the
+ * file name, the byte offset and what was expected; an error inside a
+ * lt_reader_next call discards that call's events (out->n is restored) and
+ * every later call returns the same error. */
+
+/* Like lt_reader_open on a memory block (borrowed until close): the same
+ * decoders, for fuzzing and tests.  name is used for messages and for the
+ * extension-based format guess. */
+lt_status lt_reader_open_mem(lt_reader **r, const void *data, size_t len, const char *name,
+                             const lt_reader_opts *opts, lt_err *err);
+
+typedef struct lt_reader_info {
+    lt_ev_format format;
+    int width, height;          /* sensor size when known, else 0 */
+    lt_aedat_layout layout;     /* AEDAT: the layout in use; AUTO = not named by the header, read as
+                                   DVS128 and refused at the first address that does not fit it */
+    int version;                /* AEDAT: 2 (2.0); DAT: "% Version" (0 if absent); npy: major version */
+    int header_only;            /* the file ends inside its header: no events (not an error) */
+    uint64_t header_bytes;      /* bytes before the first record */
+    uint64_t records;           /* records in the data section: events + skipped + overflow markers */
+    char camera[96];            /* AEDAT "# AEChip:" (else "# HardwareInterface:"), DAT's first comment line */
+} lt_reader_info;
+void lt_reader_get_info(const lt_reader *r, lt_reader_info *info);
+/* Records read so far that are not events: AEDAT IMU/APS (bit 31) and
+ * special (DAVIS bit 10, DVS128 bit 15) words, ATIS y == 240 overflow markers. */
+uint64_t lt_reader_skipped(const lt_reader *r);
+
+/* "aedat", "atis", "bin", "dat", "npy", "auto" (and the names lt_ev_format_name prints). */
+lt_status lt_ev_format_parse(lt_ev_format *f, const char *name, lt_err *err);
+/* "dvs128", "davis", "auto". */
+lt_status lt_aedat_layout_parse(lt_aedat_layout *l, const char *name, lt_err *err);
+const char *lt_aedat_layout_name(lt_aedat_layout l);
+
+/* ---- writers: each format's encoder, for round trips and synthetic dataset folders ----
+ * Events are refused (LT_ERR_ARG, naming the event index) when the format
+ * cannot store them so that its reader gives them back exactly:
+ *   AEDAT2: t >= 0, first t < 2^32, no step back of more than 2^31 us across a
+ *           32-bit wrap (the reader's wrap rule); DVS128 x, y < 128; DAVIS x < 1024,
+ *           y < 512 (and inside width x height when given).  The header names a
+ *           jAER chip: DVS128, or the DAVIS model whose size is width x height.
+ *   ATIS bin: x < 256, y < 240, t >= 0 and never below the t of the last
+ *           overflow marker; y == 240 overflow markers are inserted as needed.
+ *   DAT:  x, y < 2^14, t >= 0 and the same wrap rule; "% Width"/"% Height"
+ *         are written when given.
+ *   npy:  structured [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|u1')].
+ * p must be 0 or 1 everywhere.  Files appear atomically at close. */
+typedef struct lt_writer_opts {
+    lt_ev_format format;          /* AUTO: from the path's extension (.aedat .bin .dat .npy) */
+    lt_aedat_layout aedat_layout; /* AEDAT2: DVS128 (also for AUTO) or DAVIS */
+    int width, height;            /* sensor size for the header; 0 = unknown */
+} lt_writer_opts;
+
+typedef struct lt_writer lt_writer; /* opaque */
+lt_status lt_writer_open(lt_writer **w, const char *path, const lt_writer_opts *o, lt_err *err);
+/* Append every event of ev (in order). */
+lt_status lt_writer_write(lt_writer *w, const lt_events *ev, lt_err *err);
+/* Finish, commit the file and free w (also on failure, which leaves no file). */
+lt_status lt_writer_close(lt_writer *w, lt_err *err);
+void lt_writer_abort(lt_writer *w); /* free w, leave no file; NULL is fine */
+uint64_t lt_writer_count(const lt_writer *w); /* events written so far */
+/* open + write + close. */
+lt_status lt_events_write_file(const char *path, const lt_events *ev, const lt_writer_opts *o, lt_err *err);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,638 @@
-/* cmd_data.c -- placeholder until the verb lands (replace this file). */
+/* cmd_data.c -- `ltsnn data prepare` (a dataset folder or Fashion-MNIST to
+ * frame caches) and `ltsnn data info` (what a cache or a folder holds).
+ * Only flags, printing and the progress display; the work is in
+ * src/events/datasets.c and cache.c.  Cache names: docs/formats.md. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "ltsnn.h"
+
+#define VERB "data"
+
+#define NAMES_HELP                                                                                        \
+    "NAME: cifar10-dvs, n-mnist, n-caltech101, n-cars (ROOT = the dataset folder), fashion-mnist,\n"      \
+    "      n-fashion-mnist (ROOT defaults to " LT_FMNIST_DIR ")"
+static const char *const prepare_usage =
+    "NAME [ROOT] --out PREFIX [options]\n\n"
+    "Converts a dataset once into frame caches: PREFIX-train.ltc and PREFIX-test.ltc\n"
+    "(--split all: PREFIX-all.ltc), which ltsnn train --data PREFIX reads.\n" NAMES_HELP;
+static const char *const info_usage =
+    "[NAME] CACHE|PREFIX|ROOT [options]\n\n"
+    "A cache: shape, options and samples per class.  A prefix: each of its caches.\n"
+    "A dataset folder (NAME guessed when omitted): files per class and event statistics.";
+
+/* ---- progress on stderr: a redrawn line on a terminal, else a line every 10% ---- */
+
+typedef struct progress {
+    const char *what;
+    int tty;
+    int last_tenth;
+    double t0;
+} progress;
+
+static void progress_start(progress *p, const char *what)
+{
+    p->what = what;
+    p->tty = cli_is_tty(2);
+    p->last_tenth = 0;
+    p->t0 = lt_time_s();
+}
+
+static void on_progress(void *ctx, size_t done, size_t total)
+{
+    progress *p = ctx;
+    double dt = lt_time_s() - p->t0;
+    double rate = dt > 0 ? (double)done / dt : 0;
+    double pct = total ? 100.0 * (double)done / (double)total : 100.0;
+    if (p->tty) {
+        fprintf(stderr, "\r%s: %zu/%zu (%.0f%%)  %.0f/s   ", p->what, done, total, pct, rate);
+        if (done >= total)
+            fputc('\n', stderr);
+        fflush(stderr);
+        return;
+    }
+    int tenth = total ? (int)(10 * done / total) : 10;
+    if (tenth > p->last_tenth || done >= total) {
+        fprintf(stderr, "%s: %zu/%zu (%.0f%%)  %.0f/s\n", p->what, done, total, pct, rate);
+        p->last_tenth = tenth;
+    }
+}
+
+static void on_skip(void *ctx, const char *path, const lt_err *why)
+{
+    (void)ctx;
+    fprintf(stderr, "ltsnn data: warning: skipping %s: %s\n", path, why->msg);
+}
+
+/* "-T" reads as "--T", the name the other verbs use. */
+static char **fix_short_flags(int argc, char **argv)
+{
+    char **a = malloc((size_t)(argc + 1) * sizeof *a);
+    if (!a)
+        return NULL;
+    for (int i = 0; i < argc; i++)
+        a[i] = !strcmp(argv[i], "-T") ? (char *)"--T" : argv[i];
+    a[argc] = NULL;
+    return a;
+}
+
+static int pick(const char *flag, const char *v, const char *const *names, int n, int *out)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return 0;
+        }
+    fprintf(stderr, "ltsnn %s: %s: '%s' is not one of", VERB, flag, v);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, " %s", names[i]);
+    fputc('\n', stderr);
+    return 2;
+}
+
+static int is_regular(const char *p)
+{
+    struct stat s;
+    return stat(p, &s) == 0 && S_ISREG(s.st_mode);
+}
+
+static int is_folder(const char *p)
+{
+    struct stat s;
+    return stat(p, &s) == 0 && S_ISDIR(s.st_mode);
+}
+
+/* ---- prepare ---- */
+
+typedef struct prep_flags {
+    const char *out, *bin, *value, *space, *split, *rule, *sensor;
+    int T, size[3], test_percent, skip_bad, fix, threads, limit;
+    uint64_t window_us, seed;
+} prep_flags;
+
+static int fmnist_prepare(const char *name, const char *root, prep_flags *f, cli_opt *opts)
+{
+    lt_err err;
+    lt_fmnist_opts fo;
+    lt_fmnist_opts_default(&fo);
+    fo.mode = !strcmp(name, "n-fashion-mnist") ? LT_FMNIST_NEURO : LT_FMNIST_STATIC;
+    for (cli_opt *o = opts; o->name; o++) {
+        if (!o->seen)
+            continue;
+        if (!strcmp(o->name, "--T"))
+            fo.T = f->T;
+        else if (!strcmp(o->name, "--size"))
+            fo.H = f->size[1], fo.W = f->size[2];
+        else if (!strcmp(o->name, "--seed"))
+            fo.seed = f->seed;
+        else if (!strcmp(o->name, "--limit"))
+            fo.limit = (size_t)f->limit;
+        else if (strcmp(o->name, "--out") && strcmp(o->name, "--split") && strcmp(o->name, "--threads")) {
+            fprintf(stderr, "ltsnn %s: %s does not apply to %s\n", VERB, o->name, name);
+            return 2;
+        }
+    }
+    fo.threads = f->threads;
+    int want[2] = {1, 1}; /* train, test */
+    if (f->split && !strcmp(f->split, "train"))
+        want[1] = 0;
+    else if (f->split && !strcmp(f->split, "test"))
+        want[0] = 0;
+    else if (f->split && strcmp(f->split, "both")) {
+        fprintf(stderr, "ltsnn %s: --split %s: %s has train and test only (train, test or both)\n", VERB,
+                f->split, name);
+        return 2;
+    }
+    static const char *const split_names[2] = {"train", "test"};
+    lt_dataset d[2];
+    memset(d, 0, sizeof d);
+    char paths[2][4096];
+    int committed = -1, rc = 1;
+    for (int s = 0; s < 2; s++) {
+        if (!want[s])
+            continue;
+        if (lt_cache_split_path(paths[s], sizeof paths[s], f->out, split_names[s], &err))
+            goto fail;
+        char what[64];
+        snprintf(what, sizeof what, "%s %s", name, split_names[s]);
+        progress p;
+        progress_start(&p, what);
+        if (lt_fmnist_make(&d[s], root, s == 0, &fo, on_progress, &p, &err))
+            goto fail;
+    }
+    for (int s = 0; s < 2; s++) {
+        if (!want[s])
+            continue;
+        if (lt_cache_write(paths[s], &d[s], &err))
+            goto fail;
+        committed = s;
+        printf("wrote %s: %zu samples, frames %dx%dx%dx%d (TsxCxHxW, %d bit%s)\n", paths[s], d[s].n, d[s].Ts,
+               d[s].C, d[s].H, d[s].W, d[s].bits, d[s].bits > 1 ? "s" : "");
+    }
+    rc = 0;
+    goto free_data;
+fail:
+    fprintf(stderr, "ltsnn %s: %s\n", VERB, err.msg);
+    if (committed == 0 && want[1]) /* all or nothing: do not leave train without its test split */
+        unlink(paths[0]);
+free_data:
+    lt_dataset_free(&d[0]);
+    lt_dataset_free(&d[1]);
+    return rc;
+}
+
+/* All files of both splits, train first (--split all). */
+static int merge_files(lt_ds_files *all, const lt_ds *ds)
+{
+    size_t n = ds->train.n + ds->test.n;
+    all->n = n;
+    all->paths = malloc((n ? n : 1) * sizeof *all->paths);
+    all->labels = malloc((n ? n : 1) * sizeof *all->labels);
+    if (!all->paths || !all->labels)
+        return 0;
+    for (size_t i = 0; i < ds->train.n; i++)
+        all->paths[i] = ds->train.paths[i], all->labels[i] = ds->train.labels[i];
+    for (size_t i = 0; i < ds->test.n; i++)
+        all->paths[ds->train.n + i] = ds->test.paths[i], all->labels[ds->train.n + i] = ds->test.labels[i];
+    return 1;
+}
+
+static int parse_split_rule(const char *v, lt_ds_scan_opts *so)
+{
+    if (!strcmp(v, "random")) {
+        so->rule = LT_SPLIT_RANDOM;
+        return 0;
+    }
+    if (!strncmp(v, "first", 5) && v[5]) {
+        char *end;
+        long n = strtol(v + 5, &end, 10);
+        if (!*end && n >= 0 && n < 1L << 30) {
+            so->rule = LT_SPLIT_FIRST;
+            so->first_n = (int)n;
+            return 0;
+        }
+    }
+    fprintf(stderr, "ltsnn %s: --split-rule %s: expected random or firstN (e.g. first100)\n", VERB, v);
+    return 2;
+}
+
+static int events_prepare(lt_ds_kind kind, const char *root, prep_flags *f, cli_opt *opts)
+{
+    lt_err err;
+    lt_ds_scan_opts so;
+    lt_ds_scan_opts_default(&so);
+    so.seed = f->seed;
+    so.test_percent = f->test_percent;
+    if (f->rule && parse_split_rule(f->rule, &so))
+        return 2;
+    if (f->test_percent < 0 || f->test_percent > 100) {
+        fprintf(stderr, "ltsnn %s: --test-percent %d: expected 0..100\n", VERB, f->test_percent);
+        return 2;
+    }
+    const int own_split = kind == LT_DS_CIFAR10DVS || kind == LT_DS_NCALTECH101;
+    for (cli_opt *o = opts; o->name; o++) {
+        if (o->seen && !strcmp(o->name, "--limit")) {
+            fprintf(stderr, "ltsnn %s: --limit applies to fashion-mnist only\n", VERB);
+            return 2;
+        }
+        if (o->seen && !own_split &&
+            (!strcmp(o->name, "--split-rule") || !strcmp(o->name, "--test-percent") || !strcmp(o->name, "--seed"))) {
+            fprintf(stderr, "ltsnn %s: %s: %s ships its own train/test folders (the flag applies to cifar10-dvs "
+                    "and n-caltech101)\n", VERB, o->name, lt_ds_kind_name(kind));
+            return 2;
+        }
+    }
+    lt_ds_prep_opts po;
+    lt_ds_prep_opts_default(&po);
+    po.bin.T = f->T;
+    /* default frame size: 48x48 for CIFAR10-DVS (METHOD.md §6) and N-Caltech101, else the sensor's */
+    if (f->size[1]) {
+        if (f->size[0] && f->size[0] != 2) {
+            fprintf(stderr, "ltsnn %s: --size %dx%dx%d: event frames have 2 channels (give HxW)\n", VERB,
+                    f->size[0], f->size[1], f->size[2]);
+            return 2;
+        }
+        po.bin.H = f->size[1], po.bin.W = f->size[2];
+    } else if (kind == LT_DS_NMNIST) {
+        po.bin.H = po.bin.W = 34;
+    } else if (kind == LT_DS_NCARS) {
+        po.bin.H = 100, po.bin.W = 120;
+    }
+    int v;
+    static const char *const bins[] = {"time", "count"}, *const values[] = {"binary", "count"},
+                             *const spaces[] = {"scale", "crop"};
+    if (f->bin && pick("--bin", f->bin, bins, 2, &v))
+        return 2;
+    po.bin.mode = f->bin ? (lt_bin_mode)v : LT_BIN_TIME;
+    if (f->value && pick("--value", f->value, values, 2, &v))
+        return 2;
+    po.bin.value = f->value ? (lt_bin_value)v : LT_BINVAL_BINARY;
+    if (f->space && pick("--space", f->space, spaces, 2, &v))
+        return 2;
+    po.bin.space = f->space ? (lt_bin_space)v : LT_BINSP_SCALE;
+    if (f->window_us > (uint64_t)INT64_MAX) {
+        fprintf(stderr, "ltsnn %s: --window-us too large\n", VERB);
+        return 2;
+    }
+    po.bin.window_us = (int64_t)f->window_us;
+    if (f->sensor) {
+        int c, h, w;
+        if (!strcmp(f->sensor, "auto")) {
+            po.bin.in_w = po.bin.in_h = -1;
+        } else if (cli_parse_shape(f->sensor, &c, &h, &w) && c == 0) {
+            po.bin.in_w = h, po.bin.in_h = w; /* given as width x height, the way sensors are quoted */
+        } else {
+            fprintf(stderr, "ltsnn %s: --sensor %s: expected WIDTHxHEIGHT (e.g. 240x180) or auto\n", VERB,
+                    f->sensor);
+            return 2;
+        }
+    }
+    po.cifar10dvs_fix = f->fix;
+    if (f->fix && kind != LT_DS_CIFAR10DVS) {
+        fprintf(stderr, "ltsnn %s: --cifar10dvs-fix applies to cifar10-dvs only\n", VERB);
+        return 2;
+    }
+    po.skip_bad = f->skip_bad;
+    po.threads = f->threads;
+    po.on_skip = on_skip;
+    po.progress = on_progress;
+
+    const char *split = f->split ? f->split : "both";
+    static const char *const splits[] = {"train", "test", "all", "both"};
+    int sp;
+    if (pick("--split", split, splits, 4, &sp))
+        return 2;
+
+    lt_ds ds;
+    if (lt_ds_scan(&ds, kind, root, &so, &err)) {
+        fprintf(stderr, "ltsnn %s: %s\n", VERB, err.msg);
+        return 1;
+    }
+    lt_ds_files all = {0};
+    const lt_ds_files *lists[2] = {NULL, NULL};
+    const char *names[2] = {NULL, NULL};
+    if (sp == 0 || sp == 3)
+        lists[0] = &ds.train, names[0] = "train";
+    if (sp == 1 || sp == 3)
+        lists[1] = &ds.test, names[1] = "test";
+    if (sp == 2) {
+        if (!merge_files(&all, &ds)) {
+            fprintf(stderr, "ltsnn %s: out of memory\n", VERB);
+            free(all.paths);
+            free(all.labels);
+            lt_ds_free(&ds);
+            return 1;
+        }
+        lists[0] = &all, names[0] = "all";
+    }
+    int rc = 1, committed = -1;
+    lt_cache_writer *w[2] = {NULL, NULL};
+    char paths[2][4096];
+    size_t skipped[2] = {0, 0}, written[2] = {0, 0};
+    for (int s = 0; s < 2; s++) {
+        if (!lists[s])
+            continue;
+        if (lists[s]->n == 0) {
+            lt_err_set(&err, LT_ERR_IO, "%s: the %s split has no files%s", root, names[s],
+                       sp == 3 ? " (choose one with --split)" : "");
+            goto fail;
+        }
+        if (lt_cache_split_path(paths[s], sizeof paths[s], f->out, names[s], &err) ||
+            lt_ds_writer_open(&w[s], paths[s], &ds, &po, names[s], &err))
+            goto fail;
+        char what[64];
+        snprintf(what, sizeof what, "%s %s", lt_ds_kind_name(kind), names[s]);
+        progress p;
+        progress_start(&p, what);
+        po.ctx = &p;
+        if (lt_ds_convert(w[s], &ds, lists[s], &po, &skipped[s], &err))
+            goto fail;
+        written[s] = lt_cache_writer_count(w[s]);
+        if (written[s] == 0) {
+            lt_err_set(&err, LT_ERR_FORMAT, "%s: every file of the %s split was bad; nothing to write", root,
+                       names[s]);
+            goto fail;
+        }
+    }
+    /* Nothing is renamed into place before every split converted. */
+    for (int s = 0; s < 2; s++) {
+        if (!w[s])
+            continue;
+        lt_cache_writer *ws = w[s];
+        w[s] = NULL;
+        if (lt_cache_writer_commit(ws, &err))
+            goto fail;
+        committed = s;
+    }
+    for (int s = 0; s < 2; s++) {
+        if (!lists[s])
+            continue;
+        printf("wrote %s: %zu samples, frames %dx2x%dx%d (TsxCxHxW, %d bit%s)", paths[s], written[s], po.bin.T,
+               po.bin.H, po.bin.W, po.bin.value == LT_BINVAL_BINARY ? 1 : 8,
+               po.bin.value == LT_BINVAL_BINARY ? "" : "s");
+        if (skipped[s])
+            printf(", %zu bad file%s skipped", skipped[s], skipped[s] > 1 ? "s" : "");
+        printf("\n");
+        if (skipped[s])
+            fprintf(stderr, "ltsnn %s: %s: skipped %zu of %zu files\n", VERB, names[s], skipped[s],
+                    lists[s]->n);
+    }
+    rc = 0;
+    goto free_all;
+fail:
+    fprintf(stderr, "ltsnn %s: %s\n", VERB, err.msg);
+    if (committed == 0 && lists[1])
+        unlink(paths[0]);
+    lt_cache_writer_abort(w[0]);
+    lt_cache_writer_abort(w[1]);
+free_all:
+    free(all.paths);
+    free(all.labels);
+    lt_ds_free(&ds);
+    return rc;
+}
+
+static int data_prepare(int argc, char **argv)
+{
+    prep_flags f;
+    memset(&f, 0, sizeof f);
+    f.T = 10;
+    f.seed = 42;
+    cli_opt opts[] = {
+        {"--out", CLI_STR, &f.out, "cache prefix: writes PREFIX-train.ltc and PREFIX-test.ltc (required)", 0},
+        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10)", 0},
+        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120)", 0},
+        {"--bin", CLI_STR, &f.bin, "time (equal time, default) or count (equal event count)", 0},
+        {"--value", CLI_STR, &f.value, "binary (1 bit, default) or count (events per pixel, max 255)", 0},
+        {"--space", CLI_STR, &f.space, "scale (default) or crop (centre crop of the sensor)", 0},
+        {"--window-us", CLI_U64, &f.window_us, "keep only the first N microseconds of each sample", 0},
+        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files)", 0},
+        {"--split-rule", CLI_STR, &f.rule, "cifar10-dvs/n-caltech101: random (default) or firstN", 0},
+        {"--test-percent", CLI_INT, &f.test_percent, "random split's test share (default 10, n-caltech101 20)", 0},
+        {"--seed", CLI_U64, &f.seed, "random split's seed (default 42)", 0},
+        {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's", 0},
+        {"--skip-bad", CLI_BOOL, &f.skip_bad, "skip unreadable files with a warning instead of stopping", 0},
+        {"--cifar10dvs-fix", CLI_BOOL, &f.fix, "cifar10-dvs: flip x and invert polarity as its readers do", 0},
+        {"--threads", CLI_INT, &f.threads, "worker threads (default: all cores)", 0},
+        {"--limit", CLI_INT, &f.limit, "fashion-mnist: at most this many samples per split", 0},
+        {0},
+    };
+    const char *pos[2];
+    int n_pos, rc = 2;
+    char **args = fix_short_flags(argc, argv);
+    if (!args)
+        return 1;
+    int r = cli_parse(VERB " prepare", prepare_usage, argc, args, 3, opts, pos, 2, &n_pos);
+    if (r) {
+        rc = r == 1 ? 0 : 2;
+        goto free_args;
+    }
+    if (n_pos < 1) {
+        fprintf(stderr, "ltsnn %s prepare: give a dataset NAME and its ROOT folder\n", VERB);
+        goto free_args;
+    }
+    if (!f.out) {
+        fprintf(stderr, "ltsnn %s prepare: --out PREFIX is required\n", VERB);
+        goto free_args;
+    }
+    if (f.T < 1 || f.threads < 0 || f.limit < 0) {
+        fprintf(stderr, "ltsnn %s prepare: --T must be >= 1, --threads and --limit >= 0\n", VERB);
+        goto free_args;
+    }
+    if (!strcmp(pos[0], "fashion-mnist") || !strcmp(pos[0], "n-fashion-mnist")) {
+        rc = fmnist_prepare(pos[0], n_pos > 1 ? pos[1] : LT_FMNIST_DIR, &f, opts);
+        goto free_args;
+    }
+    lt_ds_kind kind;
+    lt_err err;
+    if (lt_ds_kind_parse(&kind, pos[0], &err)) {
+        fprintf(stderr, "ltsnn %s prepare: unknown dataset '%s' (expected cifar10-dvs, n-mnist, n-caltech101, "
+                "n-cars, fashion-mnist or n-fashion-mnist)\n", VERB, pos[0]);
+        goto free_args;
+    }
+    if (n_pos < 2) {
+        fprintf(stderr, "ltsnn %s prepare: give the %s ROOT folder after the name\n", VERB, pos[0]);
+        goto free_args;
+    }
+    rc = events_prepare(kind, pos[1], &f, opts);
+free_args:
+    free(args);
+    return rc;
+}
+
+/* ---- info ---- */
+
+static void print_class_counts(char *const *names, int classes, const int32_t *labels, size_t n,
+                               const int32_t *labels2, size_t n2, const char *h1, const char *h2)
+{
+    size_t *cnt = calloc((size_t)classes * 2, sizeof *cnt);
+    if (!cnt)
+        return;
+    for (size_t i = 0; i < n; i++)
+        cnt[labels[i]]++;
+    for (size_t i = 0; i < n2; i++)
+        cnt[classes + labels2[i]]++;
+    printf("  %-5s %-24s %8s", "label", "class", h1);
+    if (h2)
+        printf(" %8s", h2);
+    printf("\n");
+    for (int c = 0; c < classes; c++) {
+        printf("  %-5d %-24s %8zu", c, names ? names[c] : "-", cnt[c]);
+        if (h2)
+            printf(" %8zu", cnt[classes + c]);
+        printf("\n");
+    }
+    free(cnt);
+}
+
+static int cache_info(const char *path)
+{
+    lt_dataset d;
+    lt_err err;
+    if (lt_cache_open(&d, path, &err)) {
+        fprintf(stderr, "ltsnn %s info: %s\n", VERB, err.msg);
+        return 1;
+    }
+    printf("%s: ltsnn frame cache\n", path);
+    printf("  dataset   %s\n", d.name[0] ? d.name : "-");
+    printf("  samples   %zu\n", d.n);
+    printf("  frames    Ts=%d C=%d H=%d W=%d, %d bit%s per value, scale %g%s\n", d.Ts, d.C, d.H, d.W, d.bits,
+           d.bits > 1 ? "s" : "", (double)d.scale, d.Ts == 1 ? " (static: fed at every step)" : "");
+    printf("  sample    %zu bytes\n", d.sample_bytes);
+    printf("  options   %s\n", d.opts[0] ? d.opts : "-");
+    printf("  classes   %d\n", d.classes);
+    print_class_counts(d.class_names, d.classes, d.labels, d.n, NULL, 0, "samples", NULL);
+    lt_dataset_free(&d);
+    return 0;
+}
+
+static int folder_info(const char *name, const char *root, size_t max_files, int threads)
+{
+    lt_err err;
+    lt_ds_kind kind;
+    if (name ? lt_ds_kind_parse(&kind, name, &err) : lt_ds_detect(&kind, root, &err)) {
+        fprintf(stderr, "ltsnn %s info: %s\n", VERB, err.msg);
+        return name ? 2 : 1;
+    }
+    lt_ds ds;
+    if (lt_ds_scan(&ds, kind, root, NULL, &err)) {
+        fprintf(stderr, "ltsnn %s info: %s\n", VERB, err.msg);
+        return 1;
+    }
+    printf("%s: %s dataset folder\n", root, lt_ds_kind_name(kind));
+    printf("  sensor    %dx%d (width x height)\n", ds.in_w, ds.in_h);
+    printf("  format    %s\n", lt_ev_format_name(ds.reader.format));
+    printf("  files     %zu train, %zu test", ds.train.n, ds.test.n);
+    if (kind == LT_DS_CIFAR10DVS || kind == LT_DS_NCALTECH101)
+        printf(" (ltsnn's split: %d%% per class drawn with seed %llu)", ds.split.test_percent,
+               (unsigned long long)ds.split.seed);
+    printf("\n  classes   %d\n", ds.classes);
+    print_class_counts(ds.class_names, ds.classes, ds.train.labels, ds.train.n, ds.test.labels, ds.test.n,
+                       "train", "test");
+    int rc = 1;
+    lt_ds_prep_opts po;
+    lt_ds_prep_opts_default(&po);
+    po.threads = threads;
+    po.on_skip = on_skip;
+    po.progress = on_progress;
+    lt_ds_stats st[2];
+    for (int s = 0; s < 2; s++) {
+        progress p;
+        progress_start(&p, s ? "reading test events" : "reading train events");
+        po.ctx = &p;
+        if (lt_ds_stats_compute(&st[s], &ds, s ? &ds.test : &ds.train, max_files, &po, &err)) {
+            fprintf(stderr, "ltsnn %s info: %s\n", VERB, err.msg);
+            goto free_all;
+        }
+    }
+    printf("  events per file and duration%s:\n", max_files ? " (first files of each class only)" : "");
+    for (int s = 0; s < 2; s++) {
+        const lt_ds_stats *q = &st[s];
+        if (!q->files && !q->bad)
+            continue;
+        printf("    %-5s %zu files", s ? "test" : "train", q->files);
+        if (q->bad)
+            printf(" (%zu unreadable)", q->bad);
+        if (q->files)
+            printf(": events min %zu mean %.0f max %zu; duration min %.3f mean %.3f max %.3f s; "
+                   "largest x %d y %d",
+                   q->events_min, q->events_mean, q->events_max, (double)q->dur_min * 1e-6, q->dur_mean * 1e-6,
+                   (double)q->dur_max * 1e-6, q->x_max, q->y_max);
+        printf("\n");
+    }
+    rc = 0;
+free_all:
+    lt_ds_free(&ds);
+    return rc;
+}
+
+static int data_info(int argc, char **argv)
+{
+    const char *name = NULL;
+    int threads = 0, max_files = 0;
+    cli_opt opts[] = {
+        {"--name", CLI_STR, &name, "dataset layout of a folder (default: guessed from its subfolders)", 0},
+        {"--max-files", CLI_INT, &max_files, "folder: read only the first N files of each class", 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {0},
+    };
+    const char *pos[2];
+    int n_pos;
+    int r = cli_parse(VERB " info", info_usage, argc, argv, 3, opts, pos, 2, &n_pos);
+    if (r)
+        return r == 1 ? 0 : 2;
+    if (n_pos < 1) {
+        fprintf(stderr, "ltsnn %s info: give a cache file, a cache prefix or a dataset folder\n", VERB);
+        return 2;
+    }
+    if (n_pos == 2)
+        name = pos[0];
+    const char *path = pos[n_pos - 1];
+    if (max_files < 0 || threads < 0) {
+        fprintf(stderr, "ltsnn %s info: --max-files and --threads must be >= 0\n", VERB);
+        return 2;
+    }
+    if (is_regular(path))
+        return cache_info(path);
+    if (is_folder(path))
+        return folder_info(name, path, (size_t)max_files, threads);
+    static const char *const splits[] = {"train", "test", "all"};
+    int found = 0, rc = 0;
+    for (int s = 0; s < 3; s++) {
+        char p[4096];
+        lt_err err;
+        if (!lt_cache_split_path(p, sizeof p, path, splits[s], &err) && is_regular(p)) {
+            found++;
+            rc |= cache_info(p);
+        }
+    }
+    if (!found) {
+        fprintf(stderr, "ltsnn %s info: %s: no such file or folder, and no %s-{train,test,all}.ltc\n", VERB, path,
+                path);
+        return 1;
+    }
+    return rc;
+}
+
 int cmd_data(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    fprintf(stderr, "ltsnn data: not built yet\n");
+    if (argc < 3 || !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+        FILE *out = argc < 3 ? stderr : stdout;
+        fprintf(out,
+                "usage: ltsnn %s prepare NAME [ROOT] --out PREFIX [options]   make PREFIX-{train,test}.ltc\n"
+                "       ltsnn %s info [NAME] CACHE|PREFIX|ROOT [options]      describe a cache or a folder\n\n"
+                NAMES_HELP "\n\n(ltsnn data prepare --help, ltsnn data info --help for the options)\n",
+                VERB, VERB);
+        return argc < 3 ? 2 : 0;
+    }
+    if (!strcmp(argv[2], "prepare"))
+        return data_prepare(argc, argv);
+    if (!strcmp(argv[2], "info"))
+        return data_info(argc, argv);
+    fprintf(stderr, "ltsnn %s: unknown subcommand '%s' (expected prepare or info)\n", VERB, argv[2]);
     return 2;
 }

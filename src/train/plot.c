@@ -92,9 +92,12 @@ static lt_status read_record(lt_run_log *log, const cJSON *o, const char *path, 
         return lt_err_set(err, LT_ERR_FORMAT, "%s:%zu: \"epoch\" is not a number", path, line);
     if (!cJSON_IsNumber(ta))
         return lt_err_set(err, LT_ERR_FORMAT, "%s:%zu: \"test_acc\" is missing or not a number", path, line);
-    int nv = read_layers(NULL, o, "vth", path, line, err), nr = read_layers(NULL, o, "rate", path, line, err);
-    if (nv < 0 || nr < 0)
-        return err ? err->status : LT_ERR_FORMAT;
+    int nv = read_layers(NULL, o, "vth", path, line, err);
+    if (nv < 0)
+        return LT_ERR_FORMAT;
+    int nr = read_layers(NULL, o, "rate", path, line, err);
+    if (nr < 0)
+        return LT_ERR_FORMAT;
     if (nv != nr)
         return lt_err_set(err, LT_ERR_FORMAT, "%s:%zu: \"vth\" has %d entries but \"rate\" has %d", path, line, nv,
                           nr);
@@ -128,7 +131,7 @@ lt_status lt_run_log_read(lt_run_log *log, const char *path, lt_err *err)
     for (int c = 0; c < 6; c++)
         if (!(*cols[c] = malloc(cap * sizeof(double)))) {
             st = lt_err_set(err, LT_ERR_NOMEM, "%s: out of memory for %zu lines", path, cap);
-            goto fail;
+            goto free_log;
         }
     size_t line = 0;
     for (char *p = buf, *end = buf + len; p < end;) {
@@ -145,7 +148,7 @@ lt_status lt_run_log_read(lt_run_log *log, const char *path, lt_err *err)
         if (!o) {
             size_t col = stop && stop >= p && stop <= p + n ? (size_t)(stop - p) + 1 : 1;
             st = lt_err_set(err, LT_ERR_FORMAT, "%s:%zu: column %zu: malformed JSON", path, line, col);
-            goto fail;
+            goto free_log;
         }
         while (stop < p + n && (*stop == ' ' || *stop == '\t' || *stop == '\r'))
             stop++;
@@ -153,12 +156,12 @@ lt_status lt_run_log_read(lt_run_log *log, const char *path, lt_err *err)
             st = lt_err_set(err, LT_ERR_FORMAT, "%s:%zu: column %zu: unexpected text after the JSON object", path,
                             line, (size_t)(stop - p) + 1);
             cJSON_Delete(o);
-            goto fail;
+            goto free_log;
         }
         if (!cJSON_IsObject(o)) {
             st = lt_err_set(err, LT_ERR_FORMAT, "%s:%zu: not a JSON object", path, line);
             cJSON_Delete(o);
-            goto fail;
+            goto free_log;
         }
         /* Lines that are not epoch records (a summary, a note) are allowed. */
         if (!cJSON_GetObjectItemCaseSensitive(o, "epoch")) {
@@ -180,18 +183,18 @@ lt_status lt_run_log_read(lt_run_log *log, const char *path, lt_err *err)
         }
         cJSON_Delete(o);
         if (st)
-            goto fail;
+            goto free_log;
         log->n++;
         p = next;
     }
     if (log->n == 0) {
         st = lt_err_set(err, LT_ERR_FORMAT, "%s: no epoch records (%zu lines)", path, line);
-        goto fail;
+        goto free_log;
     }
     free(buf);
     return LT_OK;
 
-fail:
+free_log:
     free(buf);
     lt_run_log_free(log);
     return st;

@@ -1,0 +1,137 @@
+/* binner.c -- one sample's events to T frames [T, 2, H, W] (METHOD.md §6).
+ *
+ * Pure function of the event list and the options: no files, no threads
+ * (the dataset conversion runs one binner per file in parallel).  Not for
+ * reading events (events/ readers) nor for packing frames into bits
+ * (lt_frames_pack in cache.c). */
+#include "ltsnn/data.h"
+
+#include <string.h>
+
+#define MAX_SIDE 65536
+#define MAX_T (1 << 20)
+
+__extension__ typedef unsigned __int128 u128;
+
+static lt_status check_opts(const lt_bin_opts *o, size_t *frame_bytes, lt_err *err)
+{
+    if (o->T < 1 || o->T > MAX_T)
+        return lt_err_set(err, LT_ERR_ARG, "binner: T = %d, expected 1..%d", o->T, MAX_T);
+    if (o->H < 1 || o->W < 1 || o->H > MAX_SIDE || o->W > MAX_SIDE)
+        return lt_err_set(err, LT_ERR_ARG, "binner: frame size %dx%d (HxW), expected 1..%d each", o->H, o->W,
+                          MAX_SIDE);
+    if (o->in_h < 1 || o->in_w < 1 || o->in_h > MAX_SIDE || o->in_w > MAX_SIDE)
+        return lt_err_set(err, LT_ERR_ARG, "binner: sensor size %dx%d (WxH), expected 1..%d each", o->in_w,
+                          o->in_h, MAX_SIDE);
+    if (o->mode != LT_BIN_TIME && o->mode != LT_BIN_COUNT)
+        return lt_err_set(err, LT_ERR_ARG, "binner: binning mode %d, expected time or count", (int)o->mode);
+    if (o->value != LT_BINVAL_BINARY && o->value != LT_BINVAL_COUNT)
+        return lt_err_set(err, LT_ERR_ARG, "binner: value %d, expected binary or count", (int)o->value);
+    if (o->space != LT_BINSP_SCALE && o->space != LT_BINSP_CROP)
+        return lt_err_set(err, LT_ERR_ARG, "binner: space %d, expected scale or crop", (int)o->space);
+    if (o->window_us < 0)
+        return lt_err_set(err, LT_ERR_ARG, "binner: window %lld us, expected >= 0 (0 = none)",
+                          (long long)o->window_us);
+    /* T <= 2^20 and sides <= 2^16 keep T*2*H*W below 2^53: no overflow in size_t on 64-bit,
+     * but check anyway for 32-bit builds. */
+    size_t n;
+    if (!lt_mul_ok((size_t)o->T * 2, (size_t)o->H, &n) || !lt_mul_ok(n, (size_t)o->W, &n))
+        return lt_err_set(err, LT_ERR_ARG, "binner: %d x 2 x %d x %d frames overflow size_t", o->T, o->H, o->W);
+    *frame_bytes = n;
+    return LT_OK;
+}
+
+/* Coordinate maps: map[v] is the target coordinate of sensor coordinate v,
+ * or -1 when cropping drops it.  A table lookup per event replaces a
+ * division per event. */
+static void make_map(int32_t *map, int in, int out, lt_bin_space space)
+{
+    if (space == LT_BINSP_SCALE) {
+        for (int v = 0; v < in; v++)
+            map[v] = (int32_t)((int64_t)v * out / in);
+        return;
+    }
+    int off = (in - out) / 2; /* negative when the target is larger: padding */
+    for (int v = 0; v < in; v++) {
+        int c = v - off;
+        map[v] = c >= 0 && c < out ? c : -1;
+    }
+}
+
+static inline void put(uint8_t *px, lt_bin_value value)
+{
+    if (value == LT_BINVAL_BINARY)
+        *px = 1;
+    else if (*px < 255)
+        *px = (uint8_t)(*px + 1);
+}
+
+lt_status lt_bin_events(uint8_t *frames, const lt_events *ev, const lt_bin_opts *o, lt_err *err)
+{
+    size_t frame_bytes = 0;
+    lt_status st = check_opts(o, &frame_bytes, err);
+    if (st)
+        return st;
+    const size_t N = ev->n;
+    /* Validate everything before touching frames: a bad event leaves them as they were. */
+    int64_t t0 = 0;
+    for (size_t j = 0; j < N; j++) {
+        if (ev->x[j] >= o->in_w || ev->y[j] >= o->in_h)
+            return lt_err_set(err, LT_ERR_FORMAT,
+                              "event %zu (t=%lld x=%u y=%u p=%u) lies outside the %dx%d sensor "
+                              "(expected x < %d, y < %d)",
+                              j, (long long)ev->t[j], (unsigned)ev->x[j], (unsigned)ev->y[j], (unsigned)ev->p[j],
+                              o->in_w, o->in_h, o->in_w, o->in_h);
+        if (j == 0 || ev->t[j] < t0)
+            t0 = ev->t[j];
+    }
+    memset(frames, 0, frame_bytes);
+    if (N == 0)
+        return LT_OK;
+
+    /* Differences from t0 are taken in uint64: with t0 the minimum they are
+     * exact for any int64 timestamps. */
+    const uint64_t window = (uint64_t)o->window_us;
+    uint64_t span = 0;
+    size_t kept = 0;
+    for (size_t j = 0; j < N; j++) {
+        uint64_t dt = (uint64_t)ev->t[j] - (uint64_t)t0;
+        if (window && dt >= window)
+            continue;
+        kept++;
+        if (dt > span)
+            span = dt;
+    }
+
+    int32_t *xmap = lt_alloc(sizeof(int32_t) * ((size_t)o->in_w + (size_t)o->in_h));
+    if (!xmap)
+        return lt_err_set(err, LT_ERR_NOMEM, "binner: cannot allocate coordinate maps");
+    int32_t *ymap = xmap + o->in_w;
+    make_map(xmap, o->in_w, o->W, o->space);
+    make_map(ymap, o->in_h, o->H, o->space);
+
+    const uint64_t T = (uint64_t)o->T;
+    const size_t plane = (size_t)o->H * (size_t)o->W;
+    /* 64-bit products whenever they cannot overflow, 128-bit otherwise. */
+    const int wide_time = span >= UINT64_MAX / T;
+    const int wide_count = (uint64_t)kept > UINT64_MAX / T;
+    size_t j_kept = 0;
+    for (size_t j = 0; j < N; j++) {
+        uint64_t dt = (uint64_t)ev->t[j] - (uint64_t)t0;
+        if (window && dt >= window)
+            continue;
+        uint64_t bin;
+        if (o->mode == LT_BIN_TIME)
+            bin = wide_time ? (uint64_t)((u128)dt * T / ((u128)span + 1)) : dt * T / (span + 1);
+        else
+            bin = wide_count ? (uint64_t)((u128)j_kept * T / kept) : (uint64_t)j_kept * T / kept;
+        j_kept++;
+        int32_t xx = xmap[ev->x[j]], yy = ymap[ev->y[j]];
+        if (xx < 0 || yy < 0)
+            continue;
+        size_t c = ev->p[j] ? 1 : 0;
+        put(&frames[(bin * 2 + c) * plane + (size_t)yy * (size_t)o->W + (size_t)xx], o->value);
+    }
+    lt_free(xmap);
+    return LT_OK;
+}

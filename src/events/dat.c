@@ -1,0 +1,146 @@
+/* dat.c -- Prophesee DAT decoder (N-Cars, Gen1 automotive; "% Version 2").
+ *
+ * A file is "% " comment lines (their keys Width, Height, geometry WxH and
+ * Version are read when present), then one byte event type and one byte
+ * event size, then little-endian 8-byte records:
+ *   u32 timestamp (microseconds), u32 with x bits 0-13, y bits 14-27,
+ *   polarity bit 28 (bits 29-31 unused).
+ * Only 2-D change-detection events (type 0x00 TD or 0x0C CD) of size 8 are
+ * read.  A file without comment lines has no type/size bytes either (as
+ * Prophesee's own loader assumes for old files) and is only opened when the
+ * .dat extension or the caller chose the format.  Timestamps unwrap across
+ * 32-bit overflows (reader_priv.h).  Not for EVT2/EVT3 .raw files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "events/reader_priv.h"
+
+static lt_status decode_dat(lt_reader *r, lt_events *out, size_t k, size_t *produced, lt_err *err)
+{
+    const uint8_t *b = r->buf + r->bpos;
+    if (!r->ts_started && k) {
+        r->ts_last = lt_evr_le32(b);
+        r->ts_started = 1;
+    }
+    int64_t *T = out->t;
+    uint16_t *X = out->x, *Y = out->y;
+    uint8_t *P = out->p;
+    size_t n = out->n;
+    uint64_t hi = r->ts_hi;
+    uint32_t last = r->ts_last;
+    const uint32_t w = r->info.width ? (uint32_t)r->info.width : 1u << 14;
+    const uint32_t h = r->info.height ? (uint32_t)r->info.height : 1u << 14;
+    for (size_t i = 0; i < k; i++) {
+        uint32_t ts = lt_evr_le32(b + 8 * i), a = lt_evr_le32(b + 8 * i + 4);
+        if (ts < last && last - ts > 0x80000000u)
+            hi += (uint64_t)1 << 32;
+        last = ts;
+        uint32_t x = a & 0x3fff, y = (a >> 14) & 0x3fff;
+        if (x >= w || y >= h)
+            return lt_err_set(err, LT_ERR_FORMAT, "%s: byte %llu: event at x %u, y %u is outside the %ux%u sensor the header gives",
+                              r->name, (unsigned long long)lt_evr_off(r, i), x, y, w, h);
+        T[n] = (int64_t)(hi + ts);
+        X[n] = (uint16_t)x;
+        Y[n] = (uint16_t)y;
+        P[n] = (uint8_t)((a >> 28) & 1);
+        n++;
+    }
+    *produced += k;
+    out->n = n;
+    r->ts_hi = hi, r->ts_last = last;
+    r->bpos += k * 8;
+    return LT_OK;
+}
+
+/* A positive decimal below 2^16 at s (after spaces); 0 if none. */
+static int small_int(const char *s, const char **end)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    long v = 0;
+    const char *p = s;
+    while (*p >= '0' && *p <= '9' && v < 65536)
+        v = v * 10 + (*p++ - '0');
+    if (end)
+        *end = p;
+    return p == s || v >= 65536 ? 0 : (int)v;
+}
+
+static void parse_comment(lt_reader *r, const char *line, int first)
+{
+    const char *s = line + 1; /* past '%' */
+    while (*s == ' ')
+        s++;
+    const char *end;
+    if (!strncmp(s, "Width", 5))
+        r->info.width = small_int(s + 5, NULL);
+    else if (!strncmp(s, "Height", 6))
+        r->info.height = small_int(s + 6, NULL);
+    else if (!strncmp(s, "Version", 7))
+        r->info.version = small_int(s + 7, NULL);
+    else if (!strncmp(s, "geometry", 8)) {
+        int w = small_int(s + 8, &end);
+        if (w && *end == 'x') {
+            int h = small_int(end + 1, NULL);
+            if (h)
+                r->info.width = w, r->info.height = h;
+        }
+    } else if (first)
+        snprintf(r->info.camera, sizeof r->info.camera, "%.*s", (int)sizeof r->info.camera - 1, s);
+}
+
+lt_status lt_evr_open_dat(lt_reader *r, lt_err *err)
+{
+    char line[256];
+    uint64_t off = 0;
+    int nlines = 0;
+    lt_status st;
+    while (off < r->src.size) {
+        uint8_t c, c2 = '\n';
+        if ((st = lt_evr_peek(r, off, &c, err)))
+            return st;
+        if (off + 1 < r->src.size && (st = lt_evr_peek(r, off + 1, &c2, err)))
+            return st;
+        if (c != '%' || (c2 != ' ' && c2 != '\n' && c2 != '\r'))
+            break;
+        uint64_t next;
+        int complete, binary;
+        if ((st = lt_evr_read_line(r, off, line, sizeof line, &next, &complete, &binary, err)))
+            return st;
+        parse_comment(r, line, nlines == 0);
+        nlines++;
+        off = next;
+        if (!complete)
+            break;
+    }
+    if ((r->info.width == 0) != (r->info.height == 0))
+        r->info.width = r->info.height = 0; /* half a size is no size */
+    r->rec = 8;
+    r->data_end = r->src.size;
+    r->decode = decode_dat;
+    if (nlines == 0) { /* reached by the .dat extension or the caller's choice */
+        r->data_off = 0;
+        return LT_OK;
+    }
+    if (off == r->src.size) {
+        r->info.header_only = 1;
+        r->data_off = off;
+        return LT_OK;
+    }
+    if (r->src.size - off < 2)
+        return lt_err_set(err, LT_ERR_FORMAT, "%s: byte %llu: file ends after the header; expected the event type and size bytes",
+                          r->name, (unsigned long long)off);
+    uint8_t ts[2];
+    if ((st = lt_rsrc_read(&r->src, off, ts, 2, err)))
+        return st;
+    if (ts[0] != 0x00 && ts[0] != 0x0c)
+        return lt_err_set(err, LT_ERR_UNSUPPORTED,
+                          "%s: byte %llu: event type 0x%02x (expected 0x00 TD or 0x0c CD 2-D events)", r->name,
+                          (unsigned long long)off, ts[0]);
+    if (ts[1] != 8)
+        return lt_err_set(err, LT_ERR_FORMAT, "%s: byte %llu: event size %u (expected 8)", r->name,
+                          (unsigned long long)off + 1, ts[1]);
+    r->data_off = off + 2;
+    return LT_OK;
+}

@@ -1,0 +1,213 @@
+/* bn.c -- BatchNorm2d over NCHW float32 (METHOD.md §3), train, eval, backward.
+ *
+ * PyTorch BatchNorm2d semantics on the [T*B, C, H, W] view: per channel the
+ * statistics run over M = N*HW values, the BIASED variance normalises, the
+ * UNBIASED one (times M/(M-1)) enters run_var, and the running stats move as
+ * run = (1 - momentum)*run + momentum*stat.  Sums are taken in double in both
+ * versions: M reaches ~10^6 for early layers, where float sums lose digits.
+ * The reference follows the textbook chain rule term by term; the fast
+ * versions use one-pass statistics and the simplified backward, and split
+ * channels across OpenMP threads: each channel's sums are taken by one
+ * thread in a fixed order, so they are deterministic.
+ * Not here: parameter storage or the choice of train/eval (the BN layer). */
+#include "kernels/kernels.h"
+
+#include <math.h>
+
+/* ---------------- fast per-channel helpers ---------------- */
+
+/* Mean and biased variance of channel c in one pass (sum and sum of
+ * squares in double: with float inputs the cancellation in E[x^2]-mean^2
+ * costs at most ~log10(mean^2/var) of double's 16 digits). */
+static void bn_channel_stats(double *mean, double *var, const float *x, int N, int C, int HW, int c)
+{
+    const double M = (double)N * HW;
+    double s = 0.0, q = 0.0;
+    for (int n = 0; n < N; n++) {
+        const float *xc = x + ((size_t)n * C + c) * HW;
+        #pragma omp simd reduction(+:s, q)
+        for (int i = 0; i < HW; i++) {
+            s += xc[i];
+            q += (double)xc[i] * xc[i];
+        }
+    }
+    const double mu = s / M;
+    double v = q / M - mu * mu;
+    *mean = mu;
+    *var = v > 0.0 ? v : 0.0;
+}
+
+/* Saves mean/invstd, moves the running stats, writes y for channel c. */
+static void bn_channel_train(float *y, float *mean, float *invstd, float *run_mean, float *run_var,
+                             const float *x, const float *gamma, const float *beta, int N, int C,
+                             int HW, float eps, float momentum, int c)
+{
+    double mu, var;
+    bn_channel_stats(&mu, &var, x, N, C, HW, c);
+    const double M = (double)N * HW;
+    const double is = 1.0 / sqrt(var + (double)eps);
+    mean[c] = (float)mu;
+    invstd[c] = (float)is;
+    /* PyTorch refuses M == 1 in training; keep the biased value there rather
+     * than divide by zero. */
+    const double unbiased = M > 1.0 ? var * M / (M - 1.0) : var;
+    if (run_mean)
+        run_mean[c] = (float)((1.0 - momentum) * run_mean[c] + (double)momentum * mu);
+    if (run_var)
+        run_var[c] = (float)((1.0 - momentum) * run_var[c] + (double)momentum * unbiased);
+    /* y = (x - mean)*(gamma*invstd) + beta.  Not x*scale + shift: with a
+     * near-constant channel invstd is ~1/sqrt(eps) and the folded shift
+     * would cancel away the digits of beta. */
+    const float scale = (float)(gamma[c] * is), fmu = (float)mu, b = beta[c];
+    for (int n = 0; n < N; n++) {
+        const float *xc = x + ((size_t)n * C + c) * HW;
+        float *yc = y + ((size_t)n * C + c) * HW;
+        for (int i = 0; i < HW; i++)
+            yc[i] = (xc[i] - fmu) * scale + b;
+    }
+}
+
+/* With xhat = (x - mean)*invstd and M = N*HW:
+ *   dbeta = sum dy, dgamma = sum dy*xhat,
+ *   dx = gamma*invstd*(dy - dbeta/M - xhat*dgamma/M)
+ * (the derivative through mean and the biased variance, simplified). */
+static void bn_channel_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *x, const float *mean, const float *invstd,
+                                const float *gamma, int N, int C, int HW, int c)
+{
+    const float mu = mean[c], is = invstd[c];
+    double sd = 0.0, sdx = 0.0;
+    for (int n = 0; n < N; n++) {
+        const float *xc = x + ((size_t)n * C + c) * HW;
+        const float *dyc = dy + ((size_t)n * C + c) * HW;
+        #pragma omp simd reduction(+:sd, sdx)
+        for (int i = 0; i < HW; i++) {
+            sd += dyc[i];
+            sdx += (double)dyc[i] * (xc[i] - mu);
+        }
+    }
+    sdx *= is; /* sum dy * xhat */
+    dbeta[c] += (float)sd;
+    dgamma[c] += (float)sdx;
+    if (!dx)
+        return;
+    const double M = (double)N * HW;
+    const float k = gamma[c] * is;
+    const float a = (float)(sd / M);               /* mean of dy */
+    const float b = (float)(sdx / M * (double)is); /* mean of dy*xhat, times invstd */
+    for (int n = 0; n < N; n++) {
+        const float *xc = x + ((size_t)n * C + c) * HW;
+        const float *dyc = dy + ((size_t)n * C + c) * HW;
+        float *dxc = dx + ((size_t)n * C + c) * HW;
+        for (int i = 0; i < HW; i++)
+            dxc[i] = k * (dyc[i] - a - (xc[i] - mu) * b);
+    }
+}
+
+/* ---------------- reference (oracle): the textbook chain rule ---------------- */
+
+void lt_bn_forward_train_ref(float *y, float *mean, float *invstd, float *run_mean, float *run_var,
+                             const float *x, const float *gamma, const float *beta,
+                             int N, int C, int HW, float eps, float momentum)
+{
+    const double M = (double)N * HW;
+    for (int c = 0; c < C; c++) {
+        double s = 0.0;
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < HW; i++)
+                s += x[((size_t)n * C + c) * HW + i];
+        const double mu = s / M;
+        double q = 0.0;
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < HW; i++) {
+                double d = x[((size_t)n * C + c) * HW + i] - mu;
+                q += d * d;
+            }
+        const double var = q / M;
+        const double is = 1.0 / sqrt(var + (double)eps);
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < HW; i++) {
+                size_t k = ((size_t)n * C + c) * HW + i;
+                y[k] = (float)(gamma[c] * (x[k] - mu) * is + beta[c]);
+            }
+        mean[c] = (float)mu;
+        invstd[c] = (float)is;
+        if (run_mean)
+            run_mean[c] = (float)((1.0 - momentum) * run_mean[c] + (double)momentum * mu);
+        if (run_var)
+            run_var[c] = (float)((1.0 - momentum) * run_var[c] +
+                                 (double)momentum * (M > 1.0 ? q / (M - 1.0) : var));
+    }
+}
+
+/* Through xhat, var and mean separately:
+ *   dxhat = dy*gamma
+ *   dvar  = sum dxhat*(x-mean) * (-1/2) invstd^3
+ *   dmean = -invstd * sum dxhat + dvar * (-2/M) sum (x-mean)
+ *   dx    = dxhat*invstd + dvar*2(x-mean)/M + dmean/M */
+void lt_bn_backward_ref(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                        const float *mean, const float *invstd, const float *gamma, int N, int C, int HW)
+{
+    const double M = (double)N * HW;
+    for (int c = 0; c < C; c++) {
+        const double mu = mean[c], is = invstd[c];
+        double sdy = 0.0, sdyxh = 0.0, sdxh_xm = 0.0, sdxh = 0.0, sxm = 0.0;
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < HW; i++) {
+                size_t k = ((size_t)n * C + c) * HW + i;
+                double xm = x[k] - mu;
+                sdy += dy[k];
+                sdyxh += dy[k] * xm * is;
+                sdxh += dy[k] * (double)gamma[c];
+                sdxh_xm += dy[k] * (double)gamma[c] * xm;
+                sxm += xm;
+            }
+        dbeta[c] += (float)sdy;
+        dgamma[c] += (float)sdyxh;
+        if (!dx)
+            continue;
+        const double dvar = sdxh_xm * -0.5 * is * is * is;
+        const double dmean = -is * sdxh + dvar * (-2.0 / M) * sxm;
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < HW; i++) {
+                size_t k = ((size_t)n * C + c) * HW + i;
+                double xm = x[k] - mu;
+                dx[k] = (float)(dy[k] * (double)gamma[c] * is + dvar * 2.0 * xm / M + dmean / M);
+            }
+    }
+}
+
+/* ---------------- fast kernels ---------------- */
+
+void lt_bn_forward_train(float *y, float *mean, float *invstd, float *run_mean, float *run_var,
+                         const float *x, const float *gamma, const float *beta,
+                         int N, int C, int HW, float eps, float momentum)
+{
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++)
+        bn_channel_train(y, mean, invstd, run_mean, run_var, x, gamma, beta, N, C, HW, eps,
+                         momentum, c);
+}
+
+void lt_bn_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                        const float *run_mean, const float *run_var, int N, int C, int HW, float eps)
+{
+    #pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            const float scale = (float)(gamma[c] / sqrt((double)run_var[c] + (double)eps));
+            const float m = run_mean[c], b = beta[c];
+            const float *xc = x + ((size_t)n * C + c) * HW;
+            float *yc = y + ((size_t)n * C + c) * HW;
+            for (int i = 0; i < HW; i++)
+                yc[i] = (xc[i] - m) * scale + b;
+        }
+}
+
+void lt_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                    const float *mean, const float *invstd, const float *gamma, int N, int C, int HW)
+{
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++)
+        bn_channel_backward(dx, dgamma, dbeta, dy, x, mean, invstd, gamma, N, C, HW, c);
+}

@@ -11,7 +11,7 @@ BUILD   := build
 
 CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
               -fPIC -fopenmp $(ARCH) -Iinclude -Isrc -D_GNU_SOURCE
-LDLIBS  = -lopenblas -lcjson -lz -lm -fopenmp
+LDLIBS  = -ldnnl -lopenblas -lcjson -lz -lm -fopenmp
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -80,7 +80,7 @@ install: all
 # ---- fuzzing (clang + libFuzzer, ASan + UBSan), bounded time per harness ----
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
-FUZZ_LIB := $(filter-out src/kernels/%,$(LIB_SRC))
+FUZZ_LIB := $(filter src/core/% src/io/% src/events/%,$(LIB_SRC))
 fuzz:
 	@mkdir -p build-fuzz
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \

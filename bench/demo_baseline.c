@@ -16,7 +16,7 @@
  * Usage: demo_baseline [--n-train N] [--n-test N] [--T T] [--size S] [--epochs E]
  *                      [--sets sum,grid,full] [--dump PREFIX]
  * --dump writes PREFIX-{train,test}-{x,y}.u8 (frames as 0/1 bytes [n,T,2,H,W],
- * labels as bytes) for an outside check (bench/demo_snn_check.py). */
+ * labels as bytes) for an outside check, e.g. a PyTorch SNN (docs/data.md). */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>

@@ -10,6 +10,7 @@
 
 #include "ltsnn/core.h"
 #include "ltsnn/io.h"
+#include "ltsnn/npy.h"
 #include "ltsnn/events.h"
 #include "ltsnn/data.h"
 #include "ltsnn/synth.h"

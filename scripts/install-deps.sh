@@ -3,7 +3,7 @@
 # Needs root (or sudo).  Safe to run again.
 set -e
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-BUILD_PKGS="build-essential pkg-config libopenblas-dev libcjson-dev zlib1g-dev libstb-dev"
+BUILD_PKGS="build-essential pkg-config libopenblas-dev libdnnl-dev libcjson-dev zlib1g-dev libstb-dev"
 # python3-torch + numpy: the PyTorch reference used by bench/ and to make golden tensors;
 # clang + libfuzzer: `make fuzz`; dataset-fashion-mnist: the real dataset (issue: real data);
 # time: /usr/bin/time -v for the benchmarks' peak RSS.

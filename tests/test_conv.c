@@ -14,7 +14,11 @@
 
 #include "data/conv_golden.h"
 
+#include <cblas.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static lt_rng rng;
 
@@ -373,18 +377,34 @@ int main(void)
     test_fd(mk(2, 2, 33, 32, 2, 5, 5, 1, 2, 1));  /* 5x5, one frame per GEMM */
     test_fd(mk(1, 1, 2, 2, 2, 3, 3, 1, 1, 1));    /* kernel larger than the image */
 
-    /* Fast against the oracle: fixed corner cases, then random shapes. */
-    test_fast_vs_ref(mk(1, 3, 11, 13, 5, 3, 3, 1, 1, 1));   /* N = 1, odd sizes */
-    test_fast_vs_ref(mk(25, 3, 10, 10, 4, 3, 3, 1, 1, 1));  /* chunks of 11 frames, last one 3 */
-    test_fast_vs_ref(mk(3, 8, 33, 35, 8, 3, 3, 1, 1, 1));   /* one frame per chunk */
-    test_fast_vs_ref(mk(3, 8, 33, 35, 16, 3, 3, 2, 1, 2));  /* grouped, stride 2 */
-    test_fast_vs_ref(mk(4, 16, 34, 31, 16, 3, 3, 1, 1, 16));/* depthwise */
-    test_fast_vs_ref(mk(2, 6, 33, 32, 5, 1, 1, 1, 0, 1));   /* 1x1 direct */
-    test_fast_vs_ref(mk(5, 6, 9, 7, 10, 1, 1, 1, 0, 2));    /* 1x1 grouped, chunked */
-    test_fast_vs_ref(mk(3, 4, 12, 9, 4, 5, 3, 2, 2, 4));    /* depthwise 5x3 stride 2 */
-    test_fast_vs_ref(mk(2, 2, 9, 9, 2, 9, 9, 1, 4, 2));     /* 81 taps: depthwise tap blocks */
-    test_fast_vs_ref(mk(2, 3, 5, 5, 3, 9, 9, 1, 4, 3));     /* 81 taps, depthwise */
-    test_random_shapes(40);
+    /* Fast against the oracle: fixed corner cases, then random shapes.  The
+     * GEMM paths run either as one thread with OpenBLAS threading its calls
+     * or as an OpenMP team of single-threaded calls (conv.c, gemm_team);
+     * both are checked, the team with 3 threads so that shares are uneven. */
+    for (int mode = 0; mode < 2; mode++) {
+        if (mode == 1) {
+            openblas_set_num_threads(1);
+#ifdef _OPENMP
+            omp_set_num_threads(3);
+#endif
+            test_fd(mk(2, 4, 6, 6, 6, 3, 3, 1, 1, 2));
+            test_fd(mk(3, 5, 4, 3, 3, 1, 1, 1, 0, 1));
+            test_fd(mk(1, 2, 32, 33, 3, 1, 1, 1, 0, 1));
+        }
+        test_fast_vs_ref(mk(1, 3, 11, 13, 5, 3, 3, 1, 1, 1));   /* N = 1, odd sizes */
+        test_fast_vs_ref(mk(25, 3, 10, 10, 4, 3, 3, 1, 1, 1));  /* chunks of 11 frames, last one 3 */
+        test_fast_vs_ref(mk(3, 8, 33, 35, 8, 3, 3, 1, 1, 1));   /* one frame per chunk */
+        test_fast_vs_ref(mk(3, 8, 33, 35, 16, 3, 3, 2, 1, 2));  /* grouped, stride 2 */
+        test_fast_vs_ref(mk(2, 7, 40, 30, 14, 3, 3, 1, 1, 7));  /* groups of one input channel, x2 */
+        test_fast_vs_ref(mk(4, 16, 34, 31, 16, 3, 3, 1, 1, 16));/* depthwise */
+        test_fast_vs_ref(mk(2, 6, 33, 32, 5, 1, 1, 1, 0, 1));   /* 1x1 direct */
+        test_fast_vs_ref(mk(5, 6, 9, 7, 10, 1, 1, 1, 0, 2));    /* 1x1 grouped, chunked */
+        test_fast_vs_ref(mk(3, 4, 12, 9, 4, 5, 3, 2, 2, 4));    /* depthwise 5x3 stride 2 */
+        test_fast_vs_ref(mk(2, 2, 9, 9, 2, 9, 9, 1, 4, 2));     /* 81 taps: depthwise tap blocks */
+        test_fast_vs_ref(mk(2, 3, 5, 5, 3, 9, 9, 1, 4, 3));     /* 81 taps, depthwise */
+        test_fast_vs_ref(mk(2, 1, 40, 40, 4, 3, 3, 1, 1, 1));   /* one input channel, idle threads */
+        test_random_shapes(40);
+    }
 
     test_golden();
     return check_done();

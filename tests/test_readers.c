@@ -394,6 +394,13 @@ static void test_aedat_cases(void)
         CHECK(e.t[2] == ((int64_t)1 << 32) + 0x10 && e.x[2] == 6 && e.y[2] == 5, "davis wrap: t %lld", (long long)e.t[2]);
     }
     CHECK(info.header_bytes == strlen(davis_hdr), "header %llu", (unsigned long long)info.header_bytes);
+    /* first record 0x230A0800: '#', '\n' -- reads like a 2-byte header line */
+    n = strlen(davis_hdr);
+    n += put_rec(buf + n, 0x230A0800u, 5);
+    n += put_rec(buf + n, 1u << 22 | 2u << 12, 6);
+    st = decode_file("nl.aedat", buf, n, &o, &e, &sk, &info, &err);
+    CHECK(st == LT_OK && e.n == 2 && e.x[0] == 160 && e.y[0] == 140 && e.p[0] == 1 && e.t[0] == 5 && e.x[1] == 2,
+          "davis record '#\\n': %d n %zu %s", st, e.n, err.msg);
     /* DAVIS x outside 240 -> refused with the byte */
     size_t hn = strlen(davis_hdr);
     put_rec(buf + hn + 8, 3u << 22 | 300u << 12, 5);
@@ -608,7 +615,8 @@ static void test_npy_events(void)
                     "{'descr': [('t', '<i4'), ('ts', '<i4'), ('x', '<i4'), ('y', '<i4'), ('p', '<i4')], 'fortran_order': False, 'shape': (0,), }",
                     q, 0, &e, &err);
     CHECK(st == LT_ERR_FORMAT && strstr(err.msg, "ambiguous"), "t and ts: %d %s", st, err.msg);
-    st = npy_events("plain.npy", 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", q, 32, &e, &err);
+    const int64_t q4[4] = {0, 1, 2, 3};
+    st = npy_events("plain.npy", 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }", q4, sizeof q4, &e, &err);
     CHECK(st == LT_ERR_FORMAT && strstr(err.msg, "structured"), "plain array as events: %d %s", st, err.msg);
 
     /* malformed headers */

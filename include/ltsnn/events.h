@@ -107,8 +107,9 @@ const char *lt_aedat_layout_name(lt_aedat_layout l);
 /* ---- writers: each format's encoder, for round trips and synthetic dataset folders ----
  * Events are refused (LT_ERR_ARG, naming the event index) when the format
  * cannot store them so that its reader gives them back exactly:
- *   AEDAT2: t >= 0, first t < 2^32, no step back of more than 2^31 us across a
- *           32-bit wrap (the reader's wrap rule); DVS128 x, y < 128; DAVIS x < 1024,
+ *   AEDAT2: t >= 0, first t < 2^32, and t must unwrap back under the reader's
+ *           rule: a step of 2^31 us or more across a multiple of 2^32, or any
+ *           step back across one, is refused; DVS128 x, y < 128; DAVIS x < 1024,
  *           y < 512 (and inside width x height when given).  The header names a
  *           jAER chip: DVS128, or the DAVIS model whose size is width x height.
  *   ATIS bin: x < 256, y < 240, t >= 0 and never below the t of the last

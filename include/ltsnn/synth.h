@@ -23,10 +23,11 @@ extern "C" {
  * L until the period ends (as a real pixel's reset switch does), so changes
  * inside the period are lost, not delayed.  Thresholds differ per pixel
  * (Gaussian mismatch, clipped at 0.01).  Background activity is a Poisson
- * process of noise_hz per pixel (hot pixels: hot_hz), random polarity,
- * independent of the reference.  Events of one step come out sorted by t
- * (ties: raster order, signal before noise); successive steps are later in
- * time, so the whole output is sorted.  Deterministic for a seed. */
+ * process of noise_hz per pixel (hot pixels: hot_hz more), random polarity,
+ * independent of the reference and of the refractory period.  Events of one
+ * step come out sorted by t (ties: raster order, signal before noise);
+ * successive steps are later in time, so the whole output is sorted.
+ * Deterministic for a seed.  docs/data.md has the details. */
 typedef struct lt_dvs_opts {
     float c_on, c_off;     /* contrast thresholds, log units (default 0.2, 0.2) */
     float c_sigma;         /* per-pixel threshold mismatch, std in log units (default 0.03) */
@@ -87,21 +88,23 @@ lt_status lt_dvs_simulate(lt_events *out, const float *frames, const int64_t *ts
  * turned into frames by the same binner as real recordings ----
  * Ten classes of a random textured shape in motion, told apart only by the
  * sense of the motion: 0 right, 1 left, 2 down, 3 up (translation),
- * 4 cw, 5 ccw (a textured bar spinning), 6 expand, 7 contract (a textured
- * disc zooming), 8 down-right, 9 up-left (diagonal translation).  Each
+ * 4 cw, 5 ccw (a textured bar or cross spinning), 6 expand, 7 contract (a
+ * textured disc, square or ring zooming), 8 down-right, 9 up-left (diagonal
+ * translation).  Each
  * class's partner (0/1, 2/3, ...) is its time reverse, and the object's
  * contrast sign is random, so per-pixel event counts summed over time carry
  * (almost) nothing about which of the pair a sample is: only the temporal
  * order does.  Position, size, texture, speed, start and end times, sensor
  * threshold mismatch, background activity and hot pixels vary per sample.
- * Each sample is rendered at 4*T+1 frames over 100 ms, run through the DVS
- * simulator and binned into T equal-time binary frames [T, 2, H, W]
+ * Each sample is rendered at max(4T, 40) + 1 instants over 100 ms, run
+ * through the DVS simulator and binned into T equal-time binary frames [T, 2, H, W]
  * (lt_bin_events), stored bit-packed.  Sample i has label i % 10 and its own
  * RNG seeded from (seed, i), so the bytes do not depend on the thread count.
  * Defaults: n 5000, T 10, H = W = 32, seed 1; the test split is the same
  * with n 1000 and seed 2 (lt_demo_opts_split).  Geometry scales with
- * min(H, W) / 32.  On two cores the default train split takes about
- * a second or two. */
+ * min(H, W) / 32.  The default train split takes about 3 s of CPU time,
+ * spread over the threads.  docs/data.md has the numbers and why a linear
+ * model on time-summed counts fails on it. */
 typedef struct lt_demo_opts {
     size_t n;        /* samples */
     int T, H, W;     /* frames produced through the event binner */
@@ -145,10 +148,10 @@ void lt_idx_free(lt_idx *a);
  * (as N-MNIST was recorded) and the events are binned into T binary 2-channel frames.
  * The neuromorphic recording: the 28x28 image, centred on a H x W sensor
  * (default 34x34), is rendered with bilinear interpolation at render_hz while
- * its offset follows three 100 ms saccades around a triangle, (0,0) ->
- * (+3,+3) -> (-3,+3) -> (0,0) pixels (x right, y down), each with a cosine
- * velocity profile, on a grey level of 0.1 (pixel value v gives intensity
- * 0.1 + 0.9 v / 255); 300 ms per sample. */
+ * its offset follows three 100 ms saccades around a triangle, (0,-2) ->
+ * (+3,+2) -> (-3,+2) -> (0,-2) pixels (x right, y down), each with a cosine
+ * velocity profile, on a dark screen (pixel value v gives intensity
+ * 0.1 + 0.9 v / 255); 300 ms per sample, binned into T equal-time frames. */
 typedef enum lt_fmnist_mode { LT_FMNIST_STATIC = 0, LT_FMNIST_NEURO } lt_fmnist_mode;
 
 typedef struct lt_fmnist_opts {

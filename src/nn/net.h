@@ -44,6 +44,8 @@ typedef struct lt_layer_kind {
     /* dx may be NULL (first layer); x is the forward input, valid only when
      * l->needs_input.  Parameter gradients accumulate. */
     void (*backward)(lt_layer *l, float *dx, const float *dy, const float *x, int T, int b);
+    /* frees what plan made besides the net's blocks (l->impl); may be NULL */
+    void (*release)(lt_layer *l);
 } lt_layer_kind;
 
 struct lt_layer {
@@ -65,6 +67,7 @@ struct lt_layer {
     float *saved[LT_MAX_SAVED];
     size_t work_floats;     /* scratch (shared by all layers) */
     float *work;
+    void *impl;             /* kind-owned plan made at planning (conv: oneDNN primitives), or NULL */
     int needs_input;        /* backward reads x: the previous output must be kept */
     int is_first;           /* no dx needed */
 

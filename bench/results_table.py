@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""results_table.py -- rebuild the Fashion-MNIST results tables from run directories.
+
+    python3 bench/results_table.py [OUT_DIR ...] [--out FILE]
+    python3 bench/results_table.py --remaining RUN_DIR BUDGET_SECONDS
+
+OUT_DIR is a folder written by bench/fmnist.sh or bench/fmnist_long.sh
+(default: bench/out/fmnist and bench/out/fmnist_long).  Every run directory
+below it that holds a row.json (written by the scripts before the first
+training invocation) is one run; its numbers come from its log.jsonl and
+config.json only, so the tables can be rebuilt at any time, also while runs
+are missing or half done.  Nothing is estimated or filled in: a row without
+a finished run says so.
+
+--remaining prints the training seconds a run still has to do: the budget
+minus the train_seconds of the epochs its last.safetensors has seen (log
+lines after that epoch belong to a killed invocation and are dropped by
+`ltsnn train --resume` too).  bench/fmnist.sh uses it to resume.
+
+Standard library only.
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+# row id -> (label, ltsnn train flags); bench/fmnist.sh has the same list
+ROWS = [
+    ("fixed", "fixed threshold (no threshold learning)"),
+    ("stsg", "STSG: straight-through threshold gradient"),
+    ("sgp", "SGP, sigmoid window"),
+    ("sgp-arctan", "SGP, arctan window"),
+    ("sgp-triangle", "SGP, triangle window"),
+    ("sgp-piecewise", "SGP, piecewise window"),
+    ("penalty_all", "penalty_all"),
+    ("sgp_stsg", "sgp_stsg"),
+    ("sgp-beta0.95", "SGP, sigmoid, beta 0.95 (others 0.45)"),
+]
+INPUTS = [("static", "static images, direct encoding, T=4"),
+          ("neuro", "simulated events (3 saccades), T=10, 2x34x34")]
+
+
+def ckpt_epoch(path):
+    """The 'epoch' metadata of a safetensors checkpoint, or None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) != 8:
+                return None
+            n = struct.unpack("<Q", head)[0]
+            if n > 100_000_000:
+                return None
+            meta = json.loads(f.read(n)).get("__metadata__", {})
+        return int(meta["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_log(run_dir):
+    """Epoch records a resume would keep (epoch <= last checkpoint's epoch)."""
+    last = ckpt_epoch(os.path.join(run_dir, "last.safetensors"))
+    if last is None:
+        return []
+    out = []
+    try:
+        with open(os.path.join(run_dir, "log.jsonl")) as f:
+            for line in f:
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue  # a line cut short by a kill
+                if isinstance(r, dict) and isinstance(r.get("epoch"), int) and r["epoch"] <= last:
+                    out.append(r)
+    except OSError:
+        return []
+    out.sort(key=lambda r: r["epoch"])
+    return out
+
+
+def read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def run_summary(run_dir):
+    meta = read_json(os.path.join(run_dir, "row.json")) or {}
+    cfg = read_json(os.path.join(run_dir, "config.json")) or {}
+    log = read_log(run_dir)
+    budget = float(meta.get("budget_minutes", 0)) * 60
+    n_train = meta.get("n_train") or 0
+    s = {
+        "dir": run_dir,
+        "meta": meta,
+        "done": os.path.exists(os.path.join(run_dir, "DONE")),
+        "params": cfg.get("params"),
+        "epochs_logged": len(log),
+        "train_s": sum(r.get("train_seconds", 0) for r in log),
+        "wall_s": sum(r.get("seconds", 0) for r in log),
+        "samples": sum(r.get("samples", 0) for r in log),
+        "budget_s": budget,
+        "log": log,
+    }
+    accs = [r["test_acc"] for r in log if r.get("test_acc", -1) >= 0]
+    s["best"] = max(accs) if accs else None
+    s["final"] = accs[-1] if accs else None
+    s["epochs"] = s["samples"] / n_train if n_train else float(len(log))
+    return s
+
+
+def find_runs(root):
+    runs = []
+    for d, _, files in os.walk(root):
+        if "row.json" in files:
+            runs.append(run_summary(d))
+    runs.sort(key=lambda s: s["dir"])
+    return runs
+
+
+def mean_sd(xs):
+    m = sum(xs) / len(xs)
+    if len(xs) < 2:
+        return m, None
+    return m, math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
+
+
+def fmt_acc(xs):
+    if not xs:
+        return "—"
+    m, sd = mean_sd(xs)
+    return f"{m:.2f}" if sd is None else f"{m:.2f} ± {sd:.2f}"
+
+
+def fmt_num(xs, nd=1):
+    if not xs:
+        return "—"
+    m = sum(xs) / len(xs)
+    return f"{m:.{nd}f}"
+
+
+def status(s):
+    if s["done"]:
+        return "done"
+    if not s["log"]:
+        return "started, nothing saved"
+    return f"unfinished: {s['train_s'] / 60:.1f} of {s['budget_s'] / 60:g} min"
+
+
+def command_line(meta, seed_var):
+    cmd = meta.get("command", "")
+    if seed_var and "seed" in meta:
+        seed = str(meta["seed"])
+        cmd = cmd.replace(f"--seed {seed} ", "--seed $S ")
+        cmd = cmd.replace(f"/seed{seed}", "/seed$S")
+    return cmd
+
+
+def matrix_tables(runs):
+    """One table per input kind; one line per row; seeds aggregated."""
+    groups = {}
+    for s in runs:
+        m = s["meta"]
+        groups.setdefault((m.get("input"), m.get("row")), []).append(s)
+    known = [r for r, _ in ROWS]
+    extra = sorted({r for (_, r) in groups} - set(known), key=str)
+    lines, cmds, missing = [], [], []
+    for inp, inp_label in INPUTS:
+        if not any(k[0] == inp for k in groups):
+            missing.append(f"all {inp} rows")
+            continue
+        lines.append(f"\n#### {inp_label}\n")
+        lines.append("| row | seeds done | best test acc % | final test acc % | final per seed | epochs | "
+                     "train min | wall min | params | status |")
+        lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for row in known + extra:
+            label = dict(ROWS).get(row, row)
+            runs_r = sorted(groups.get((inp, row), []), key=lambda s: s["meta"].get("seed", 0))
+            if not runs_r:
+                missing.append(f"{inp} / {row}")
+                lines.append(f"| {label} | 0 | — | — | — | — | — | — | — | not run |")
+                continue
+            fin = [s for s in runs_r if s["done"] and s["final"] is not None]
+            per_seed = " / ".join(f"s{s['meta'].get('seed')}: {s['final']:.2f}" for s in fin) or "—"
+            params = {s["params"] for s in runs_r if s["params"]}
+            unfinished = [s for s in runs_r if not s["done"]]
+            st = "done" if not unfinished else "; ".join(
+                f"s{s['meta'].get('seed')} {status(s)}" for s in unfinished)
+            lines.append("| {} [{}] | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                label, len(cmds) + 1, ", ".join(str(s["meta"].get("seed")) for s in fin) or "—",
+                fmt_acc([s["best"] for s in fin]), fmt_acc([s["final"] for s in fin]), per_seed,
+                fmt_num([s["epochs"] for s in fin], 2), fmt_num([s["train_s"] / 60 for s in fin]),
+                fmt_num([s["wall_s"] / 60 for s in fin]),
+                ", ".join(f"{p:,}" for p in sorted(params)) or "—", st))
+            seeds = sorted({s["meta"].get("seed") for s in runs_r})
+            cmds.append((f"{inp} / {row}", seeds, command_line(runs_r[0]["meta"], True)))
+    return lines, cmds, missing
+
+
+def acc_at(log, minutes):
+    """Test accuracy of the last evaluation at or before `minutes` of training."""
+    t, acc = 0.0, None
+    for r in log:
+        t += r.get("train_seconds", 0)
+        if t <= minutes * 60 + 1e-6 and r.get("test_acc", -1) >= 0:
+            acc = r["test_acc"]
+    return acc
+
+
+def long_table(runs):
+    lines = ["| run | status | best test acc % | final test acc % | after epoch 1 | at 5 / 15 / 30 / 60 min | "
+             "epochs | train min | wall min | params |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    cmds = []
+    for s in runs:
+        m = s["meta"]
+        full = [r for r in s["log"] if not r.get("partial")]
+        e1 = f"{full[0]['test_acc']:.2f}" if full and full[0]["epoch"] == 1 else "—"
+        at = " / ".join("—" if (a := acc_at(s["log"], x)) is None or s["train_s"] < x * 60 - 1 else f"{a:.2f}"
+                        for x in (5, 15, 30, 60))
+        lines.append("| {} seed {} [{}] | {} | {} | {} | {} | {} | {:.2f} | {:.1f} | {:.1f} | {} |".format(
+            m.get("row"), m.get("seed"), len(cmds) + 1, status(s),
+            "—" if s["best"] is None else f"{s['best']:.2f}", "—" if s["final"] is None else f"{s['final']:.2f}",
+            e1, at, s["epochs"], s["train_s"] / 60, s["wall_s"] / 60,
+            f"{s['params']:,}" if s["params"] else "—"))
+        cmds.append((f"{m.get('row')} seed {m.get('seed')}", [m.get("seed")], command_line(m, False)))
+    return lines, cmds
+
+
+def render(roots):
+    out = []
+    for root in roots:
+        runs = find_runs(root)
+        out.append(f"\n### `{root}`\n")
+        if not runs:
+            out.append("No runs yet (no row.json below this folder).")
+            continue
+        long_runs = [s for s in runs if s["meta"].get("kind") == "long"]
+        mat = [s for s in runs if s["meta"].get("kind") != "long"]
+        cmds = []
+        if mat:
+            b = sorted({s["meta"].get("budget_minutes") for s in mat}, key=float)
+            lim = sorted({s["meta"].get("limit", 0) for s in mat})
+            out.append(f"Budget: {', '.join(str(x) for x in b)} min of training per run"
+                       + ("" if lim == [0] else f"; --limit {', '.join(str(x) for x in lim)} (smoke test, "
+                          "not comparable with full runs)") + ". Accuracies: mean ± sample standard deviation "
+                       "over the finished seeds; epochs = training samples seen / training set size.")
+            lines, cmds, missing = matrix_tables(mat)
+            out.extend(lines)
+            if missing:
+                out.append("\nMissing (never started): " + ", ".join(missing) + ".")
+        if long_runs:
+            lines, lcmds = long_table(long_runs)
+            out.append("")
+            out.extend(lines)
+            cmds += lcmds
+        out.append("\nCommands (`$S` = the seed; run from the repository root):\n")
+        for i, (name, seeds, cmd) in enumerate(cmds, 1):
+            out.append(f"{i}. {name} (seeds {', '.join(str(x) for x in seeds)}): `{cmd}`")
+    return "\n".join(out) + "\n"
+
+
+def main(argv):
+    if argv[:1] == ["--remaining"]:
+        if len(argv) != 3:
+            print("usage: results_table.py --remaining RUN_DIR BUDGET_SECONDS", file=sys.stderr)
+            return 2
+        used = sum(r.get("train_seconds", 0) for r in read_log(argv[1]))
+        print(f"{max(0.0, float(argv[2]) - used):.3f}")
+        return 0
+    out_file = None
+    if "--out" in argv:
+        i = argv.index("--out")
+        if i + 1 >= len(argv):
+            print("results_table.py: --out needs a file", file=sys.stderr)
+            return 2
+        out_file = argv[i + 1]
+        argv = argv[:i] + argv[i + 2:]
+    if any(a.startswith("-") for a in argv):
+        print(__doc__, file=sys.stderr)
+        return 2
+    text = render(argv or ["bench/out/fmnist", "bench/out/fmnist_long"])
+    if out_file:
+        tmp = out_file + ".tmp." + str(os.getpid())
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, out_file)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

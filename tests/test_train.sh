@@ -52,5 +52,15 @@ if "$LTSNN" train $common --epochs 3 --out "$tmp/c" --resume "$tmp/w.safetensors
 else
     ok "resume from a non-training checkpoint refused: $(tail -n 1 "$tmp/r")"
 fi
+# 3. a real file path end to end: simulated recordings written as N-MNIST .bin files,
+#    prepared into a frame cache by the dataset reader, trained from the memory-mapped cache
+if "$LTSNN" data export n-fashion-mnist --out "$tmp/nfm" --limit 64 >"$tmp/x" 2>&1 &&
+   "$LTSNN" data prepare n-mnist "$tmp/nfm" --out "$tmp/nfm-cache" -T 6 >"$tmp/p" 2>&1 &&
+   "$LTSNN" train --data "$tmp/nfm-cache" --model small --epochs 1 --batch 16 --out "$tmp/nfm-run" >"$tmp/t" 2>&1 &&
+   grep -q '"epoch": 1' "$tmp/nfm-run/log.jsonl"; then
+    ok "export -> prepare n-mnist -> train from the cache: $(grep -o 'model [^ ]* ([0-9]* parameters), input [0-9x]*, T=[0-9]*' "$tmp/t")"
+else
+    bad "export/prepare/train: $(tail -n 3 "$tmp/x" "$tmp/p" "$tmp/t")"
+fi
 echo "test_train: $pass passed, $fail failed"
 [ $fail -eq 0 ]

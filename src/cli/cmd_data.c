@@ -618,21 +618,82 @@ static int data_info(int argc, char **argv)
     return rc;
 }
 
+/* ---- export: Fashion-MNIST saccades written as N-MNIST-style ATIS recordings ---- */
+static void export_progress(void *ctx, size_t done, size_t total)
+{
+    (void)ctx;
+    int tty = isatty(2);
+    if (tty && (done == total || done % 1000 == 0))
+        fprintf(stderr, "\rexporting %zu/%zu", done, total);
+    else if (!tty && done == total)
+        fprintf(stderr, "exported %zu recordings", done);
+    if (done == total)
+        fprintf(stderr, "\n");
+}
+
+static int data_export(int argc, char **argv)
+{
+    const char *out = NULL, *root = LT_FMNIST_DIR, *split = "both";
+    int limit = 0, threads = 0;
+    uint64_t seed = 0;
+    cli_opt opts[] = {
+        {"--out", CLI_STR, &out, "output folder (gets Train/ and Test/ like N-MNIST)", 0},
+        {"--root", CLI_STR, &root, "Fashion-MNIST folder (default " LT_FMNIST_DIR ")", 0},
+        {"--split", CLI_STR, &split, "train, test or both (default)", 0},
+        {"--limit", CLI_INT, &limit, "at most this many images per split", 0},
+        {"--seed", CLI_U64, &seed, "simulator seed (default 0)", 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {0},
+    };
+    const char *pos[1];
+    int np;
+    int r = cli_parse(VERB " export", "n-fashion-mnist --out DIR [--limit N] [--split train|test|both]", argc, argv,
+                      3, opts, pos, 1, &np);
+    if (r)
+        return r == 1 ? 0 : r;
+    if (np != 1 || strcmp(pos[0], "n-fashion-mnist") || !out || limit < 0 ||
+        (strcmp(split, "train") && strcmp(split, "test") && strcmp(split, "both"))) {
+        fprintf(stderr, "ltsnn %s export: usage: ltsnn %s export n-fashion-mnist --out DIR [--limit N] "
+                        "[--split train|test|both]\n", VERB, VERB);
+        return 2;
+    }
+    lt_fmnist_opts o;
+    lt_fmnist_opts_default(&o);
+    o.limit = (size_t)limit;
+    o.seed = seed;
+    o.threads = threads;
+    lt_err err = {0};
+    for (int train = 1; train >= 0; train--) {
+        if ((train && !strcmp(split, "test")) || (!train && !strcmp(split, "train")))
+            continue;
+        if (lt_fmnist_write_bin(out, root, train, &o, export_progress, NULL, &err)) {
+            fprintf(stderr, "\nltsnn %s export: %s\n", VERB, err.msg);
+            return 1;
+        }
+    }
+    printf("wrote %s/Train and %s/Test (N-MNIST layout, ATIS .bin); prepare with: ltsnn data prepare n-mnist %s "
+           "--out PREFIX\n", out, out, out);
+    return 0;
+}
+
 int cmd_data(int argc, char **argv)
 {
     if (argc < 3 || !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
         FILE *out = argc < 3 ? stderr : stdout;
         fprintf(out,
                 "usage: ltsnn %s prepare NAME [ROOT] --out PREFIX [options]   make PREFIX-{train,test}.ltc\n"
-                "       ltsnn %s info [NAME] CACHE|PREFIX|ROOT [options]      describe a cache or a folder\n\n"
+                "       ltsnn %s info [NAME] CACHE|PREFIX|ROOT [options]      describe a cache or a folder\n"
+                "       ltsnn %s export n-fashion-mnist --out DIR             simulated recordings as N-MNIST .bin files\n\n"
                 NAMES_HELP "\n\n(ltsnn data prepare --help, ltsnn data info --help for the options)\n",
-                VERB, VERB);
+                VERB, VERB, VERB);
         return argc < 3 ? 2 : 0;
     }
     if (!strcmp(argv[2], "prepare"))
         return data_prepare(argc, argv);
     if (!strcmp(argv[2], "info"))
         return data_info(argc, argv);
-    fprintf(stderr, "ltsnn %s: unknown subcommand '%s' (expected prepare or info)\n", VERB, argv[2]);
+    if (!strcmp(argv[2], "export"))
+        return data_export(argc, argv);
+    fprintf(stderr, "ltsnn %s: unknown subcommand '%s' (expected prepare, info or export)\n", VERB, argv[2]);
     return 2;
 }

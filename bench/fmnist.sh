@@ -129,7 +129,7 @@ for s in $SEEDS; do case $s in '' | *[!0-9]*) die "seeds are non-negative intege
 
 if [ "$LIMIT" -gt 0 ]; then
     NCACHE="$OUT/cache/nfm-T10-34x34-limit$LIMIT"
-    LIMIT_FLAG="--limit $LIMIT"
+    LIMIT_FLAG="--limit $LIMIT" # ltsnn data prepare: per split
 else
     NCACHE="$OUT/cache/nfm-T10-34x34"
     LIMIT_FLAG=""
@@ -148,11 +148,12 @@ neuro_cache() {
 train_cmd() {
     if [ "$1" = static ]; then
         data="--data fashion-mnist --model $STATIC_MODEL --T 4"
+        [ "$LIMIT" -gt 0 ] && data="$data --limit $LIMIT"
     else
-        data="--data $NCACHE --model $NEURO_MODEL --T 10"
+        data="--data $NCACHE --model $NEURO_MODEL --T 10" # the cache holds --limit images already
     fi
     echo "$LTSNN train $data --batch $BATCH --epochs 1000 --lr 0.001 $(row_flags "$2") --seed $3" \
-        "--threads $THREADS $LIMIT_FLAG --minutes $MINUTES --out $4" | tr -s ' '
+        "--threads $THREADS --minutes $MINUTES --out $4" | tr -s ' '
 }
 
 # the run order: main rows for all seeds, then the rest seed by seed
@@ -169,7 +170,12 @@ remaining() { python3 "$TABLE_PY" --remaining "$1" "$BUDGET_S"; }
 
 CHILD=""
 on_signal() {
-    [ -n "$CHILD" ] && kill "$CHILD" 2>/dev/null && wait "$CHILD" 2>/dev/null
+    set +e
+    if [ -n "$CHILD" ]; then
+        kill "$CHILD" 2>/dev/null
+        wait "$CHILD" 2>/dev/null
+        rm -f "$dir/pid"
+    fi
     echo "fmnist.sh: stopped; call it again with the same options to resume" >&2
     exit 130
 }
@@ -210,13 +216,17 @@ not
     [ "$inp" = neuro ] && neuro_cache < /dev/null
     mkdir -p "$dir"
     if [ ! -f "$dir/row.json" ]; then
-        python3 - "$dir/row.json" "$KIND" "$inp" "$row" "$seed" "$MINUTES" "$LIMIT" "$cmd" <<'EOF'
+        prep=""
+        [ "$inp" = neuro ] && prep="$LTSNN data prepare n-fashion-mnist --out $NCACHE --T 10 --size 34x34 $LIMIT_FLAG"
+        python3 - "$dir/row.json" "$KIND" "$inp" "$row" "$seed" "$MINUTES" "$LIMIT" "$cmd" "$prep" <<'EOF'
 import json, os, sys
-path, kind, inp, row, seed, minutes, limit, cmd = sys.argv[1:]
+path, kind, inp, row, seed, minutes, limit, cmd, prep = sys.argv[1:]
 n_train = 60000 if int(limit) == 0 else int(limit)
 meta = {"kind": kind, "input": inp, "row": row, "seed": int(seed), "budget_minutes": float(minutes),
         "limit": int(limit), "n_train": n_train, "command": cmd,
         "env": {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "")}}
+if prep:
+    meta["prepare"] = prep.strip()
 with open(path + ".tmp", "w") as f:
     json.dump(meta, f, indent=1)
     f.write("\n")

@@ -151,6 +151,9 @@ def status(s):
 
 def command_line(meta, seed_var):
     cmd = meta.get("command", "")
+    blas = (meta.get("env") or {}).get("OPENBLAS_NUM_THREADS")
+    if blas:
+        cmd = f"OPENBLAS_NUM_THREADS={blas} {cmd}"
     if seed_var and "seed" in meta:
         seed = str(meta["seed"])
         cmd = cmd.replace(f"--seed {seed} ", "--seed $S ")
@@ -257,6 +260,8 @@ def render(roots):
             out.extend(lines)
             cmds += lcmds
         out.append("\nCommands (`$S` = the seed; run from the repository root):\n")
+        for prep in sorted({s["meta"]["prepare"] for s in runs if s["meta"].get("prepare")}):
+            out.append(f"- the neuromorphic frames, made once before those runs: `{prep}`")
         for i, (name, seeds, cmd) in enumerate(cmds, 1):
             out.append(f"{i}. {name} (seeds {', '.join(str(x) for x in seeds)}): `{cmd}`")
     return "\n".join(out) + "\n"

@@ -288,6 +288,8 @@ static void test_shape_fill(void)
         mk(1, 3, 8, 2, 4, 1, 5, 1, 1, 1),  /* kernel wider than the padded image */
         mk(1, 3, 8, 8, 4, 3, 3, 1, 2000000000, 1), /* H + 2*pad overflows int */
         mk(1 << 30, 1 << 30, 1 << 30, 1 << 30, 4, 3, 3, 1, 1, 1), /* tensor size overflows */
+        mk(1, 1, 50000, 50000, 1, 1, 1, 1, 0, 1), /* Ho*Wo beyond BLAS's int */
+        mk(1, 1 << 28, 1, 1, 1, 3, 3, 1, 1, 1),    /* Cin*kh*kw beyond BLAS's int */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lt_conv_shape t = bad[i];

@@ -66,6 +66,10 @@ int lt_conv_shape_fill(lt_conv_shape *s)
         return 0;
     if (pout > lim / (kk * s->Cin) || pout * kk * s->Cin > lim / LT_CONV_MIN_COLS)
         return 0;
+    /* OpenBLAS takes int dimensions: a chunk's column count (< Ho*Wo +
+     * LT_CONV_MIN_COLS) and the im2col row count must fit. */
+    if (pout > INT_MAX - LT_CONV_MIN_COLS || kk * s->Cin > INT_MAX)
+        return 0;
     s->Ho = (int)ho;
     s->Wo = (int)wo;
     return 1;
@@ -357,17 +361,18 @@ static void chunk_gather(float *m, const float *t, int n0, int F, int C, size_t 
     }
 }
 
-/* Output rows [r0, r1) of every channel of the chunk matrix m back to y. */
+/* Output rows [r0, r1) of every channel of the chunk matrix m back to y;
+ * the rows of one frame are contiguous on both sides. */
 static void chunk_scatter_rows(float *y, const float *m, int n0, int F, const lt_conv_shape *s,
                                size_t r0, size_t r1)
 {
-    const size_t P = (size_t)s->Ho * s->Wo, ld = (size_t)F * P, Wo = (size_t)s->Wo;
-    for (int co = 0; co < s->Cout; co++)
-        for (size_t r = r0; r < r1; r++) {
-            const size_t f = r / (size_t)s->Ho, oh = r % (size_t)s->Ho;
-            memcpy(y + (((size_t)n0 + f) * s->Cout + co) * P + oh * Wo, m + (size_t)co * ld + r * Wo,
-                   sizeof(float) * Wo);
-        }
+    const size_t P = (size_t)s->Ho * s->Wo, ld = (size_t)F * P, Ho = (size_t)s->Ho, Wo = (size_t)s->Wo;
+    for (size_t f = r0 / Ho; f * Ho < r1; f++) {
+        const size_t a = f * Ho > r0 ? f * Ho : r0, b = (f + 1) * Ho < r1 ? (f + 1) * Ho : r1;
+        for (int co = 0; co < s->Cout; co++)
+            memcpy(y + (((size_t)n0 + f) * s->Cout + co) * P + (a - f * Ho) * Wo,
+                   m + (size_t)co * ld + a * Wo, sizeof(float) * (b - a) * Wo);
+    }
 }
 
 /* Threads for the GEMM paths.  Either OpenMP threads that each call a
@@ -583,7 +588,7 @@ void lt_conv2d_backward(float *dx, float *dw, const float *dy, const float *x, c
         const size_t ld = (size_t)Fc * P;
         const float *b = direct ? x + (size_t)n0 * s->Cin * P : col;
         const float *d = Fc > 1 ? stage : dy + (size_t)n0 * s->Cout * P;
-        float *dcol = direct ? dx + (size_t)n0 * s->Cin * P : col;
+        float *dcol = !direct ? col : dx ? dx + (size_t)n0 * s->Cin * P : NULL;
         #pragma omp parallel num_threads(team)
         {
             int t = 0, nt = 1;

@@ -52,6 +52,9 @@ lt_status lt_source_load(const char *spec, const lt_source_opts *o, lt_dataset *
         return st;
     }
     /* a prepared cache: PREFIX-train.ltc + PREFIX-test.ltc, or one file */
+    if (o->limit)
+        return lt_err_set(err, LT_ERR_ARG, "--limit applies to generated data (demo, fashion-mnist); for a cache, "
+                          "prepare a smaller one (ltsnn data prepare ... --limit N)");
     char a[4096], b[4096];
     snprintf(a, sizeof a, "%s-train.ltc", spec);
     snprintf(b, sizeof b, "%s-test.ltc", spec);

@@ -9,8 +9,8 @@ pass=0; fail=0
 ok() { pass=$((pass+1)); echo "ok   $1"; }
 bad() { fail=$((fail+1)); echo "FAIL $1"; }
 
-# 1. a short run: well above the 10% of chance
-if "$LTSNN" train --epochs 2 --limit 1500 --batch 16 --out "$tmp/short" >"$tmp/out" 2>&1; then
+# 1. a short run: well above the 10% of chance (about 58% after these two epochs)
+if "$LTSNN" train --epochs 2 --limit 2500 --batch 16 --out "$tmp/short" >"$tmp/out" 2>&1; then
     ok "train ran: $(tail -n 2 "$tmp/out" | head -n 1)"
 else
     bad "train failed: $(tail -n 5 "$tmp/out")"
@@ -27,7 +27,7 @@ for r in rows:
         assert k in r, k
     assert len(r['vth']) == len(r['rate']) > 0
 print('test accuracy by epoch', [r['test_acc'] for r in rows])
-assert rows[-1]['test_acc'] > 30.0, rows[-1]['test_acc']
+assert rows[-1]["test_acc"] > 40.0, rows[-1]["test_acc"]
 PY
 # eval on the best checkpoint
 "$LTSNN" eval "$tmp/short/best.safetensors" --data demo >"$tmp/eval" 2>&1 && grep -q "accuracy" "$tmp/eval" \

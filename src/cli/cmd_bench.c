@@ -105,6 +105,24 @@ int cmd_bench(int argc, char **argv)
     }
     for (int b = 0; b < B; b++)
         y[b] = (int32_t)lt_rng_below(&rng, (uint32_t)K);
+    /* labels from the file when it has them (float y [B]): the PyTorch side of
+     * bench/bench_vs_torch.py reads the same ones */
+    const lt_st_tensor *yt = input ? lt_st_find(&xf, "y") : NULL;
+    if (yt && (size_t)yt->numel == (size_t)B) {
+        float *yf = malloc((size_t)B * sizeof(float));
+        int bad = !yf || lt_st_get_f32(&xf, "y", yf, (size_t)B, &err);
+        for (int b = 0; !bad && b < B; b++) {
+            if (!(yf[b] >= 0 && yf[b] < K)) {
+                lt_err_set(&err, LT_ERR_SHAPE, "%s: label y[%d] = %g is not a class in 0..%d", input, b, yf[b], K - 1);
+                bad = 1;
+            } else {
+                y[b] = (int32_t)yf[b];
+            }
+        }
+        free(yf);
+        if (bad)
+            goto fail;
+    }
     if (train) {
         lt_optim_config oc;
         lt_optim_config_default(&oc);

@@ -49,12 +49,15 @@ int cmd_grad(int argc, char **argv)
         fprintf(stderr, "ltsnn grad: %s\n", err.msg);
         return 1;
     }
-    if (opts[4].seen || opts[5].seen || opts[6].seen || opts[7].seen || opts[8].seen || opts[9].seen) {
-        if (opts[5].seen) nc.neuron.lam = lam;
-        if (opts[6].seen) nc.neuron.g = g;
-        if (opts[7].seen) nc.neuron.alpha = alpha;
-        if (detach) nc.neuron.detach_reset = 1;
-    }
+    /* flags given on the command line override the checkpoint's metadata */
+    if (opts[5].seen)
+        nc.neuron.lam = lam;
+    if (opts[6].seen)
+        nc.neuron.g = g;
+    if (opts[7].seen)
+        nc.neuron.alpha = alpha;
+    if (detach)
+        nc.neuron.detach_reset = 1;
     if ((r = cli_neuron_flags("grad", &nc.neuron, mode, window, reset)))
         return r;
 

@@ -80,7 +80,7 @@ install: all
 # ---- fuzzing (clang + libFuzzer, ASan + UBSan), bounded time per harness ----
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
-FUZZ_LIB := $(filter src/core/% src/io/% src/events/%,$(LIB_SRC))
+FUZZ_LIB := $(filter src/core/% src/io/% src/events/% src/nn/model.c,$(LIB_SRC))
 fuzz:
 	@mkdir -p build-fuzz
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \

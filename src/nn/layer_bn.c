@@ -45,4 +45,14 @@ static void bn_backward(lt_layer *l, float *dx, const float *dy, const float *x,
     lt_bn_backward(dx, l->g[0], l->g[1], dy, x, l->saved[0], l->saved[1], l->p[0], N, C, HW);
 }
 
+/* Batch statistics are recomputed from the same x in the same order, so mean,
+ * invstd and y come out as the forward made them; the running statistics
+ * (NULL here) moved once, in the forward. */
+void lt_bn_layer_recompute(lt_layer *l, const float *x, int T, int b)
+{
+    int N = T * b, C = l->in_c, HW = l->in_h * l->in_w;
+    lt_bn_forward_train(l->out, l->saved[0], l->saved[1], NULL, NULL, x, l->p[0], l->p[1], N, C, HW, BN_EPS,
+                        BN_MOMENTUM);
+}
+
 const lt_layer_kind lt_kind_bn = {"bn", bn_plan, bn_init, bn_forward, bn_backward, NULL};

@@ -1,6 +1,8 @@
 /* layer_lif.c -- multi-step LIF neurons with one learnable threshold per
  * layer (METHOD.md §1-2).  Saves only the membrane u [T, M]: the spikes are
- * recomputed from it in backward. */
+ * recomputed from it in backward, both for this layer's own gradient and,
+ * through lt_lif_layer_regen, as the input the next layer's backward reads. */
+#include "kernels/lif_regen.h"
 #include "nn/net.h"
 
 static void lif_plan(lt_layer *l, const lt_net_config *cfg)
@@ -33,6 +35,17 @@ static void lif_backward(lt_layer *l, float *dx, const float *dy, const float *x
 {
     size_t M = (size_t)b * l->in_size;
     lt_lif_backward(dx, l->g[0], dy, l->saved[0], l->p[0][0], &l->k.lif, T, M);
+}
+
+void lt_lif_layer_regen(lt_layer *l, int T, int b)
+{
+    lt_lif_spikes_from_u(l->out, l->saved[0], l->p[0][0], &l->k.lif, (size_t)T * (size_t)b * l->in_size);
+}
+
+/* The same kernel call as lif_forward on the same input: the same bytes. */
+void lt_lif_layer_recompute(lt_layer *l, const float *x, int T, int b)
+{
+    lt_lif_forward(l->out, l->saved[0], x, l->p[0][0], &l->k.lif, T, (size_t)b * l->in_size);
 }
 
 const lt_layer_kind lt_kind_lif = {"lif", lif_plan, lif_init, lif_forward, lif_backward, NULL};

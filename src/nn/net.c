@@ -8,6 +8,14 @@
  * Activation memory: a layer's output is kept only when the next layer's
  * backward reads its input (conv, BN, linear, max-pool do; LIF and
  * average-pool do not).  Other outputs live in two ping-pong scratch buffers.
+ * A LIF layer's spikes are not kept either, even when the next layer reads
+ * them: its saved membrane u gives them back bit for bit, so backward
+ * rebuilds them into the (then idle) ping-pong buffer just before the next
+ * layer's backward.  A LIF layer right after BN keeps not even u: it writes u over its input
+ * (the BN output, which nothing reads again), and backward runs that BN and
+ * LIF forward again from the BN input (kept anyway for BN's own backward)
+ * into the ping-pong buffers, which gives u and the spikes back bit for bit.  A conv-BN-LIF block then keeps
+ * one tensor instead of three, for one more BN and LIF pass.
  * The gradients flowing backward use another ping-pong pair. */
 #include <assert.h>
 #include <stdio.h>
@@ -194,12 +202,19 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
             max_in = l->in_size;
         if (l->work_floats > net->n_work)
             net->n_work = l->work_floats;
-        /* kept outputs: the logits, and any input a backward reads */
-        int keep = i == net->n_layers - 1 || (train && net->layers[i + 1].needs_input);
+        /* kept outputs: the logits, and any input a backward reads unless
+         * it can be rebuilt (LIF spikes from u) */
+        l->recompute = train && l->kind == &lt_kind_lif && i > 0 && net->layers[i - 1].kind == &lt_kind_bn;
+        l->regen = train && i < net->n_layers - 1 && net->layers[i + 1].needs_input && l->kind == &lt_kind_lif &&
+                   !l->recompute;
+        int keep = i == net->n_layers - 1 ||
+                   (train && net->layers[i + 1].needs_input && !l->regen && !l->recompute);
         if (keep)
             net->n_acts += TB * l->out_size;
         for (int j = 0; j < LT_MAX_SAVED; j++) {
             net->n_acts += l->saved_fixed[j];
+            if (l->recompute)
+                continue; /* u overwrites its input in place (bound below) */
             if (train)
                 net->n_acts += TB * l->saved_per_frame[j];
             else if (l->saved_per_frame[j] > max_u)
@@ -233,7 +248,8 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
     int flip = 0;
     for (int i = 0; i < net->n_layers; i++) {
         lt_layer *l = &net->layers[i];
-        int keep = i == net->n_layers - 1 || (train && net->layers[i + 1].needs_input);
+        int keep = i == net->n_layers - 1 ||
+                   (train && net->layers[i + 1].needs_input && !l->regen && !l->recompute);
         if (keep) {
             l->out = a;
             a += TB * l->out_size;
@@ -245,6 +261,10 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
             if (l->saved_fixed[j]) {
                 l->saved[j] = a;
                 a += l->saved_fixed[j];
+            } else if (l->saved_per_frame[j] && l->recompute) {
+                /* u replaces the BN output it is made from, element by
+                 * element (lt_lif_forward allows u == x; test_fast_lif) */
+                l->saved[j] = net->layers[i - 1].out;
             } else if (l->saved_per_frame[j]) {
                 if (train) {
                     l->saved[j] = a;
@@ -328,6 +348,17 @@ void lt_net_zero_grad(lt_net *net)
         memset(net->grads, 0, net->n_params * sizeof(float));
 }
 
+/* BN then LIF forward again for the LIF layer k (layers[k-1] is its BN, whose
+ * input is kept because BN's backward reads it): u and the spikes come back
+ * bit for bit, into the LIF's shared u scratch and ping-pong output. */
+static void recompute_block(lt_net *net, int k)
+{
+    lt_layer *bn = &net->layers[k - 1], *lif = &net->layers[k];
+    const float *x = k - 1 == 0 ? net->last_x : net->layers[k - 2].out;
+    lt_bn_layer_recompute(bn, x, net->cfg.T, net->last_b);
+    lt_lif_layer_recompute(lif, bn->out, net->cfg.T, net->last_b);
+}
+
 void lt_net_backward(lt_net *net, const float *dO)
 {
     assert(net->cfg.train && net->last_train);
@@ -338,6 +369,14 @@ void lt_net_backward(lt_net *net, const float *dO)
         lt_layer *l = &net->layers[i];
         float *dx = i == 0 ? NULL : net->dbuf[cur];
         const float *x = i == 0 ? net->last_x : net->layers[i - 1].out;
+        if (i > 0 && net->layers[i - 1].regen && l->needs_input)
+            lt_lif_layer_regen(&net->layers[i - 1], T, b);
+        /* a recomputed LIF block comes back when first needed: for the
+         * layer above if that reads the spikes, else for its own backward */
+        if (i > 0 && net->layers[i - 1].recompute && l->needs_input)
+            recompute_block(net, i - 1);
+        if (l->recompute && !(i + 1 < net->n_layers && net->layers[i + 1].needs_input))
+            recompute_block(net, i);
         l->kind->backward(l, dx, dy, x, T, b);
         dy = dx;
         cur ^= 1;

@@ -69,6 +69,9 @@ struct lt_layer {
     float *work;
     void *impl;             /* kind-owned plan made at planning (conv: oneDNN primitives), or NULL */
     int needs_input;        /* backward reads x: the previous output must be kept */
+    int regen;              /* LIF whose output the next backward reads: rebuilt from u then, not kept */
+    int recompute;          /* LIF after BN (train): u (written over the BN output) and spikes not
+                             * kept, both recomputed in backward by BN and LIF forward again */
     int is_first;           /* no dx needed */
 
     /* bound activations */
@@ -113,5 +116,11 @@ extern const lt_layer_kind lt_kind_conv, lt_kind_bn, lt_kind_lif, lt_kind_pool, 
 
 /* shared by the layer files */
 void lt_init_uniform(float *w, size_t n, float bound, lt_rng *rng);
+/* LIF: rebuild l->out (the spikes of the last forward) from the saved u */
+void lt_lif_layer_regen(lt_layer *l, int T, int b);
+/* LIF: run the forward again from x, refilling l->out and l->saved[0] (u) */
+void lt_lif_layer_recompute(lt_layer *l, const float *x, int T, int b);
+/* BN (train): the forward output again from x, running statistics untouched */
+void lt_bn_layer_recompute(lt_layer *l, const float *x, int T, int b);
 
 #endif

@@ -1,0 +1,26 @@
+/* fuzz_idx.c -- libFuzzer harness: read the input as an IDX file (plain; a
+ * gzip header in the input goes through zlib too), limited to a few items.
+ * Errors are fine; crashes, leaks, UB and hangs are bugs. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "ltsnn/synth.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ltsnn-fuzz-idx-%d", (int)getpid());
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return 0;
+    fwrite(data, 1, size, f);
+    fclose(f);
+    lt_idx a;
+    lt_err err;
+    if (lt_idx_read(&a, path, 64, &err) == LT_OK)
+        lt_idx_free(&a);
+    remove(path);
+    return 0;
+}

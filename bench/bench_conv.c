@@ -2,7 +2,9 @@
  * path, forward and backward (dx and dw), on binary 15% input.
  *   bench_conv N Cin H W Cout k [reps]
  * Prints ms per call and GFLOP/s (2*MACs per pass) for each, plus the
- * implementation oneDNN picked.  Built by bench/bench_vs_torch.sh. */
+ * implementation oneDNN picked.  Build (from the repo root, after make):
+ *   cc -std=c11 -O2 -fopenmp -D_GNU_SOURCE -Iinclude -Isrc -o build/bench_conv bench/bench_conv.c \
+ *      build/libltsnn.a -ldnnl -lopenblas -lcjson -lz -lm */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -20,6 +20,7 @@ expect 1 "$LTSNN" info 32C3-64X3-FC10 && grep -q "'64X3' at position 6" "$tmp/er
     && ok "malformed model: $(cat "$tmp/err")" || bad "malformed model: $(cat "$tmp/err")"
 expect 2 "$LTSNN" info vgg9 --input 2x48 && grep -q "CxHxW" "$tmp/err" && ok "bad --input" || bad "bad --input"
 expect 2 "$LTSNN" train --lr abc && grep -q "\-\-lr: cannot read 'abc'" "$tmp/err" && ok "bad --lr" || bad "bad --lr: $(cat "$tmp/err")"
+expect 2 "$LTSNN" eval x --data demo --split tset && grep -q "split" "$tmp/err" && ok "bad --split" || bad "bad --split: $(cat "$tmp/err")"
 expect 2 "$LTSNN" train --frobnicate && grep -q "unknown flag '--frobnicate'" "$tmp/err" && ok "unknown flag" || bad "unknown flag"
 expect 2 "$LTSNN" train --mode sgd && grep -q "unknown threshold mode 'sgd'" "$tmp/err" && ok "bad --mode" || bad "bad --mode"
 expect 2 "$LTSNN" nosuchverb && ok "unknown verb" || bad "unknown verb"

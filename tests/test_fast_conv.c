@@ -1,12 +1,12 @@
 /* test_fast_conv.c -- the oneDNN convolution path (src/kernels/conv_dnnl.c)
  * against the plain oracle lt_conv2d_*_ref.
  *
- * Checks, on shapes with 1, 2 and 16 input channels, odd sizes, stride 2,
- * 1x1 and frame counts that are below, equal to and not a multiple of the
+ * Checks, on shapes with 2 to 64 input channels, odd sizes, stride 2, 1x1,
+ * 5x5 and frame counts that are below, equal to and not a multiple of the
  * chunk (so the BLAS leftover path runs too): forward y, backward dx, dw
  * accumulated onto a non-zero start, dx == NULL, a run with fewer frames
- * than planned, bitwise repeatability, and that grouped convolutions are
- * refused (they stay on conv.c). */
+ * than planned, bitwise repeatability; the same for depthwise (with and
+ * without a channel multiplier) and grouped convolutions. */
 #include "check.h"
 #include "kernels/conv_dnnl.h"
 #include "ltsnn/core.h"
@@ -45,18 +45,20 @@ static double max_rel(const float *a, const float *b, size_t n)
 }
 
 /* plan for Nplan frames, run with Nrun */
-static void one(int Nplan, int Nrun, int Cin, int H, int W, int Cout, int k, int st, int pad, int binary)
+static void one_g(int Nplan, int Nrun, int Cin, int H, int W, int Cout, int k, int st, int pad, int binary, int G)
 {
-    lt_conv_shape s = {Nplan, Cin, H, W, Cout, k, k, st, pad, 1, 0, 0};
+    lt_conv_shape s = {Nplan, Cin, H, W, Cout, k, k, st, pad, G, 0, 0};
     char name[128];
-    snprintf(name, sizeof name, "N%d/%d Cin%d %dx%d Cout%d k%d s%d p%d", Nrun, Nplan, Cin, H, W, Cout, k, st, pad);
+    snprintf(name, sizeof name, "N%d/%d Cin%d %dx%d Cout%d k%d s%d p%d g%d", Nrun, Nplan, Cin, H, W, Cout, k, st, pad,
+             G);
     lt_dnnl_conv *c = lt_dnnl_conv_create(&s, 1);
     CHECK(c != NULL, "%s: oneDNN plan", name);
     if (!c)
         return;
     CHECK(lt_conv_shape_fill(&s), "%s", name);
     s.N = Nrun;
-    size_t nx = (size_t)s.N * Cin * H * W, ny = (size_t)s.N * Cout * s.Ho * s.Wo, nw = (size_t)Cout * Cin * k * k;
+    size_t nx = (size_t)s.N * Cin * H * W, ny = (size_t)s.N * Cout * s.Ho * s.Wo;
+    size_t nw = (size_t)Cout * (Cin / G) * k * k;
     float *x = binary ? spikes(nx, 0.15f) : randv(nx, -1, 1), *w = randv(nw, -0.5f, 0.5f), *dy = randv(ny, -1, 1);
     float *y = lt_alloc(ny * 4), *yr = lt_alloc(ny * 4), *dx = lt_alloc(nx * 4), *dxr = lt_alloc(nx * 4);
     float *dw = randv(nw, -1, 1), *dwr = lt_alloc(nw * 4), *dw0 = lt_alloc(nw * 4);
@@ -67,12 +69,13 @@ static void one(int Nplan, int Nrun, int Cin, int H, int W, int Cout, int k, int
     lt_dnnl_conv_forward(c, y, x, w, &s, work);
     lt_conv2d_forward_ref(yr, x, w, &s);
     double e = max_rel(y, yr, ny);
-    CHECK(e < 1e-5, "%s: forward max rel err %g", name, e);
+    /* up to Cin*k*k = 576-term float sums in both: a few 1e-6 apart */
+    CHECK(e < 5e-5, "%s: forward max rel err %g", name, e);
 
     lt_dnnl_conv_backward(c, dx, dw, dy, x, w, &s, work);
     lt_conv2d_backward_ref(dxr, dwr, dy, x, w, &s);
     e = max_rel(dx, dxr, nx);
-    CHECK(e < 1e-5, "%s: dx max rel err %g", name, e);
+    CHECK(e < 5e-5, "%s: dx max rel err %g", name, e);
     /* dw sums N*Ho*Wo products: float accumulation error grows with them */
     e = max_rel(dw, dwr, nw);
     CHECK(e < 2e-4, "%s: dw (accumulated) max rel err %g", name, e);
@@ -92,25 +95,30 @@ static void one(int Nplan, int Nrun, int Cin, int H, int W, int Cout, int k, int
     lt_dnnl_conv_free(c);
 }
 
+static void one(int Nplan, int Nrun, int Cin, int H, int W, int Cout, int k, int st, int pad, int binary)
+{
+    one_g(Nplan, Nrun, Cin, H, W, Cout, k, st, pad, binary, 1);
+}
+
 int main(void)
 {
     check_begin("test_fast_conv");
     lt_rng_seed(&rng, 7);
-    /* chunk of 48x48 is 8 frames (16384 px): 20 = 2 chunks + 4 leftover */
-    one(20, 20, 2, 48, 48, 8, 3, 1, 1, 1);
-    one(20, 13, 16, 48, 48, 16, 3, 1, 1, 1);   /* fewer frames than planned */
-    one(3, 3, 16, 24, 24, 32, 3, 1, 1, 1);     /* chunk capped at the planned N */
+    /* chunk: the largest divisor of N with chunk*64*32*32 <= 2^20 floats, 10 of 20 */
+    one(20, 20, 2, 48, 48, 8, 3, 1, 1, 1);      /* one chunk of 20 */
+    one(20, 13, 64, 32, 32, 64, 3, 1, 1, 1);    /* fewer frames than planned: 1 chunk + 3 leftover */
+    one(3, 3, 16, 24, 24, 32, 3, 1, 1, 1);      /* chunk capped at the planned N */
     one(40, 40, 32, 6, 6, 64, 3, 1, 1, 1);     /* late-layer size: one chunk */
     one(9, 9, 5, 11, 13, 7, 3, 2, 1, 0);       /* odd sizes, stride 2 */
     one(10, 10, 24, 12, 12, 40, 1, 1, 0, 1);   /* pointwise */
     one(6, 6, 3, 7, 7, 4, 5, 1, 2, 0);         /* 5x5 */
 
-    lt_conv_shape g = {4, 8, 10, 10, 8, 3, 3, 1, 1, 2, 0, 0};
-    lt_dnnl_conv *c = lt_dnnl_conv_create(&g, 1);
-    CHECK(c == NULL, "grouped convolution should stay on conv.c");
-    lt_dnnl_conv_free(c);
+    one_g(20, 20, 32, 48, 48, 32, 3, 1, 1, 1, 32);  /* depthwise, as in MobileNet-light */
+    one_g(40, 37, 64, 12, 12, 64, 3, 1, 1, 1, 64);
+    one_g(5, 5, 6, 9, 9, 12, 3, 2, 1, 0, 6);        /* depthwise with multiplier 2, stride 2 */
+    one_g(4, 4, 8, 10, 10, 8, 3, 1, 1, 0, 2);       /* grouped */
     lt_conv_shape inf = {4, 8, 10, 10, 8, 3, 3, 1, 1, 1, 0, 0};
-    c = lt_dnnl_conv_create(&inf, 0);
+    lt_dnnl_conv *c = lt_dnnl_conv_create(&inf, 0);
     CHECK(c != NULL && lt_dnnl_conv_work_floats(c) > 0, "inference plan");
     lt_dnnl_conv_free(c);
     return check_done();

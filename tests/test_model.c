@@ -58,7 +58,7 @@ int main(void)
     refused("32C3-FC0", 0, "FC0");
     refused("32C3-AP2", 0, "last token must be FCn");
     refused("32C3-FC10-AP2-FC3", 0, "only FC tokens may follow");
-    refused("32C3-FC10", 7, "--classes is 7");
+    refused("32C3-FC10", 7, "class count is 7");
     refused("0C3-FC10", 0, "channel count");
     refused("vgg99", 0, "position 1");
     return check_done();

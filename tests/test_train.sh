@@ -45,6 +45,20 @@ lb=$(/usr/bin/python3 -c "import json,sys; print([json.loads(l)['train_loss'] fo
 # the weights and optimiser state after epoch 3 are the same bytes
 /usr/bin/python3 tests/data/compare_st.py "$tmp/a/last.safetensors" "$tmp/b/last.safetensors" 0 >"$tmp/c" 2>&1 \
     && ok "resumed checkpoint equals the uninterrupted one exactly" || bad "checkpoints differ: $(cat "$tmp/c")"
+# a run stopped inside an epoch by --minutes continues exactly where it stopped
+"$LTSNN" train $common --epochs 3 --minutes 0.04 --out "$tmp/m" >/dev/null 2>&1 || bad "time-limited run"
+/usr/bin/python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print('stopped in epoch', r[-1]['epoch'], 'after', r[-1]['batches'], 'batches')" "$tmp/m/log.jsonl"
+"$LTSNN" train $common --epochs 3 --out "$tmp/m" --resume "$tmp/m/last.safetensors" >"$tmp/r" 2>&1 \
+    || bad "resume after --minutes: $(cat "$tmp/r")"
+/usr/bin/python3 tests/data/compare_st.py "$tmp/a/last.safetensors" "$tmp/m/last.safetensors" 0 >"$tmp/c" 2>&1 \
+    && ok "a run resumed from inside an epoch equals the uninterrupted one exactly" \
+    || bad "mid-epoch resume differs: $(cat "$tmp/c")"
+# other settings than the checkpoint's are refused
+if "$LTSNN" train $common --epochs 3 --beta 0.9 --out "$tmp/b" --resume "$tmp/b/last.safetensors" >"$tmp/r" 2>&1; then
+    bad "resume with another --beta was accepted"
+else
+    grep -q "other settings" "$tmp/r" && ok "resume with another --beta refused" || bad "beta message: $(cat "$tmp/r")"
+fi
 # a resume from a file that is not a training checkpoint is refused
 "$LTSNN" init small --input 2x32x32 --out "$tmp/w.safetensors" >/dev/null 2>&1
 if "$LTSNN" train $common --epochs 3 --out "$tmp/c" --resume "$tmp/w.safetensors" >"$tmp/r" 2>&1; then

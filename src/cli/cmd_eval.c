@@ -1,6 +1,7 @@
 /* cmd_eval.c -- `ltsnn eval CKPT --data SRC`: accuracy and confusion matrix. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "ltsnn.h"
@@ -22,6 +23,10 @@ int cmd_eval(int argc, char **argv)
     int r = cli_parse("eval", "CKPT --data SRC [--split test|train]", argc, argv, 2, opts, pos, 1, &np);
     if (r)
         return r == 1 ? 0 : r;
+    if (strcmp(split, "test") && strcmp(split, "train")) {
+        fprintf(stderr, "ltsnn eval: --split must be test or train, not '%s'\n", split);
+        return 2;
+    }
     if (np != 1 || !data || batch < 1) {
         fprintf(stderr, "ltsnn eval: give a checkpoint and --data (ltsnn eval --help)\n");
         return 2;
@@ -44,7 +49,7 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "ltsnn eval: %s\n", err.msg);
         return 1;
     }
-    const lt_dataset *d = split[1] == 'r' ? &tr : &te;
+    const lt_dataset *d = !strcmp(split, "train") ? &tr : &te;
     lt_net *net = NULL;
     int rc = 1, K = 0;
     int64_t *conf = NULL;

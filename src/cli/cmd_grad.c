@@ -2,6 +2,7 @@
  * given batch, written out tensor by tensor so that any framework can be
  * compared with ltsnn (docs/checkpoints.md).  The model comes from the
  * weights' metadata; flags given on the command line override it. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,10 @@ int cmd_grad(int argc, char **argv)
                       argv, 2, opts, pos, 0, &np);
     if (r)
         return r == 1 ? 0 : r;
+    if (strcmp(loss, "tet") && strcmp(loss, "mean")) {
+        fprintf(stderr, "ltsnn grad: --loss must be tet or mean, not '%s'\n", loss);
+        return 2;
+    }
     if (!wpath || !xpath || !out) {
         fprintf(stderr, "ltsnn grad: --weights, --batch and --out are required (ltsnn grad --help)\n");
         return 2;
@@ -113,7 +118,7 @@ int cmd_grad(int argc, char **argv)
         } else {
             int64_t v;
             memcpy(&v, p, 8);
-            y[b] = (int32_t)v;
+            y[b] = v < 0 || v > INT32_MAX ? -1 : (int32_t)v; /* out of range: refused below */
         }
     }
     if (lt_net_create(&net, &nc, &err) || lt_net_load(net, wpath, &err))

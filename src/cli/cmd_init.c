@@ -31,6 +31,10 @@ int cmd_init(int argc, char **argv)
         fprintf(stderr, "ltsnn init: give a model and --out FILE (ltsnn init --help)\n");
         return 2;
     }
+    if (T < 1) {
+        fprintf(stderr, "ltsnn init: --T must be >= 1\n");
+        return 2;
+    }
     if (shape[0] == 0) {
         fprintf(stderr, "ltsnn init: --input needs three numbers CxHxW, e.g. 2x48x48\n");
         return 2;

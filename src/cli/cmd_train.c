@@ -77,8 +77,10 @@ int cmd_train(int argc, char **argv)
     nr.detach_reset = detach;
     if ((r = cli_neuron_flags("train", &nr, mode, window, reset)))
         return r;
-    if (batch < 1 || T < 0 || epochs < 0 || limit_i < 0 || !(lr >= 0) || !(beta >= 0 && beta <= 1)) {
-        fprintf(stderr, "ltsnn train: need --batch >= 1, --T >= 1, --epochs >= 1, --lr >= 0, 0 <= --beta <= 1\n");
+    if (batch < 1 || T < 0 || epochs < 0 || limit_i < 0 || !(lr >= 0) || !(beta >= 0 && beta <= 1) ||
+        !(wd >= 0) || !(momentum >= 0 && momentum < 1) || !(minutes >= 0) || (opts[6].seen && !(lr_vth >= 0))) {
+        fprintf(stderr, "ltsnn train: need --batch >= 1, --T >= 1, --epochs >= 1, --lr and --lr-vth >= 0, "
+                        "0 <= --beta <= 1, --wd >= 0, 0 <= --momentum < 1, --minutes >= 0\n");
         return 2;
     }
     if (strcmp(optim, "adam") && strcmp(optim, "sgd")) {

@@ -11,7 +11,8 @@
  * deterministic.  Frames past the last whole chunk run through
  * lt_conv2d_forward / lt_conv2d_backward, which (with the _ref kernels) stay
  * the oracle tests/test_fast_conv.c compares against.
- * Not here: grouped or depthwise convolutions (conv.c's direct kernel). */
+ * Grouped and depthwise convolutions go through the same code with 5-D
+ * grouped weights. */
 #include "kernels/conv_dnnl.h"
 
 #include <dnnl.h>
@@ -19,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Output pixels per chunk (F*Ho*Wo): enough work per primitive call that
- * call overhead is lost in the noise, small enough that the blocked copies
- * of a chunk stay a few MB. */
-#ifndef LT_DNNL_PIXELS
-#define LT_DNNL_PIXELS 16384
+/* Floats of the larger of a chunk's input and output (F*C*H*W): 4 MB, enough
+ * work per primitive call that call overhead is lost in the noise, small
+ * enough that the blocked copies of a chunk add little to the process. */
+#ifndef LT_DNNL_CHUNK_FLOATS
+#define LT_DNNL_CHUNK_FLOATS (1 << 20)
 #endif
 
 /* One tensor between the caller's plain layout and a primitive's layout. */
@@ -172,11 +173,20 @@ static const dnnl_memory_desc_t *q(dnnl_primitive_desc_t pd, dnnl_query_t what)
 lt_dnnl_conv *lt_dnnl_conv_create(const lt_conv_shape *shape, int train)
 {
     lt_conv_shape s = *shape;
-    if (s.groups != 1 || s.N < 1 || !lt_conv_shape_fill(&s))
+    if (s.N < 1 || !lt_conv_shape_fill(&s))
         return NULL;
-    const int P = s.Ho * s.Wo;
-    int F = (LT_DNNL_PIXELS + P - 1) / P;
-    s.N = F < shape->N ? F : shape->N;
+    /* the largest divisor of the planned frame count within the budget, so
+     * that a full batch has no leftover frames for the slow path */
+    const size_t per = (size_t)(s.Cin > s.Cout ? s.Cin : s.Cout) * (size_t)(s.Ho * s.Wo > s.H * s.W ? s.Ho * s.Wo
+                                                                                                 : s.H * s.W);
+    int F = (int)(LT_DNNL_CHUNK_FLOATS / per);
+    if (F < 1)
+        F = 1;
+    if (F > shape->N)
+        F = shape->N;
+    while (shape->N % F)
+        F--;
+    s.N = F;
     /* oneDNN's right padding makes its output size ours (floor division) */
     const int64_t prh = (int64_t)(s.Ho - 1) * s.stride + s.kh - s.H - s.pad;
     const int64_t prw = (int64_t)(s.Wo - 1) * s.stride + s.kw - s.W - s.pad;
@@ -195,14 +205,17 @@ lt_dnnl_conv *lt_dnnl_conv_create(const lt_conv_shape *shape, int train)
         dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) != dnnl_success)
         goto fail;
 
-    dnnl_dims_t xd = {s.N, s.Cin, s.H, s.W}, wd = {s.Cout, s.Cin, s.kh, s.kw}, yd = {s.N, s.Cout, s.Ho, s.Wo};
+    /* grouped weights [G, Cout/G, Cin/G, kh, kw]: the same bytes as OIHW [Cout, Cin/G, kh, kw] */
+    const int G = s.groups, wn = G > 1 ? 5 : 4;
+    dnnl_dims_t xd = {s.N, s.Cin, s.H, s.W}, yd = {s.N, s.Cout, s.Ho, s.Wo};
+    dnnl_dims_t wd = {s.Cout, s.Cin, s.kh, s.kw}, wgd = {G, s.Cout / G, s.Cin / G, s.kh, s.kw};
     dnnl_dims_t strides = {s.stride, s.stride}, pl = {s.pad, s.pad}, pr = {prh, prw};
     dnnl_memory_desc_t xu, wu, yu, xa, wa, ya;
     if (dnnl_memory_desc_init_by_tag(&xu, 4, xd, dnnl_f32, dnnl_nchw) ||
-        dnnl_memory_desc_init_by_tag(&wu, 4, wd, dnnl_f32, dnnl_oihw) ||
+        dnnl_memory_desc_init_by_tag(&wu, wn, G > 1 ? wgd : wd, dnnl_f32, G > 1 ? dnnl_goihw : dnnl_oihw) ||
         dnnl_memory_desc_init_by_tag(&yu, 4, yd, dnnl_f32, dnnl_nchw) ||
         dnnl_memory_desc_init_by_tag(&xa, 4, xd, dnnl_f32, dnnl_format_tag_any) ||
-        dnnl_memory_desc_init_by_tag(&wa, 4, wd, dnnl_f32, dnnl_format_tag_any) ||
+        dnnl_memory_desc_init_by_tag(&wa, wn, G > 1 ? wgd : wd, dnnl_f32, dnnl_format_tag_any) ||
         dnnl_memory_desc_init_by_tag(&ya, 4, yd, dnnl_f32, dnnl_format_tag_any))
         goto fail;
 
@@ -304,7 +317,7 @@ void lt_dnnl_conv_backward(lt_dnnl_conv *c, float *dx, float *dw, const float *d
 {
     const int F = c->s.N;
     const size_t xs = (size_t)s->Cin * s->H * s->W, ys = (size_t)s->Cout * s->Ho * s->Wo;
-    const size_t nw = (size_t)s->Cout * s->Cin * s->kh * s->kw;
+    const size_t nw = (size_t)s->Cout * (s->Cin / s->groups) * s->kh * s->kw;
     const float *dwtmp = work + c->dwtmp_off;
     int n0 = 0;
     if (s->N >= F) {

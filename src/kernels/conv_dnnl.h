@@ -1,4 +1,4 @@
-/* conv_dnnl.h -- ordinary (groups == 1) convolutions through oneDNN.
+/* conv_dnnl.h -- convolutions (ordinary, grouped, depthwise) through oneDNN.
  *
  * The same maths as lt_conv2d_forward / lt_conv2d_backward (kernels.h),
  * which stay the oracle and the fallback.  A plan is made once for a

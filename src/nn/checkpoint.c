@@ -168,20 +168,31 @@ lt_status lt_optim_load(lt_optim *o, const char *path, lt_err *err)
         st = lt_err_set(err, LT_ERR_ARG, "%s: holds %s optimiser state, but the run uses %s", path, kind, want);
         goto done;
     }
-    for (int i = 0; i < o->net->n_named && !st; i++) {
-        const lt_named *nm = &o->net->named[i];
-        if (!nm->grad)
-            continue;
-        size_t off = (size_t)(nm->data - o->net->params);
-        snprintf(name, sizeof name, "optim.m.%s", nm->name);
-        st = lt_st_get_f32(&f, name, o->m + off, nm->numel, err);
-        if (!st && o->v) {
-            snprintf(name, sizeof name, "optim.v.%s", nm->name);
-            st = lt_st_get_f32(&f, name, o->v + off, nm->numel, err);
-        }
+    char *end;
+    long nstep = strtol(step, &end, 10);
+    if (!*step || *end || nstep < 0) {
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: metadata optim_step '%s' is not a step count", path, step);
+        goto done;
     }
+    /* check every moment tensor first, so a refused file leaves the optimiser as it was */
+    for (int pass = 0; pass < 2 && !st; pass++)
+        for (int i = 0; i < o->net->n_named && !st; i++) {
+            const lt_named *nm = &o->net->named[i];
+            if (!nm->grad)
+                continue;
+            size_t off = (size_t)(nm->data - o->net->params);
+            for (int mv = 0; mv < (o->v ? 2 : 1) && !st; mv++) {
+                snprintf(name, sizeof name, "optim.%c.%s", mv ? 'v' : 'm', nm->name);
+                const lt_st_tensor *t = lt_st_find(&f, name);
+                if (pass == 0 && (!t || t->numel != nm->numel))
+                    st = lt_err_set(err, LT_ERR_SHAPE, "%s: optimiser tensor '%s' is %s (needs %zu values)", path,
+                                    name, t ? "the wrong size" : "missing", nm->numel);
+                else if (pass == 1)
+                    st = lt_st_get_f32(&f, name, (mv ? o->v : o->m) + off, nm->numel, err);
+            }
+        }
     if (!st)
-        o->step = strtol(step, NULL, 10);
+        o->step = nstep;
 done:
     lt_st_free(&f);
     return st;
@@ -209,8 +220,15 @@ lt_status lt_ckpt_config(lt_net_config *cfg, char *model_buf, size_t model_len, 
         }
         cfg->in_c = c, cfg->in_h = h, cfg->in_w = w;
     }
-    if ((v = lt_st_meta(&f, "classes")))
-        cfg->classes = atoi(v);
+    if ((v = lt_st_meta(&f, "classes"))) {
+        char *end;
+        long k = strtol(v, &end, 10);
+        if (!*v || *end || k < 1 || k > 1000000) {
+            st = lt_err_set(err, LT_ERR_FORMAT, "%s: metadata classes '%s' is not a class count", path, v);
+            goto done;
+        }
+        cfg->classes = (int)k;
+    }
     if ((v = lt_st_meta(&f, "T")) && atoi(v) > 0)
         cfg->T = atoi(v);
     if ((v = lt_st_meta(&f, "mode")) && (st = lt_neuron_set_mode(&cfg->neuron, v, err)))
@@ -227,6 +245,13 @@ lt_status lt_ckpt_config(lt_net_config *cfg, char *model_buf, size_t model_len, 
         cfg->neuron.soft_reset = !strcmp(v, "soft");
     if ((v = lt_st_meta(&f, "detach_reset")))
         cfg->neuron.detach_reset = parse_bool(v);
+    if (!(cfg->neuron.lam >= 0 && cfg->neuron.lam <= 1) || !(cfg->neuron.g > 0) ||
+        !(cfg->neuron.alpha > 0 && cfg->neuron.alpha <= 1))
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: metadata neuron options out of range (need 0 <= lam <= 1, g > 0, "
+                        "0 < alpha <= 1; got lam %g, g %g, alpha %g)", path, cfg->neuron.lam, cfg->neuron.g,
+                        cfg->neuron.alpha);
+    else if (cfg->in_c < 1 || cfg->in_h < 1 || cfg->in_w < 1)
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: __metadata__ has no 'input' (the input shape CxHxW)", path);
 done:
     lt_st_free(&f);
     return st;

@@ -131,7 +131,7 @@ lt_status lt_model_parse(lt_model_spec *spec, const char *model, int classes, lt
         if (preset)
             last->n = classes;
         else if (last->n != classes)
-            return lt_err_set(err, LT_ERR_SHAPE, "model string ends with FC%d but --classes is %d", last->n,
+            return lt_err_set(err, LT_ERR_SHAPE, "model string ends with FC%d but the class count is %d", last->n,
                               classes);
     }
     return LT_OK;

@@ -37,9 +37,9 @@ lt_status lt_optim_create(lt_optim **out, lt_net *net, const lt_optim_config *c,
     o->m = lt_calloc(o->n * sizeof(float));
     o->v = c->kind == LT_OPT_ADAM ? lt_calloc(o->n * sizeof(float)) : NULL;
     if (!o->m || (c->kind == LT_OPT_ADAM && !o->v)) {
+        size_t mb = (o->n * sizeof(float) * (c->kind == LT_OPT_ADAM ? 2 : 1)) >> 20;
         lt_optim_free(o);
-        return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate the optimiser state (%zu MB)",
-                          (o->n * 8) >> 20);
+        return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate the optimiser state (%zu MB)", mb);
     }
     *out = o;
     return LT_OK;

@@ -136,9 +136,10 @@ static lt_status write_config(const char *dir, const lt_net *net, const lt_train
     return lt_afile_commit(&a, err);
 }
 
-/* On resume, keep only the log lines of epochs already done (a run killed
- * after logging but before its checkpoint would otherwise log twice). */
-static lt_status trim_log(const char *path, int last_epoch, lt_err *err)
+/* On resume, keep the first `lines` lines of the log: those written before
+ * the checkpoint (a run killed after logging but before its checkpoint
+ * would otherwise log twice). */
+static lt_status trim_log(const char *path, long lines, lt_err *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -150,11 +151,8 @@ static lt_status trim_log(const char *path, int last_epoch, lt_err *err)
         return st;
     }
     char line[65536];
-    while (fgets(line, sizeof line, f)) {
-        const char *e = strstr(line, "\"epoch\":");
-        if (e && atoi(e + 8) <= last_epoch)
-            fputs(line, a.f);
-    }
+    for (long i = 0; i < lines && fgets(line, sizeof line, f); i++)
+        fputs(line, a.f);
     fclose(f);
     return lt_afile_commit(&a, err);
 }
@@ -169,47 +167,133 @@ static lt_status append_log(const char *path, const char *line, lt_err *err)
     return bad ? lt_err_set(err, LT_ERR_IO, "cannot write %s: %s", path, strerror(errno)) : LT_OK;
 }
 
-static lt_status save_ckpt(const lt_net *net, const lt_optim *opt, const char *path, int epoch, const lt_rng *rng,
-                           double best, const lt_train_config *c, lt_err *err)
+/* Where a run stands: enough to continue it exactly, also from inside an
+ * epoch (a --minutes stop).  rng is the shuffling RNG as it was BEFORE the
+ * current epoch's shuffle, so a resume re-draws the same order and skips the
+ * batches already done; the sums make the epoch's logged means equal. */
+typedef struct run_state {
+    int epoch;          /* the current (or last finished) epoch, 1-based; 0 before any */
+    long batch;         /* batches done in it */
+    lt_rng rng;
+    double loss_sum, ce_sum, mse_sum;
+    size_t correct, seen;
+    double best;
+    long log_lines;
+    double *rate;       /* [n_lif] firing-rate sums */
+    int n_lif;
+} run_state;
+
+static void rng_hex(char *buf, size_t len, const lt_rng *r)
 {
-    char ep[32], step[32], rs[80], bs[32], beta[32], seed[32];
-    snprintf(ep, sizeof ep, "%d", epoch);
-    snprintf(step, sizeof step, "%ld", lt_optim_step_count(opt));
-    snprintf(rs, sizeof rs, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, rng->s[0], rng->s[1],
-             rng->s[2], rng->s[3]);
-    snprintf(bs, sizeof bs, "%.6f", best);
-    snprintf(beta, sizeof beta, "%.9g", c->beta);
-    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
-    const char *meta[] = {"epoch", ep, "step", step, "rng", rs, "best_test_acc", bs, "beta", beta, "seed", seed,
-                          "loss", c->tet ? "tet" : "mean", "data", c->data_name ? c->data_name : "", NULL};
-    return lt_net_save(net, path, meta, opt, err);
+    snprintf(buf, len, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, r->s[0], r->s[1], r->s[2],
+             r->s[3]);
 }
 
-static lt_status load_resume(lt_net *net, lt_optim *opt, const char *path, int *epoch, lt_rng *rng, double *best,
+/* the settings a resumed run must share with the run that wrote the checkpoint */
+static void run_settings(char *buf, size_t len, const lt_net *net, const lt_train_config *c, long total_steps)
+{
+    const lt_neuron *n = &lt_net_cfg(net)->neuron;
+    snprintf(buf, len, "beta=%.9g loss=%s batch=%d seed=%" PRIu64 " data=%s optim=%s lr=%.9g lr_vth=%.9g wd=%.9g "
+             "momentum=%.9g cosine=%d total_steps=%ld mode=%s window=%s lam=%.9g g=%.9g alpha=%.9g reset=%s "
+             "detach_reset=%d",
+             c->beta, c->tet ? "tet" : "mean", c->batch, c->seed, c->data_name ? c->data_name : "",
+             c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr, c->optim.lr_vth, c->optim.weight_decay,
+             c->optim.momentum, c->optim.cosine, c->optim.cosine ? total_steps : 0L, lt_mode_name(n->mode),
+             lt_window_name(n->window), n->lam, n->g, n->alpha, n->soft_reset ? "soft" : "hard", n->detach_reset);
+}
+
+static lt_status save_ckpt(const lt_net *net, const lt_optim *opt, const char *path, const run_state *rs,
+                           const char *settings, const lt_train_config *c, lt_err *err)
+{
+    char ep[32], bt[32], step[32], rh[80], bs[40], beta[32], seed[32], sums[160], lines[32];
+    char *rates = malloc((size_t)rs->n_lif * 26 + 2);
+    if (!rates)
+        return lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+    snprintf(ep, sizeof ep, "%d", rs->epoch);
+    snprintf(bt, sizeof bt, "%ld", rs->batch);
+    snprintf(step, sizeof step, "%ld", lt_optim_step_count(opt));
+    rng_hex(rh, sizeof rh, &rs->rng);
+    snprintf(bs, sizeof bs, "%.17g", rs->best);
+    snprintf(beta, sizeof beta, "%.9g", c->beta);
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    snprintf(sums, sizeof sums, "%.17g %.17g %.17g %zu %zu", rs->loss_sum, rs->ce_sum, rs->mse_sum, rs->correct,
+             rs->seen);
+    snprintf(lines, sizeof lines, "%ld", rs->log_lines);
+    size_t o = 0;
+    rates[0] = 0;
+    for (int k = 0; k < rs->n_lif; k++)
+        o += (size_t)sprintf(rates + o, "%s%.17g", k ? " " : "", rs->rate[k]);
+    const char *meta[] = {"epoch", ep, "epoch_batches_done", bt, "step", step, "rng", rh, "best_test_acc", bs,
+                          "beta", beta, "seed", seed, "loss", c->tet ? "tet" : "mean", "data",
+                          c->data_name ? c->data_name : "", "epoch_sums", sums, "epoch_rates", rates,
+                          "log_lines", lines, "run_settings", settings, NULL};
+    lt_status st = lt_net_save(net, path, meta, opt, err);
+    free(rates);
+    return st;
+}
+
+static int parse_hex64(const char *s, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 16; i++) {
+        int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return 0;
+        x = x << 4 | (uint64_t)d;
+    }
+    *v = x;
+    return 1;
+}
+
+static lt_status load_resume(lt_net *net, lt_optim *opt, const char *path, run_state *rs, const char *settings,
                              lt_err *err)
 {
-    lt_status st = lt_net_load(net, path, err);
-    if (!st)
-        st = lt_optim_load(opt, path, err);
+    lt_st_file f;
+    lt_status st = lt_st_read(&f, path, err);
     if (st)
         return st;
-    lt_st_file f;
-    if ((st = lt_st_read(&f, path, err)))
-        return st;
-    const char *ep = lt_st_meta(&f, "epoch"), *rs = lt_st_meta(&f, "rng"), *bs = lt_st_meta(&f, "best_test_acc");
-    if (!ep || !rs || strlen(rs) != 64) {
-        st = lt_err_set(err, LT_ERR_FORMAT, "%s: not a training checkpoint (metadata 'epoch' and 'rng' missing); "
-                        "resume from a run's last.safetensors", path);
-    } else {
-        *epoch = atoi(ep);
-        for (int i = 0; i < 4; i++) {
-            char w[17];
-            memcpy(w, rs + 16 * i, 16);
-            w[16] = 0;
-            rng->s[i] = strtoull(w, NULL, 16);
-        }
-        *best = bs ? atof(bs) : -1;
+    const char *ep = lt_st_meta(&f, "epoch"), *rh = lt_st_meta(&f, "rng"), *bs = lt_st_meta(&f, "best_test_acc");
+    const char *bt = lt_st_meta(&f, "epoch_batches_done"), *sums = lt_st_meta(&f, "epoch_sums");
+    const char *rates = lt_st_meta(&f, "epoch_rates"), *lines = lt_st_meta(&f, "log_lines");
+    const char *set = lt_st_meta(&f, "run_settings");
+    if (!ep || !rh || !bt || !sums || !rates || !lines || !set) {
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: not a training checkpoint of this ltsnn (its metadata lacks the "
+                        "run state); resume from a run's last.safetensors", path);
+        goto done;
     }
+    if (strcmp(set, settings)) {
+        st = lt_err_set(err, LT_ERR_ARG, "%s: was written by a run with other settings; resume with the same flags "
+                        "(only --epochs, --minutes, --threads and --out may change).\n  checkpoint: %s\n  "
+                        "this run:   %s", path, set, settings);
+        goto done;
+    }
+    char *e1, *e2, *e3;
+    rs->epoch = (int)strtol(ep, &e1, 10);
+    rs->batch = strtol(bt, &e2, 10);
+    rs->log_lines = strtol(lines, &e3, 10);
+    int ok = *ep && !*e1 && *bt && !*e2 && *lines && !*e3 && rs->epoch >= 1 && rs->batch >= 1 && rs->log_lines >= 0;
+    ok = ok && strlen(rh) == 64;
+    for (int i = 0; ok && i < 4; i++)
+        ok = parse_hex64(rh + 16 * i, &rs->rng.s[i]);
+    ok = ok && (rs->rng.s[0] | rs->rng.s[1] | rs->rng.s[2] | rs->rng.s[3]);
+    ok = ok && sscanf(sums, "%lf %lf %lf %zu %zu", &rs->loss_sum, &rs->ce_sum, &rs->mse_sum, &rs->correct,
+                      &rs->seen) == 5;
+    const char *p = rates;
+    for (int k = 0; ok && k < rs->n_lif; k++) {
+        char *end;
+        rs->rate[k] = strtod(p, &end);
+        ok = end != p;
+        p = end;
+    }
+    if (!ok) {
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: the run state in its metadata is malformed", path);
+        goto done;
+    }
+    rs->best = bs ? strtod(bs, NULL) : -1;
+    /* weights and optimiser state last: a refused file leaves them as they were */
+    if (!(st = lt_net_load(net, path, err)))
+        st = lt_optim_load(opt, path, err);
+done:
     lt_st_free(&f);
     return st;
 }
@@ -251,18 +335,20 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         goto done;
     }
 
-    lt_rng rng;
-    lt_rng_seed(&rng, c->seed ^ 0x5eed5eedULL);
-    int start_epoch = 0;
-    double best = -1;
-    if (c->resume && (st = load_resume(net, opt, c->resume, &start_epoch, &rng, &best, err)))
+    run_state rs = {.best = -1, .rate = rate, .n_lif = n_lif};
+    lt_rng_seed(&rs.rng, c->seed ^ 0x5eed5eedULL);
+    char settings[1024];
+    run_settings(settings, sizeof settings, net, c, oc.total_steps);
+    if (c->resume && (st = load_resume(net, opt, c->resume, &rs, settings, err)))
         goto done;
+    /* a finished epoch continues with the next; a stopped one where it stopped */
+    int resume_inside = c->resume && rs.batch < batches;
     if (c->out_dir) {
         if ((st = make_dir(c->out_dir, err)) || (st = write_config(c->out_dir, net, c, err)))
             goto done;
         snprintf(log_path, sizeof log_path, "%s/log.jsonl", c->out_dir);
         if (c->resume)
-            st = trim_log(log_path, start_epoch, err);
+            st = trim_log(log_path, rs.log_lines, err);
         else
             remove(log_path);
         if (st)
@@ -271,16 +357,22 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
 
     double t_start = lt_time_s(), train_time = 0;
     int stop = 0;
-    for (int epoch = start_epoch + 1; epoch <= c->epochs && !stop; epoch++) {
+    for (int epoch = resume_inside ? rs.epoch : rs.epoch + 1; epoch <= c->epochs && !stop; epoch++) {
         double t0 = lt_time_s();
+        long first = 0;
+        lt_rng before = rs.rng; /* the state this epoch's shuffle starts from */
+        if (resume_inside && epoch == rs.epoch) {
+            first = rs.batch;
+        } else {
+            rs.loss_sum = rs.ce_sum = rs.mse_sum = 0;
+            rs.correct = rs.seen = 0;
+            memset(rate, 0, (size_t)n_lif * sizeof(double));
+        }
         for (size_t i = 0; i < n; i++)
             order[i] = (uint32_t)i;
-        lt_rng_shuffle_u32(&rng, order, n);
-        double loss_sum = 0, ce_sum = 0, mse_sum = 0;
-        size_t correct = 0, seen = 0;
-        memset(rate, 0, (size_t)n_lif * sizeof(double));
-        long done_batches = 0;
-        for (long bi = 0; bi < batches; bi++) {
+        lt_rng_shuffle_u32(&rs.rng, order, n);
+        long done_batches = first;
+        for (long bi = first; bi < batches; bi++) {
             size_t i0 = (size_t)bi * B;
             int b = (int)(n - i0 < (size_t)B ? n - i0 : (size_t)B);
             load_batch(x, y, train, order + i0, b, T);
@@ -291,20 +383,20 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
             lt_net_backward(net, dO);
             lt_optim_step(opt);
             for (int j = 0; j < b; j++)
-                correct += pred[j] == y[j];
-            loss_sum += lp.loss * b, ce_sum += lp.ce * b, mse_sum += lp.mse * b;
-            seen += (size_t)b;
+                rs.correct += pred[j] == y[j];
+            rs.loss_sum += lp.loss * b, rs.ce_sum += lp.ce * b, rs.mse_sum += lp.mse * b;
+            rs.seen += (size_t)b;
             for (int k = 0; k < n_lif; k++)
                 rate[k] += lt_net_rate(net, k) * b;
             done_batches++;
             double now = lt_time_s();
             if (progress) {
                 double el = now - t0;
+                long here = bi + 1 - first;
                 lt_progress p = {.epoch = epoch, .epochs = c->epochs, .batch = bi + 1, .batches = batches,
-                                 .loss = loss_sum / seen, .acc = 100.0 * correct / seen,
-                                 .samples_per_s = seen / (el > 1e-9 ? el : 1e-9),
-                                 .eta_s = el / (bi + 1) * (batches - bi - 1), .elapsed_s = now - t_start,
-                                 .phase = 0};
+                                 .loss = rs.loss_sum / rs.seen, .acc = 100.0 * rs.correct / rs.seen,
+                                 .samples_per_s = (double)here * B / (el > 1e-9 ? el : 1e-9),
+                                 .eta_s = el / here * (batches - bi - 1), .elapsed_s = now - t_start, .phase = 0};
                 progress(ctx, &p);
             }
             if (c->max_seconds > 0 && train_time + (now - t0) >= c->max_seconds) {
@@ -314,6 +406,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         }
         double t_train = lt_time_s() - t0;
         train_time += t_train;
+        int partial = done_batches < batches;
         double test_acc = -1;
         if (test) {
             if (progress) {
@@ -324,18 +417,23 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
                 goto done;
         }
         double secs = lt_time_s() - t0;
-        int is_best = test && test_acc > best;
+        int is_best = test && test_acc > rs.best;
         if (is_best)
-            best = test_acc;
+            rs.best = test_acc;
+        double seen = rs.seen ? (double)rs.seen : 1.0;
+        rs.epoch = epoch;
+        rs.batch = done_batches;
+        if (partial)
+            rs.rng = before; /* a resume re-draws this epoch's order */
         if (c->out_dir) {
             int o = snprintf(line, 65536,
                              "{\"epoch\": %d, \"train_loss\": %.9g, \"train_ce\": %.9g, \"train_mse\": %.9g, "
                              "\"train_acc\": %.4f, \"test_acc\": %.4f, \"lr\": %.6g, \"omega\": %.6f, "
                              "\"seconds\": %.3f, \"train_seconds\": %.3f, \"samples\": %zu, \"batches\": %ld, "
                              "\"partial\": %s, \"vth\": [",
-                             epoch, loss_sum / seen, ce_sum / seen, mse_sum / seen, 100.0 * correct / seen,
-                             test_acc, lt_optim_lr(opt), lt_net_omega(net), secs, t_train, seen, done_batches,
-                             done_batches < batches ? "true" : "false");
+                             epoch, rs.loss_sum / seen, rs.ce_sum / seen, rs.mse_sum / seen,
+                             100.0 * rs.correct / seen, test_acc, lt_optim_lr(opt), lt_net_omega(net), secs, t_train,
+                             rs.seen, done_batches, partial ? "true" : "false");
             for (int k = 0; k < n_lif && o < 60000; k++)
                 o += snprintf(line + o, 65536 - o, "%s%.6f", k ? ", " : "", lt_net_vth(net, k));
             o += snprintf(line + o, 65536 - o, "], \"rate\": [");
@@ -344,21 +442,23 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
             snprintf(line + o, 65536 - o, "]}\n");
             if ((st = append_log(log_path, line, err)))
                 goto done;
-            snprintf(path, sizeof path, "%s/last.safetensors", c->out_dir);
-            if ((st = save_ckpt(net, opt, path, epoch, &rng, best, c, err)))
-                goto done;
+            rs.log_lines++;
+            /* best first: a crash between the two writes must not lose a new best */
             if (is_best || !test) {
                 snprintf(path, sizeof path, "%s/best.safetensors", c->out_dir);
-                if ((st = save_ckpt(net, opt, path, epoch, &rng, best, c, err)))
+                if ((st = save_ckpt(net, opt, path, &rs, settings, c, err)))
                     goto done;
             }
+            snprintf(path, sizeof path, "%s/last.safetensors", c->out_dir);
+            if ((st = save_ckpt(net, opt, path, &rs, settings, c, err)))
+                goto done;
         }
         if (progress) {
             lt_progress p = {.epoch = epoch, .epochs = c->epochs, .batch = done_batches, .batches = batches,
-                             .phase = 2, .train_loss = loss_sum / seen, .train_acc = 100.0 * correct / seen,
+                             .phase = 2, .train_loss = rs.loss_sum / seen, .train_acc = 100.0 * rs.correct / seen,
                              .test_acc = test_acc, .epoch_s = secs, .best = is_best,
                              .elapsed_s = lt_time_s() - t_start,
-                             .samples_per_s = seen / (t_train > 1e-9 ? t_train : 1e-9)};
+                             .samples_per_s = (double)(done_batches - first) * B / (t_train > 1e-9 ? t_train : 1e-9)};
             progress(ctx, &p);
         }
     }

@@ -23,9 +23,25 @@ static inline int check_close(double a, double b, double tol)
     if (m < 1.0) m = 1.0;
     return fabs(a - b) <= tol * m;
 }
-#define CHECK_CLOSE(a, b, tol, ...) do { double a_ = (a), b_ = (b); int ok_ = check_close(a_, b_, (tol)); \
-    if (!ok_) fprintf(stderr, "  got %.9g, want %.9g (tol %g)\n", a_, b_, (double)(tol)); \
-    CHECK(ok_, __VA_ARGS__); } while (0)
+#define CHECK_CLOSE(a, b, tol, fmt, ...) do { double ca_ = (a), cb_ = (b); \
+    CHECK(check_close(ca_, cb_, (tol)), "%.9g vs %.9g (tol %g): " fmt, ca_, cb_, (double)(tol), ##__VA_ARGS__); } while (0)
+
+/* largest |a-b| / max(1, |a|, |b|) over n floats (NaN counts as worst); *at gets its index.
+ * Shared by the kernel tests that compare a fast kernel with its plain oracle. */
+static inline double check_max_err(const float *a, const float *b, size_t n, size_t *at)
+{
+    double worst = 0.0;
+    *at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double m = fabs(a[i]) > fabs(b[i]) ? fabs(a[i]) : fabs(b[i]);
+        double e = fabs((double)a[i] - b[i]) / (m > 1.0 ? m : 1.0);
+        if (e > worst || isnan(e)) {
+            worst = e;
+            *at = i;
+        }
+    }
+    return worst;
+}
 
 static inline void check_begin(const char *name) { check_name_ = name; }
 static inline int check_done(void)

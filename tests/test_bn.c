@@ -12,10 +12,6 @@
 
 #include <string.h>
 
-/* check.h's CHECK_CLOSE does not pass its values to the format (reported);
- * this one does. */
-#define NEAR(a, b, tol, fmt, ...) do { double na_ = (a), nb_ = (b); \
-    CHECK(check_close(na_, nb_, tol), "%.9g vs %.9g (tol %g): " fmt, na_, nb_, (double)(tol), __VA_ARGS__); } while (0)
 
 static lt_rng rng;
 
@@ -25,21 +21,6 @@ static float *randv(size_t n, float lo, float hi)
     for (size_t i = 0; i < n; i++)
         v[i] = lt_rng_uniformf(&rng, lo, hi);
     return v;
-}
-
-static double max_err_ff(const float *a, const float *b, size_t n, size_t *at)
-{
-    double worst = 0.0;
-    *at = 0;
-    for (size_t i = 0; i < n; i++) {
-        double m = fabs(a[i]) > fabs(b[i]) ? fabs(a[i]) : fabs(b[i]);
-        double e = fabs((double)a[i] - b[i]) / (m > 1.0 ? m : 1.0);
-        if (e > worst || isnan(e)) {
-            worst = e;
-            *at = i;
-        }
-    }
-    return worst;
 }
 
 /* ---------------- hand-computed example ---------------- */
@@ -60,23 +41,23 @@ static void test_hand(void)
         else
             lt_bn_forward_train_ref(y, mean, invstd, rm, rv, x, gamma, beta, 2, 2, 2, eps, mom);
         const double is0 = 1.0 / sqrt(1.25 + 1e-5), is1 = 1.0 / sqrt(1e-5);
-        NEAR(mean[0], 2.5, 1e-7, "%s: mean of channel 0", v);
-        NEAR(mean[1], 3.0, 1e-7, "%s: mean of channel 1", v);
-        NEAR(invstd[0], is0, 1e-6, "%s: invstd uses the biased variance", v);
-        NEAR(invstd[1], is1, 1e-6, "%s: invstd of a constant channel is 1/sqrt(eps)", v);
+        CHECK_CLOSE(mean[0], 2.5, 1e-7, "%s: mean of channel 0", v);
+        CHECK_CLOSE(mean[1], 3.0, 1e-7, "%s: mean of channel 1", v);
+        CHECK_CLOSE(invstd[0], is0, 1e-6, "%s: invstd uses the biased variance", v);
+        CHECK_CLOSE(invstd[1], is1, 1e-6, "%s: invstd of a constant channel is 1/sqrt(eps)", v);
         const double want0[4] = {2 * (1 - 2.5) * is0 + 0.5, 2 * (2 - 2.5) * is0 + 0.5,
                                  2 * (3 - 2.5) * is0 + 0.5, 2 * (4 - 2.5) * is0 + 0.5};
         const int idx0[4] = {0, 1, 4, 5};
         for (int i = 0; i < 4; i++)
-            NEAR(y[idx0[i]], want0[i], 1e-6, "%s: y channel 0 value %d", v, i);
+            CHECK_CLOSE(y[idx0[i]], want0[i], 1e-6, "%s: y channel 0 value %d", v, i);
         const int idx1[4] = {2, 3, 6, 7};
         for (int i = 0; i < 4; i++)
             CHECK(y[idx1[i]] == -1.0f, "%s: constant channel gives beta, got %.9g", v, y[idx1[i]]);
         /* run = 0.9*run + 0.1*stat with the UNBIASED variance 5/3. */
-        NEAR(rm[0], 0.25, 1e-7, "%s: running mean 0", v);
-        NEAR(rv[0], 0.9 + 0.1 * (5.0 / 3.0), 1e-7, "%s: running var 0 takes the unbiased variance", v);
-        NEAR(rm[1], 0.9 + 0.3, 1e-7, "%s: running mean 1", v);
-        NEAR(rv[1], 1.8, 1e-7, "%s: running var 1", v);
+        CHECK_CLOSE(rm[0], 0.25, 1e-7, "%s: running mean 0", v);
+        CHECK_CLOSE(rv[0], 0.9 + 0.1 * (5.0 / 3.0), 1e-7, "%s: running var 0 takes the unbiased variance", v);
+        CHECK_CLOSE(rm[1], 0.9 + 0.3, 1e-7, "%s: running mean 1", v);
+        CHECK_CLOSE(rv[1], 1.8, 1e-7, "%s: running var 1", v);
     }
 
     /* Eval uses the running statistics only. */
@@ -88,7 +69,7 @@ static void test_hand(void)
             for (int i = 0; i < 2; i++) {
                 size_t k = ((size_t)n * 2 + c) * 2 + i;
                 double want = gamma[c] * (x[k] - rm[c]) / sqrt(rv[c] + 1e-5) + beta[c];
-                NEAR(y[k], want, 1e-6, "eval value n%d c%d i%d", n, c, i);
+                CHECK_CLOSE(y[k], want, 1e-6, "eval value n%d c%d i%d", n, c, i);
             }
 
     /* NULL running stats: the output is unchanged. */
@@ -183,7 +164,7 @@ static void test_fd(int N, int C, int HW)
         double L = 0.0;
         for (size_t i = 0; i < n; i++)
             L += (double)y[i] * r[i];
-        NEAR(L, bn_loss_d(xd, gd, bd, r, N, C, HW), 1e-5, "%s: float forward vs double model", tag);
+        CHECK_CLOSE(L, bn_loss_d(xd, gd, bd, r, N, C, HW), 1e-5, "%s: float forward vs double model", tag);
         fd_one("dx", tag, dx, xd, n, xd, gd, bd, r, N, C, HW);
         fd_one("dgamma", tag, dg, gd, (size_t)C, xd, gd, bd, r, N, C, HW);
         fd_one("dbeta", tag, db, bd, (size_t)C, xd, gd, bd, r, N, C, HW);
@@ -210,15 +191,15 @@ static void test_fast_vs_ref(int N, int C, int HW)
     memcpy(rv1, rv0, sizeof(float) * C);
     lt_bn_forward_train_ref(y0, m0, s0, rm0, rv0, x, gamma, beta, N, C, HW, 1e-5f, 0.1f);
     lt_bn_forward_train(y1, m1, s1, rm1, rv1, x, gamma, beta, N, C, HW, 1e-5f, 0.1f);
-    double e = max_err_ff(y1, y0, n, &at);
+    double e = check_max_err(y1, y0, n, &at);
     CHECK(e < 1e-5, "%s: y fast vs ref: error %g at %zu", tag, e, at);
-    e = max_err_ff(m1, m0, (size_t)C, &at);
+    e = check_max_err(m1, m0, (size_t)C, &at);
     CHECK(e < 1e-6, "%s: mean fast vs ref: error %g at %zu", tag, e, at);
-    e = max_err_ff(s1, s0, (size_t)C, &at);
+    e = check_max_err(s1, s0, (size_t)C, &at);
     CHECK(e < 1e-5, "%s: invstd fast vs ref: error %g at %zu", tag, e, at);
-    e = max_err_ff(rm1, rm0, (size_t)C, &at);
+    e = check_max_err(rm1, rm0, (size_t)C, &at);
     CHECK(e < 1e-6, "%s: running mean fast vs ref: error %g at %zu", tag, e, at);
-    e = max_err_ff(rv1, rv0, (size_t)C, &at);
+    e = check_max_err(rv1, rv0, (size_t)C, &at);
     CHECK(e < 1e-5, "%s: running var fast vs ref: error %g at %zu", tag, e, at);
 
     /* Backward from the same saved statistics; dgamma/dbeta start random. */
@@ -232,11 +213,11 @@ static void test_fast_vs_ref(int N, int C, int HW)
     memcpy(db2, db0, sizeof(float) * C);
     lt_bn_backward_ref(dx0, dg0, db0, dy, x, m0, s0, gamma, N, C, HW);
     lt_bn_backward(dx1, dg1, db1, dy, x, m0, s0, gamma, N, C, HW);
-    e = max_err_ff(dx1, dx0, n, &at);
+    e = check_max_err(dx1, dx0, n, &at);
     CHECK(e < 1e-5, "%s: dx fast vs ref: error %g at %zu", tag, e, at);
-    e = max_err_ff(dg1, dg0, (size_t)C, &at);
+    e = check_max_err(dg1, dg0, (size_t)C, &at);
     CHECK(e < 1e-5, "%s: dgamma fast vs ref: error %g at %zu", tag, e, at);
-    e = max_err_ff(db1, db0, (size_t)C, &at);
+    e = check_max_err(db1, db0, (size_t)C, &at);
     CHECK(e < 1e-5, "%s: dbeta fast vs ref: error %g at %zu", tag, e, at);
 
     /* dx == NULL gives the same parameter gradients, bit for bit. */

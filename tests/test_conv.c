@@ -22,10 +22,6 @@
 
 static lt_rng rng;
 
-/* check.h's CHECK_CLOSE does not pass its values to the format (reported);
- * this one does. */
-#define NEAR(a, b, tol, fmt, ...) do { double na_ = (a), nb_ = (b); \
-    CHECK(check_close(na_, nb_, tol), "%.9g vs %.9g (tol %g): " fmt, na_, nb_, (double)(tol), __VA_ARGS__); } while (0)
 
 static float *randv(size_t n)
 {
@@ -59,21 +55,6 @@ static double max_err(const float *a, const double *b, size_t n, size_t *at)
     for (size_t i = 0; i < n; i++) {
         double m = fabs(a[i]) > fabs(b[i]) ? fabs(a[i]) : fabs(b[i]);
         double e = fabs(a[i] - b[i]) / (m > 1.0 ? m : 1.0);
-        if (e > worst || isnan(e)) {
-            worst = e;
-            *at = i;
-        }
-    }
-    return worst;
-}
-
-static double max_err_ff(const float *a, const float *b, size_t n, size_t *at)
-{
-    double worst = 0.0;
-    *at = 0;
-    for (size_t i = 0; i < n; i++) {
-        double m = fabs(a[i]) > fabs(b[i]) ? fabs(a[i]) : fabs(b[i]);
-        double e = fabs((double)a[i] - b[i]) / (m > 1.0 ? m : 1.0);
         if (e > worst || isnan(e)) {
             worst = e;
             *at = i;
@@ -160,7 +141,7 @@ static void test_fd(lt_conv_shape s)
     double L = 0.0;
     for (size_t i = 0; i < ny; i++)
         L += (double)y[i] * r[i];
-    NEAR(L, conv_loss_d(xd, wd, r, &s), 1e-5, "%s: float forward vs double model", name);
+    CHECK_CLOSE(L, conv_loss_d(xd, wd, r, &s), 1e-5, "%s: float forward vs double model", name);
 
     float *dx = randv(nx), *dw = calloc(nw, sizeof(float));
     float *dx2 = randv(nx), *dw2 = calloc(nw, sizeof(float));
@@ -202,7 +183,7 @@ static void test_fast_vs_ref(lt_conv_shape s)
 
     lt_conv2d_forward_ref(y0, x, w, &s);
     lt_conv2d_forward(y1, x, w, &s, work);
-    double e = max_err_ff(y1, y0, ny, &at);
+    double e = check_max_err(y1, y0, ny, &at);
     CHECK(e < 1e-5, "%s: forward fast vs ref: error %g at %zu", name, e, at);
     lt_conv2d_forward(y2, x, w, &s, work);
     CHECK(memcmp(y1, y2, sizeof(float) * ny) == 0, "%s: forward not repeatable", name);
@@ -210,9 +191,9 @@ static void test_fast_vs_ref(lt_conv_shape s)
     /* dw starts from random values: backward must add, not overwrite. */
     lt_conv2d_backward_ref(dx0, dw0, dy, x, w, &s);
     lt_conv2d_backward(dx1, dw1, dy, x, w, &s, work);
-    e = max_err_ff(dx1, dx0, nx, &at);
+    e = check_max_err(dx1, dx0, nx, &at);
     CHECK(e < 1e-5, "%s: dx fast vs ref: error %g at %zu", name, e, at);
-    e = max_err_ff(dw1, dw0, nw, &at);
+    e = check_max_err(dw1, dw0, nw, &at);
     CHECK(e < 1e-4, "%s: dw fast vs ref: error %g at %zu", name, e, at);
 
     /* dx == NULL: dw gets the same increment, bit for bit. */
@@ -226,7 +207,7 @@ static void test_fast_vs_ref(lt_conv_shape s)
     lt_conv2d_backward(NULL, dwz, dy, x, w, &s, work);
     for (size_t i = 0; i < nw; i++)
         dw2[i] *= 2.0f;
-    e = max_err_ff(dwz, dw2, nw, &at);
+    e = check_max_err(dwz, dw2, nw, &at);
     CHECK(e < 1e-5, "%s: two backward calls do not double dw: error %g at %zu", name, e, at);
 
     /* The reference also accumulates. */
@@ -236,7 +217,7 @@ static void test_fast_vs_ref(lt_conv_shape s)
     lt_conv2d_backward_ref(NULL, dwz, dy, x, w, &s);
     for (size_t i = 0; i < nw; i++)
         dw2[i] *= 2.0f;
-    e = max_err_ff(dwz, dw2, nw, &at);
+    e = check_max_err(dwz, dw2, nw, &at);
     CHECK(e < 1e-5, "%s: two ref backward calls do not double dw: error %g at %zu", name, e, at);
 
     free(x); free(w); free(dy); free(y0); free(y1); free(y2); free(dx0); free(dx1);
@@ -335,8 +316,8 @@ static void test_golden(void)
         e = max_err(y, cd, ny, &at);
         CHECK(e < 1e-4, "golden %s: bn output vs torch: error %g at %zu", g->name, e, at);
         for (size_t i = 0; i < C; i++) {
-            NEAR(rm[i], g->rm1[i], 1e-5, "golden %s: running mean %zu", g->name, i);
-            NEAR(rv[i], g->rv1[i], 1e-5, "golden %s: running var %zu", g->name, i);
+            CHECK_CLOSE(rm[i], g->rm1[i], 1e-5, "golden %s: running mean %zu", g->name, i);
+            CHECK_CLOSE(rv[i], g->rv1[i], 1e-5, "golden %s: running var %zu", g->name, i);
         }
 
         lt_bn_backward(dc, dgamma, dbeta, g->r, c, mean, invstd, g->gamma, s.N, s.Cout, (int)HW);
@@ -350,8 +331,8 @@ static void test_golden(void)
         e = max_err(dw, cd, nw, &at);
         CHECK(e < 1e-4, "golden %s: dw vs torch: error %g at %zu", g->name, e, at);
         for (size_t i = 0; i < C; i++) {
-            NEAR(dgamma[i], g->dgamma[i], 1e-4, "golden %s: dgamma %zu", g->name, i);
-            NEAR(dbeta[i], g->dbeta[i], 1e-4, "golden %s: dbeta %zu", g->name, i);
+            CHECK_CLOSE(dgamma[i], g->dgamma[i], 1e-4, "golden %s: dgamma %zu", g->name, i);
+            CHECK_CLOSE(dbeta[i], g->dbeta[i], 1e-4, "golden %s: dbeta %zu", g->name, i);
         }
         free(work); free(c); free(c2); free(y); free(dc); free(mean); free(invstd); free(rm);
         free(rv); free(dgamma); free(dbeta); free(dx); free(dw); free(cd);

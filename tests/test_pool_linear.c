@@ -23,21 +23,6 @@ static float *randv(size_t n, float lo, float hi)
     return v;
 }
 
-static double max_err_ff(const float *a, const float *b, size_t n, size_t *at)
-{
-    double worst = 0.0;
-    *at = 0;
-    for (size_t i = 0; i < n; i++) {
-        double m = fabs(a[i]) > fabs(b[i]) ? fabs(a[i]) : fabs(b[i]);
-        double e = fabs((double)a[i] - b[i]) / (m > 1.0 ? m : 1.0);
-        if (e > worst || isnan(e)) {
-            worst = e;
-            *at = i;
-        }
-    }
-    return worst;
-}
-
 /* ---------------- pooling: hand values ---------------- */
 
 static void test_pool_hand(void)
@@ -272,22 +257,22 @@ static void test_linear_fast_vs_ref(int N, int in, int out)
     const double tol = 1e-6 + 1e-7 * (in > out ? in : out) + 1e-7 * N;
     lt_linear_forward_ref(y0, x, w, b, N, in, out);
     lt_linear_forward(y1, x, w, b, N, in, out);
-    double e = max_err_ff(y1, y0, ny, &at);
+    double e = check_max_err(y1, y0, ny, &at);
     CHECK(e < tol, "%s: forward fast vs ref: error %g at %zu", tag, e, at);
     /* Without a bias the output is x w^T alone. */
     lt_linear_forward(y1, x, w, NULL, N, in, out);
     for (size_t i = 0; i < ny; i++)
         y0[i] -= b[i % (size_t)out];
-    e = max_err_ff(y1, y0, ny, &at);
+    e = check_max_err(y1, y0, ny, &at);
     CHECK(e < tol, "%s: forward without bias: error %g at %zu", tag, e, at);
 
     lt_linear_backward_ref(dx0, dw0, db0, dy, x, w, N, in, out);
     lt_linear_backward(dx1, dw1, db1, dy, x, w, N, in, out);
-    e = max_err_ff(dx1, dx0, nx, &at);
+    e = check_max_err(dx1, dx0, nx, &at);
     CHECK(e < tol, "%s: dx fast vs ref: error %g at %zu", tag, e, at);
-    e = max_err_ff(dw1, dw0, nw, &at);
+    e = check_max_err(dw1, dw0, nw, &at);
     CHECK(e < tol, "%s: dw fast vs ref (accumulated onto random): error %g at %zu", tag, e, at);
-    e = max_err_ff(db1, db0, (size_t)out, &at);
+    e = check_max_err(db1, db0, (size_t)out, &at);
     CHECK(e < tol, "%s: db fast vs ref (accumulated onto random): error %g at %zu", tag, e, at);
 
     lt_linear_backward(NULL, dw2, db2, dy, x, w, N, in, out);
@@ -311,9 +296,9 @@ static void test_linear_fast_vs_ref(int N, int in, int out)
                     db2[i] = 2.0f * db1[i];
             }
         }
-        e = max_err_ff(dw1, dw2, nw, &at);
+        e = check_max_err(dw1, dw2, nw, &at);
         CHECK(e < 1e-6, "%s %s: dw does not accumulate: error %g at %zu", tag, fast ? "fast" : "ref", e, at);
-        e = max_err_ff(db1, db2, (size_t)out, &at);
+        e = check_max_err(db1, db2, (size_t)out, &at);
         CHECK(e < 1e-6, "%s %s: db does not accumulate: error %g at %zu", tag, fast ? "fast" : "ref", e, at);
     }
     free(x); free(w); free(b); free(dy); free(y0); free(y1); free(dx0); free(dx1);

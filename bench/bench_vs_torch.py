@@ -108,7 +108,7 @@ def run_one(a, tmp, model, T, B, what, inp, with_torch):
                         '--input', '2x%dx%d' % (a.hw, a.hw), '--threads', str(a.threads), '--weights', w,
                         '--x', xf] + steps)
     row = {'model': model, 'what': what, 'T': T, 'B': B, 'input': inp, 'density': float(x.mean()),
-           'ltsnn': lt, 'ltsnn_rss_MiB': lt_rss}
+           'ltsnn': lt, 'ltsnn_rss_MiB': lt_rss, 'load1': os.getloadavg()[0]}
     if with_torch:
         th, th_rss = timed(['/usr/bin/python3', os.path.join(HERE, 'bench_torch_same.py'), '--arch', model,
                             '--weights', w, '--x', xf, '--what', what, '--T', str(T),
@@ -121,8 +121,9 @@ def run_one(a, tmp, model, T, B, what, inp, with_torch):
 def show(row):
     lt = row['ltsnn']
     unit = lambda r: (1e3 * r['median_s'] / row['B']) if row['what'] == 'infer' else (1e3 * r['median_s'])
-    s = '| %s | %s | %d | %d | %s | %.0f | %.0f | %.0f |' % (
-        row['model'], row['what'], row['T'], row['B'], row['input'], unit(lt), lt['GFLOPs'], row['ltsnn_rss_MiB'])
+    s = '| %s | %s | %d | %d | %s | %.1f | %.0f | %.0f | %.0f |' % (
+        row['model'], row['what'], row['T'], row['B'], row['input'], row['load1'], unit(lt), lt['GFLOPs'],
+        row['ltsnn_rss_MiB'])
     if 'torch' in row:
         th = row['torch']
         s += ' %.0f | %.0f | %.0f | **%.2fx** | %.2f |' % (unit(th), th['GFLOPs'], row['torch_rss_MiB'],
@@ -167,12 +168,13 @@ def main():
         jobs = [(m, int(T), int(B), w, i) for m in models for T in a.T.split(',') for B in a.batch.split(',')
                 for w in a.what.split(',') for i in a.inputs.split(',')]
         with_torch = not a.no_torch
-    head = '| model | what | T | B | input | ltsnn ms | GFLOP/s | RSS MiB |'
+    head = '| model | what | T | B | input | load | ltsnn ms | GFLOP/s | RSS MiB |'
     if with_torch:
         head += ' torch ms | GFLOP/s | RSS MiB | speed-up | mem ratio | firing rates ltsnn / torch |'
     else:
         head += ' firing rates |'
-    print('(ms: per training step, or per sample for inference; RSS: the process maximum, /usr/bin/time -v)')
+    print('(ms: per training step, or per sample for inference; RSS: the process maximum, /usr/bin/time -v;'
+          ' load: the 1-minute load average when the row finished, other work on the machine included)')
     print(head)
     print('|' + ' --- |' * (head.count('|') - 1))
     with tempfile.TemporaryDirectory(prefix='ltsnn-bench-') as tmp, open(a.out, 'a') as out:

@@ -48,8 +48,10 @@ int cmd_bench(int argc, char **argv)
     if (r)
         return r == 1 ? 0 : r;
     int train = !strcmp(what, "train");
-    if ((!train && strcmp(what, "infer")) || T < 1 || B < 1 || steps < 1 || warmup < 0 || shape[0] < 1) {
-        fprintf(stderr, "ltsnn bench: need --what train|infer, --T, --batch, --steps >= 1, --input CxHxW\n");
+    if ((!train && strcmp(what, "infer")) || T < 1 || B < 1 || steps < 1 || warmup < 0 || shape[0] < 1 ||
+        steps > 100000 || warmup > 100000) {
+        fprintf(stderr, "ltsnn bench: need --what train|infer, --T, --batch >= 1, 1 <= --steps <= 100000, "
+                        "0 <= --warmup <= 100000, --input CxHxW\n");
         return 2;
     }
     if (threads > 0)
@@ -72,6 +74,10 @@ int cmd_bench(int argc, char **argv)
     int32_t *y = lt_alloc((size_t)B * sizeof(int32_t));
     double *times = calloc((size_t)(warmup + steps), sizeof(double));
     int rc = 1;
+    if (!x || !y || !times) {
+        lt_err_set(&err, LT_ERR_NOMEM, "out of memory for a %d x %d batch", T, B);
+        goto fail;
+    }
     if (lt_net_create(&net, &nc, &err))
         goto fail;
     lt_net_init(net, seed);
@@ -79,6 +85,10 @@ int cmd_bench(int argc, char **argv)
         goto fail;
     int K = lt_net_classes(net);
     dO = lt_alloc((size_t)T * B * K * sizeof(float));
+    if (!dO) {
+        lt_err_set(&err, LT_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     lt_rng rng;
     lt_rng_seed(&rng, seed + 1);
     if (input) {

@@ -22,7 +22,9 @@ static void conv_plan(lt_layer *l, const lt_net_config *cfg)
                             .numel = (size_t)s->Cout * (size_t)(s->Cin / s->groups) * (size_t)(s->kh * s->kw)};
     l->work_floats = lt_conv2d_work_floats(s);
     l->needs_input = 1;
-    lt_dnnl_conv *d = lt_dnnl_conv_create(s, cfg->train);
+    /* depthwise stays on conv.c's direct kernel: oneDNN 2.6's depthwise
+     * training primitives were measured 4x slower on this net */
+    lt_dnnl_conv *d = s->groups == 1 ? lt_dnnl_conv_create(s, cfg->train) : NULL;
     if (d && lt_dnnl_conv_work_floats(d) > l->work_floats)
         l->work_floats = lt_dnnl_conv_work_floats(d);
     l->impl = d;

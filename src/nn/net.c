@@ -12,7 +12,8 @@
  * them: its saved membrane u gives them back bit for bit, so backward
  * rebuilds them into the (then idle) ping-pong buffer just before the next
  * layer's backward.  A LIF layer right after BN keeps not even u: it writes u over its input
- * (the BN output, which nothing reads again), and backward runs that BN and
+ * (the BN output, which nothing reads again; in an inference net every LIF
+ * does so), and backward runs that BN and
  * LIF forward again from the BN input (kept anyway for BN's own backward)
  * into the ping-pong buffers, which gives u and the spikes back bit for bit.  A conv-BN-LIF block then keeps
  * one tensor instead of three, for one more BN and LIF pass.
@@ -23,6 +24,15 @@
 #include <string.h>
 
 #include "nn/net.h"
+
+int lt_net_keep_all = 0;
+
+/* Size limits: a frame's values and the frame count fit an int (kernels use
+ * int dimensions), and one activation tensor stays below 2^40 floats, so the
+ * sums of block sizes cannot overflow size_t. */
+#define LT_MAX_FRAME ((size_t)1 << 30)
+#define LT_MAX_FRAMES ((size_t)1 << 24)
+#define LT_MAX_ACT ((size_t)1 << 40)
 
 void lt_init_uniform(float *w, size_t n, float bound, lt_rng *rng)
 {
@@ -139,9 +149,10 @@ static lt_status plan_shapes(lt_net *net, lt_err *err)
         l->kind->plan(l, &net->cfg);
         c = l->out_c, h = l->out_h, w = l->out_w;
         l->out_size = (size_t)c * (size_t)h * (size_t)w;
-        if (l->out_size > ((size_t)1 << 31))
-            return lt_err_set(err, LT_ERR_SHAPE, "model token %d (%s): output %dx%dx%d is too large", l->tok + 1,
-                              l->name, c, h, w);
+        /* kernels index a frame with int; every T*B*size product must stay far from overflow */
+        if (l->out_size > LT_MAX_FRAME || l->out_size * (size_t)net->cfg.T * (size_t)net->cfg.B > LT_MAX_ACT)
+            return lt_err_set(err, LT_ERR_SHAPE, "model token %d (%s): output %dx%dx%d x T=%d x batch %d is too "
+                              "large", l->tok + 1, l->name, c, h, w, net->cfg.T, net->cfg.B);
     }
     return LT_OK;
 }
@@ -161,6 +172,12 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
     if (cfg->T < 1 || cfg->B < 1 || cfg->in_c < 1 || cfg->in_h < 1 || cfg->in_w < 1)
         return lt_err_set(err, LT_ERR_ARG, "network needs T >= 1, batch >= 1 and an input shape CxHxW (got T=%d "
                           "B=%d input %dx%dx%d)", cfg->T, cfg->B, cfg->in_c, cfg->in_h, cfg->in_w);
+    size_t in_size = (size_t)cfg->in_c * (size_t)cfg->in_h * (size_t)cfg->in_w;
+    if ((size_t)cfg->T * (size_t)cfg->B > LT_MAX_FRAMES || in_size > LT_MAX_FRAME ||
+        in_size * (size_t)cfg->T * (size_t)cfg->B > LT_MAX_ACT)
+        return lt_err_set(err, LT_ERR_ARG, "input %dx%dx%d with T=%d and batch %d is too large (at most %d frames "
+                          "of %d values)", cfg->in_c, cfg->in_h, cfg->in_w, cfg->T, cfg->B, (int)LT_MAX_FRAMES,
+                          (int)LT_MAX_FRAME);
     lt_net *net = calloc(1, sizeof *net);
     if (!net)
         return lt_err_set(err, LT_ERR_NOMEM, "out of memory");
@@ -204,16 +221,17 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
             net->n_work = l->work_floats;
         /* kept outputs: the logits, and any input a backward reads unless
          * it can be rebuilt (LIF spikes from u) */
-        l->recompute = train && l->kind == &lt_kind_lif && i > 0 && net->layers[i - 1].kind == &lt_kind_bn;
-        l->regen = train && i < net->n_layers - 1 && net->layers[i + 1].needs_input && l->kind == &lt_kind_lif &&
-                   !l->recompute;
+        const int plan = !lt_net_keep_all;
+        l->recompute = plan && train && l->kind == &lt_kind_lif && i > 0 && net->layers[i - 1].kind == &lt_kind_bn;
+        l->regen = plan && train && i < net->n_layers - 1 && net->layers[i + 1].needs_input &&
+                   l->kind == &lt_kind_lif && !l->recompute;
         int keep = i == net->n_layers - 1 ||
                    (train && net->layers[i + 1].needs_input && !l->regen && !l->recompute);
         if (keep)
             net->n_acts += TB * l->out_size;
         for (int j = 0; j < LT_MAX_SAVED; j++) {
             net->n_acts += l->saved_fixed[j];
-            if (l->recompute)
+            if (l->saved_per_frame[j] && (l->recompute || (!train && i > 0 && plan)))
                 continue; /* u overwrites its input in place (bound below) */
             if (train)
                 net->n_acts += TB * l->saved_per_frame[j];
@@ -261,9 +279,10 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
             if (l->saved_fixed[j]) {
                 l->saved[j] = a;
                 a += l->saved_fixed[j];
-            } else if (l->saved_per_frame[j] && l->recompute) {
-                /* u replaces the BN output it is made from, element by
-                 * element (lt_lif_forward allows u == x; test_fast_lif) */
+            } else if (l->saved_per_frame[j] && (l->recompute || (!train && i > 0 && !lt_net_keep_all))) {
+                /* u replaces the input it is made from (a ping-pong buffer
+                 * nothing reads again), element by element: lt_lif_forward
+                 * allows u == x (test_fast_lif) */
                 l->saved[j] = net->layers[i - 1].out;
             } else if (l->saved_per_frame[j]) {
                 if (train) {

@@ -144,15 +144,6 @@ lt_status lt_dataset_alloc(lt_dataset *d, size_t n, int Ts, int C, int H, int W,
     return LT_OK;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 lt_status lt_dataset_set_class_names(lt_dataset *d, const char *const *names, lt_err *err)
 {
     free_names(d->class_names, d->classes);
@@ -163,7 +154,7 @@ lt_status lt_dataset_set_class_names(lt_dataset *d, const char *const *names, lt
     if (!c)
         return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate %d class names", d->classes);
     for (int i = 0; i < d->classes; i++) {
-        c[i] = dup_str(names[i] ? names[i] : "");
+        c[i] = strdup(names[i] ? names[i] : "");
         if (!c[i]) {
             free_names(c, i);
             return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate class name %d", i);
@@ -590,7 +581,7 @@ static lt_status parse(lt_dataset *d, const uint8_t *m, size_t len, const char *
         if (!d->class_names)
             return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot allocate class names", path);
         for (uint32_t c = 0; c < classes; c++) {
-            if (!(d->class_names[c] = dup_str(p)))
+            if (!(d->class_names[c] = strdup(p)))
                 return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot allocate class names", path);
             p += strlen(p) + 1;
         }

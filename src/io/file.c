@@ -17,15 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* Creates "<path>.tmp.<pid>" exclusively; if a stale one (or another
  * thread's) is in the way, tries "<path>.tmp.<pid>.<n>".  Returns the fd or
  * -1 with errno set. */
@@ -52,7 +43,7 @@ lt_status lt_afile_open(lt_afile *a, const char *path, lt_err *err)
     memset(a, 0, sizeof *a);
     size_t cap = strlen(path) + 48;
     lt_status st = LT_ERR_NOMEM;
-    a->path = dup_str(path);
+    a->path = strdup(path);
     a->tmp_path = malloc(cap);
     if (!a->path || !a->tmp_path) {
         lt_err_set(err, st, "%s: out of memory opening for writing", path);

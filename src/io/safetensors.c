@@ -53,14 +53,6 @@ static int dtype_parse(const char *s, lt_dtype *out)
     return 0;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static uint64_t ld_u64(const unsigned char *p)
 {
@@ -231,8 +223,8 @@ static lt_status parse_meta(lt_st_file *f, const cJSON *m, const st_ctx *c, lt_e
         for (size_t k = 0; k < f->n_meta; k++)
             if (!strcmp(f->meta_key[k], e->string))
                 return lt_err_set(err, LT_ERR_FORMAT, "%s: metadata key '%s' appears twice", c->path, e->string);
-        f->meta_key[f->n_meta] = dup_str(e->string);
-        f->meta_val[f->n_meta] = dup_str(e->valuestring);
+        f->meta_key[f->n_meta] = strdup(e->string);
+        f->meta_val[f->n_meta] = strdup(e->valuestring);
         if (!f->meta_key[f->n_meta] || !f->meta_val[f->n_meta]) {
             free(f->meta_key[f->n_meta]);
             free(f->meta_val[f->n_meta]);
@@ -303,7 +295,7 @@ lt_status lt_st_parse(lt_st_file *f, void *buf, size_t len, const char *path, lt
     memset(f, 0, sizeof *f);
     f->buf = buf;
     f->buf_len = len;
-    f->path = dup_str(path);
+    f->path = strdup(path);
     if (!f->path) {
         st = lt_err_set(err, LT_ERR_NOMEM, "%s: out of memory", path);
         goto free_file;
@@ -365,7 +357,7 @@ lt_status lt_st_parse(lt_st_file *f, void *buf, size_t len, const char *path, lt
             continue;
         }
         lt_st_tensor *t = &f->t[f->n];
-        t->name = dup_str(e->string);
+        t->name = strdup(e->string);
         if (!t->name) {
             st = lt_err_set(err, LT_ERR_NOMEM, "%s: out of memory", path);
             goto free_file;
@@ -582,7 +574,7 @@ lt_status lt_stw_add(lt_st_writer *w, const char *name, lt_dtype dt, int ndim, c
     }
     stw_entry *e = &w->e[w->n];
     memset(e, 0, sizeof *e);
-    if (!(e->name = dup_str(name)))
+    if (!(e->name = strdup(name)))
         return lt_err_set(err, LT_ERR_NOMEM, "safetensors: out of memory adding '%s'", name);
     e->dt = dt;
     e->ndim = ndim;
@@ -600,7 +592,7 @@ lt_status lt_stw_meta(lt_st_writer *w, const char *key, const char *val, lt_err 
         return lt_err_set(err, LT_ERR_ARG, "safetensors: metadata key and value must not be NULL");
     for (size_t i = 0; i < w->n_meta; i++)
         if (!strcmp(w->meta_key[i], key)) {
-            char *v = dup_str(val);
+            char *v = strdup(val);
             if (!v)
                 return lt_err_set(err, LT_ERR_NOMEM, "safetensors: out of memory for metadata '%s'", key);
             free(w->meta_val[i]);
@@ -619,7 +611,7 @@ lt_status lt_stw_meta(lt_st_writer *w, const char *key, const char *val, lt_err 
         w->meta_val = v;
         w->cap_meta = cap;
     }
-    char *k = dup_str(key), *v = dup_str(val);
+    char *k = strdup(key), *v = strdup(val);
     if (!k || !v) {
         free(k);
         free(v);

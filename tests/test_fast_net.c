@@ -8,7 +8,7 @@
  * train-mode forward is repeatable; backward twice from the same forward
  * gives the same gradients bit for bit (the recompute is exact and leaves no
  * state behind); and against the oracle, a net planned the plain way
- * (lt_net_keep_all: every spike and membrane kept), the same logits, loss
+ * (lt_net_config.keep_all: every spike and membrane kept), the same logits, loss
  * and every gradient bit for bit, for inference and training; a smaller
  * batch than planned runs. */
 #include "check.h"
@@ -21,10 +21,11 @@
 #define MODEL "6C3-MP2-8DW-AP2-10C3-FC12-FC5"
 enum { T = 3, B = 4, H = 12, K = 5 };
 
-static lt_net *make(int train)
+static lt_net *make(int train, int keep_all)
 {
     lt_err err = {0};
-    lt_net_config nc = {.model = MODEL, .in_c = 2, .in_h = H, .in_w = H, .classes = 0, .T = T, .B = B, .train = train};
+    lt_net_config nc = {.model = MODEL, .in_c = 2, .in_h = H, .in_w = H, .classes = 0, .T = T, .B = B, .train = train,
+                        .keep_all = keep_all};
     lt_neuron_default(&nc.neuron);
     lt_net *n = NULL;
     CHECK(!lt_net_create(&n, &nc, &err), "create: %s", err.msg);
@@ -59,7 +60,7 @@ int main(void)
     int32_t y[B] = {0, 3, 1, 4};
     for (size_t i = 0; i < nx; i++)
         x[i] = lt_rng_uniform(&rng) < 0.3 ? 1.0f : 0.0f;
-    lt_net *tr = make(1), *in = make(0);
+    lt_net *tr = make(1, 0), *in = make(0, 0);
     if (!tr || !in)
         return check_done();
     low_vth(tr);
@@ -114,10 +115,8 @@ int main(void)
 
     /* the oracle: a net planned the plain way (every spike and u kept),
      * same weights, same batch: logits and every gradient bit for bit */
-    lt_net_keep_all = 1;
-    lt_net *pl = make(1);
-    lt_net *pin = make(0);
-    lt_net_keep_all = 0;
+    lt_net *pl = make(1, 1);
+    lt_net *pin = make(0, 1);
     if (pl && pin) {
         low_vth(pl);
         low_vth(pin);

@@ -25,8 +25,6 @@
 
 #include "nn/net.h"
 
-int lt_net_keep_all = 0;
-
 /* Size limits: a frame's values and the frame count fit an int (kernels use
  * int dimensions), and one activation tensor stays below 2^40 floats, so the
  * sums of block sizes cannot overflow size_t. */
@@ -221,7 +219,7 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
             net->n_work = l->work_floats;
         /* kept outputs: the logits, and any input a backward reads unless
          * it can be rebuilt (LIF spikes from u) */
-        const int plan = !lt_net_keep_all;
+        const int plan = !net->cfg.keep_all;
         l->recompute = plan && train && l->kind == &lt_kind_lif && i > 0 && net->layers[i - 1].kind == &lt_kind_bn;
         l->regen = plan && train && i < net->n_layers - 1 && net->layers[i + 1].needs_input &&
                    l->kind == &lt_kind_lif && !l->recompute;
@@ -279,7 +277,7 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
             if (l->saved_fixed[j]) {
                 l->saved[j] = a;
                 a += l->saved_fixed[j];
-            } else if (l->saved_per_frame[j] && (l->recompute || (!train && i > 0 && !lt_net_keep_all))) {
+            } else if (l->saved_per_frame[j] && (l->recompute || (!train && i > 0 && !net->cfg.keep_all))) {
                 /* u replaces the input it is made from (a ping-pong buffer
                  * nothing reads again), element by element: lt_lif_forward
                  * allows u == x (test_fast_lif) */

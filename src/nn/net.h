@@ -114,11 +114,6 @@ struct lt_net {
 
 extern const lt_layer_kind lt_kind_conv, lt_kind_bn, lt_kind_lif, lt_kind_pool, lt_kind_linear;
 
-/* Tests only: when set before lt_net_create, the net keeps every spike and
- * membrane tensor as plain autograd would (no rebuild, no recompute, no u in
- * place): the oracle tests/test_fast_net.c compares the memory plan with. */
-extern int lt_net_keep_all;
-
 /* shared by the layer files */
 void lt_init_uniform(float *w, size_t n, float bound, lt_rng *rng);
 /* LIF: rebuild l->out (the spikes of the last forward) from the saved u */

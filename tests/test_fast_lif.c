@@ -3,13 +3,93 @@
  * every threshold mode, hard and soft reset, thresholds below, at and above
  * 1, sizes on and off the parallel threshold, and inputs that put u exactly
  * on the threshold.  Also that lt_lif_forward may write u over its input x
- * (the network does so after BN, src/nn/net.c) and still gives the bytes of
- * the out-of-place oracle. */
+ * (the network does so in inference) and still gives the bytes of the
+ * out-of-place oracle.
+ *
+ * The fused BN + LIF kernels (lt_lif_forward_bn, lt_lif_backward_bn, with
+ * lt_bn_stats_train / lt_bn_eval_scale) against their oracle, BN written out
+ * by lt_bn_forward_train / lt_bn_forward_eval followed by the plain
+ * lt_lif_forward / lt_lif_backward: spikes, u, dx and dV bit for bit, for
+ * every mode, both resets, detach, and channel sizes that do and do not
+ * line up with the kernels' 512-neuron chunks. */
 #include "check.h"
+#include "kernels/kernels.h"
 #include "kernels/lif_regen.h"
 #include "ltsnn/core.h"
 
 #include <string.h>
+
+static void test_fused_bn(lt_rng *rng)
+{
+    const lt_vth_mode modes[] = {LT_MODE_FIXED, LT_MODE_STSG, LT_MODE_SGP, LT_MODE_PENALTY_ALL,
+                                 LT_MODE_SGP_STSG, LT_MODE_DSR};
+    /* b, C, HW: HW 9 and 37 cross chunk borders mid-channel; 600 > one chunk */
+    const int shapes[][3] = {{2, 3, 9}, {3, 5, 37}, {2, 2, 600}, {1, 1, 1}};
+    const int T = 5;
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        int b = shapes[si][0], C = shapes[si][1], HW = shapes[si][2], N = T * b;
+        size_t M = (size_t)b * C * HW, n = (size_t)T * M;
+        float *x = lt_alloc(n * 4), *y = lt_alloc(n * 4), *u = lt_alloc(n * 4), *s = lt_alloc(n * 4);
+        float *u2 = lt_alloc(n * 4), *s2 = lt_alloc(n * 4), *ds = lt_alloc(n * 4), *dx = lt_alloc(n * 4),
+              *dx2 = lt_alloc(n * 4);
+        float gamma[8], beta[8], mean[8], invstd[8], scale[8], rm[8], rv[8], rm2[8], rv2[8], m2[8], is2[8];
+        for (int c = 0; c < C; c++) {
+            gamma[c] = lt_rng_uniformf(rng, 0.5f, 1.5f);
+            beta[c] = lt_rng_uniformf(rng, -0.2f, 0.8f);
+            rm[c] = rm2[c] = lt_rng_uniformf(rng, -0.1f, 0.1f);
+            rv[c] = rv2[c] = lt_rng_uniformf(rng, 0.5f, 2.0f);
+        }
+        for (size_t i = 0; i < n; i++) {
+            x[i] = lt_rng_uniformf(rng, -1.0f, 2.0f);
+            ds[i] = lt_rng_uniformf(rng, -1.0f, 1.0f);
+        }
+        /* statistics: the same bytes as the writing kernel, running stats too */
+        lt_bn_forward_train(y, m2, is2, rm2, rv2, x, gamma, beta, N, C, HW, 1e-5f, 0.1f);
+        lt_bn_stats_train(mean, invstd, scale, rm, rv, x, gamma, N, C, HW, 1e-5f, 0.1f);
+        CHECK(!memcmp(mean, m2, C * 4) && !memcmp(invstd, is2, C * 4) && !memcmp(rm, rm2, C * 4) &&
+              !memcmp(rv, rv2, C * 4), "shape %zu: lt_bn_stats_train differs from lt_bn_forward_train", si);
+        for (int train = 1; train >= 0; train--) {
+            lt_bn_affine aff = {.mean = mean, .scale = scale, .beta = beta, .C = C, .HW = HW};
+            if (!train) {
+                lt_bn_forward_eval(y, x, gamma, beta, rm, rv, N, C, HW, 1e-5f);
+                lt_bn_eval_scale(scale, gamma, rv, C, 1e-5f);
+                aff.mean = rm;
+            }
+            for (size_t mi = 0; mi < sizeof modes / sizeof *modes; mi++)
+                for (int variant = 0; variant < 3; variant++) {
+                    lt_lif_opts o;
+                    lt_lif_opts_default(&o);
+                    o.mode = modes[mi];
+                    o.soft_reset = variant == 1;
+                    o.detach_reset = variant == 2;
+                    float vth = 0.4f + 0.1f * (float)variant;
+                    lt_lif_forward(s, u, y, vth, &o, T, M);
+                    lt_lif_forward_bn(s2, u2, x, &aff, vth, &o, T, M);
+                    CHECK(!memcmp(s, s2, n * 4) && !memcmp(u, u2, n * 4),
+                          "shape %zu train %d mode %d variant %d: fused forward differs", si, train, (int)o.mode,
+                          variant);
+                    memset(s2, 0xff, n * 4);
+                    lt_lif_forward_bn(s2, NULL, x, &aff, vth, &o, T, M);
+                    CHECK(!memcmp(s, s2, n * 4), "shape %zu mode %d: spikes-only fused forward differs", si,
+                          (int)o.mode);
+                    float dv = 0.25f, dv2 = 0.25f;
+                    lt_lif_backward(dx, &dv, ds, u, vth, &o, T, M);
+                    memset(dx2, 0xff, n * 4);
+                    lt_lif_backward_bn(dx2, &dv2, ds, x, &aff, vth, &o, T, M);
+                    CHECK(!memcmp(dx, dx2, n * 4) && !memcmp(&dv, &dv2, 4),
+                          "shape %zu train %d mode %d variant %d: fused backward differs (dV %.9g vs %.9g)", si,
+                          train, (int)o.mode, variant, dv, dv2);
+                    size_t nz = 0;
+                    for (size_t i = 0; i < n; i++)
+                        nz += s[i] != 0.0f;
+                    CHECK(n < 100 || (nz > 0 && nz < n), "shape %zu mode %d: degenerate (%zu spikes)", si,
+                          (int)o.mode, nz);
+                }
+        }
+        lt_free(x), lt_free(y), lt_free(u), lt_free(s), lt_free(u2), lt_free(s2), lt_free(ds), lt_free(dx);
+        lt_free(dx2);
+    }
+}
 
 int main(void)
 {
@@ -54,5 +134,6 @@ int main(void)
                 }
         lt_free(x), lt_free(u), lt_free(s), lt_free(r);
     }
+    test_fused_bn(&rng);
     return check_done();
 }

@@ -37,10 +37,12 @@ static void bn_channel_stats(double *mean, double *var, const float *x, int N, i
     *var = v > 0.0 ? v : 0.0;
 }
 
-/* Saves mean/invstd, moves the running stats, writes y for channel c. */
-static void bn_channel_train(float *y, float *mean, float *invstd, float *run_mean, float *run_var,
-                             const float *x, const float *gamma, const float *beta, int N, int C,
-                             int HW, float eps, float momentum, int c)
+/* Saves mean/invstd, moves the running stats; returns the float scale
+ * gamma*invstd that y = (x - mean)*scale + beta uses, formed from the double
+ * invstd (not the saved float one) so fused consumers (lif.c's
+ * lt_lif_forward_bn) reproduce y bit for bit. */
+static float bn_channel_stats_train(float *mean, float *invstd, float *run_mean, float *run_var, const float *x,
+                                    const float *gamma, int N, int C, int HW, float eps, float momentum, int c)
 {
     double mu, var;
     bn_channel_stats(&mu, &var, x, N, C, HW, c);
@@ -55,16 +57,27 @@ static void bn_channel_train(float *y, float *mean, float *invstd, float *run_me
         run_mean[c] = (float)((1.0 - momentum) * run_mean[c] + (double)momentum * mu);
     if (run_var)
         run_var[c] = (float)((1.0 - momentum) * run_var[c] + (double)momentum * unbiased);
-    /* y = (x - mean)*(gamma*invstd) + beta.  Not x*scale + shift: with a
-     * near-constant channel invstd is ~1/sqrt(eps) and the folded shift
-     * would cancel away the digits of beta. */
-    const float scale = (float)(gamma[c] * is), fmu = (float)mu, b = beta[c];
+    return (float)(gamma[c] * is);
+}
+
+/* y = (x - mean)*scale + beta on channel c.  Not x*scale + shift: with a
+ * near-constant channel invstd is ~1/sqrt(eps) and the folded shift would
+ * cancel away the digits of beta.  lif.c's bn_row is the same expression. */
+static void bn_channel_apply(float *y, const float *x, float mean, float scale, float beta, int N, int C, int HW,
+                             int c)
+{
     for (int n = 0; n < N; n++) {
         const float *xc = x + ((size_t)n * C + c) * HW;
         float *yc = y + ((size_t)n * C + c) * HW;
         for (int i = 0; i < HW; i++)
-            yc[i] = (xc[i] - fmu) * scale + b;
+            yc[i] = (xc[i] - mean) * scale + beta;
     }
+}
+
+/* eval-mode scale gamma/sqrt(run_var + eps) */
+static inline float bn_eval_scale(const float *gamma, const float *run_var, float eps, int c)
+{
+    return (float)(gamma[c] / sqrt((double)run_var[c] + (double)eps));
 }
 
 /* With xhat = (x - mean)*invstd and M = N*HW:
@@ -184,9 +197,18 @@ void lt_bn_forward_train(float *y, float *mean, float *invstd, float *run_mean, 
                          int N, int C, int HW, float eps, float momentum)
 {
     #pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        float scale = bn_channel_stats_train(mean, invstd, run_mean, run_var, x, gamma, N, C, HW, eps, momentum, c);
+        bn_channel_apply(y, x, mean[c], scale, beta[c], N, C, HW, c);
+    }
+}
+
+void lt_bn_stats_train(float *mean, float *invstd, float *scale, float *run_mean, float *run_var, const float *x,
+                       const float *gamma, int N, int C, int HW, float eps, float momentum)
+{
+    #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++)
-        bn_channel_train(y, mean, invstd, run_mean, run_var, x, gamma, beta, N, C, HW, eps,
-                         momentum, c);
+        scale[c] = bn_channel_stats_train(mean, invstd, run_mean, run_var, x, gamma, N, C, HW, eps, momentum, c);
 }
 
 void lt_bn_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
@@ -194,14 +216,15 @@ void lt_bn_forward_eval(float *y, const float *x, const float *gamma, const floa
 {
     #pragma omp parallel for collapse(2) schedule(static)
     for (int n = 0; n < N; n++)
-        for (int c = 0; c < C; c++) {
-            const float scale = (float)(gamma[c] / sqrt((double)run_var[c] + (double)eps));
-            const float m = run_mean[c], b = beta[c];
-            const float *xc = x + ((size_t)n * C + c) * HW;
-            float *yc = y + ((size_t)n * C + c) * HW;
-            for (int i = 0; i < HW; i++)
-                yc[i] = (xc[i] - m) * scale + b;
-        }
+        for (int c = 0; c < C; c++)
+            bn_channel_apply(y + (size_t)n * C * HW, x + (size_t)n * C * HW, run_mean[c],
+                             bn_eval_scale(gamma, run_var, eps, c), beta[c], 1, C, HW, c);
+}
+
+void lt_bn_eval_scale(float *scale, const float *gamma, const float *run_var, int C, float eps)
+{
+    for (int c = 0; c < C; c++)
+        scale[c] = bn_eval_scale(gamma, run_var, eps, c);
 }
 
 void lt_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,

@@ -58,6 +58,14 @@ void lt_bn_forward_train_ref(float *y, float *mean, float *invstd, float *run_me
 /* Eval mode: uses run_mean/run_var. */
 void lt_bn_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
                         const float *run_mean, const float *run_var, int N, int C, int HW, float eps);
+/* For consumers that apply BN on the fly (lt_lif_forward_bn): train-mode
+ * statistics exactly as lt_bn_forward_train makes them (mean, invstd, running
+ * stats) plus scale[C], without writing y; y would be
+ * (x - mean[c])*scale[c] + beta[c]. */
+void lt_bn_stats_train(float *mean, float *invstd, float *scale, float *run_mean, float *run_var, const float *x,
+                       const float *gamma, int N, int C, int HW, float eps, float momentum);
+/* Eval mode's scale[C] = gamma/sqrt(run_var + eps); y = (x - run_mean)*scale + beta. */
+void lt_bn_eval_scale(float *scale, const float *gamma, const float *run_var, int C, float eps);
 /* dx overwritten; dgamma, dbeta accumulate. */
 void lt_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                     const float *mean, const float *invstd, const float *gamma, int N, int C, int HW);
@@ -123,6 +131,22 @@ void lt_lif_backward(float *dx, float *dvth, const float *ds, const float *u, fl
                      const lt_lif_opts *o, int T, size_t M);
 void lt_lif_backward_ref(float *dx, float *dvth, const float *ds, const float *u, float vth,
                          const lt_lif_opts *o, int T, size_t M);
+/* BatchNorm folded into the LIF input (METHOD.md §3 then §1): the LIF reads
+ * x = BN's input (the conv output) and uses (x - mean[c])*scale[c] + beta[c]
+ * as its current, c = (j / HW) % C for neuron j of a step, the very float
+ * expression BN writes.  So the BN output, and under training also u, never
+ * exist as tensors. */
+typedef struct lt_bn_affine {
+    const float *mean, *scale, *beta; /* [C] each */
+    int C, HW;
+} lt_bn_affine;
+/* lt_lif_forward on the BN output, bit for bit; u may be NULL (not stored). */
+void lt_lif_forward_bn(float *s, float *u, const float *x, const lt_bn_affine *bn, float vth, const lt_lif_opts *o,
+                       int T, size_t M);
+/* lt_lif_backward on the u the forward made, bit for bit (dx and *dvth): u
+ * is rebuilt chunk by chunk from x, using dx as its storage. */
+void lt_lif_backward_bn(float *dx, float *dvth, const float *ds, const float *x, const lt_bn_affine *bn, float vth,
+                        const lt_lif_opts *o, int T, size_t M);
 /* Surrogate pieces for one z = u - V (tests, plots): ds/du and ds/dV. */
 void lt_lif_surrogate(float *dsdu, float *dsdv, float u, float vth, const lt_lif_opts *o);
 float lt_window_eval(lt_window w, float z);

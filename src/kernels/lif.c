@@ -33,6 +33,11 @@
  * direct term -h_t*gm is kept under detach_reset: detaching stops the
  * gradient through the spike, not through the parameter V.
  *
+ * The _bn versions take BN's input and its per-channel affine instead of x
+ * (BN folded into the current, bn_row), so a network never writes BN's
+ * output; their backward rebuilds u chunk by chunk inside dx (the only
+ * extra work is the forward recurrence of the chunk) and never stores it.
+ *
  * The fast versions work on fixed chunks of LT_LIF_CHUNK neurons, keep the
  * running gm of a chunk on the stack and walk t inside the chunk (one
  * streaming pass).  The threshold gradient is summed per element in double,
@@ -195,11 +200,30 @@ void lt_lif_backward_ref(float *dx, float *dvth, const float *ds, const float *u
 
 /* ---------------- fast versions ---------------- */
 
-/* Forward over neurons [j0, j0+n) of the chunk, n <= LT_LIF_CHUNK. */
-static void lif_forward_chunk(float *s, float *u, const float *x, float vth, const lt_lif_opts *o,
-                              int T, size_t M, size_t j0, size_t n)
+/* One step's row of BN output for neurons [j0, j0+n): xb = (xr - mean)*scale
+ * + beta per channel, run by run (a channel's neurons are HW consecutive
+ * ones).  The expression of bn.c's bn_channel_apply, so the same floats. */
+static void bn_row(float *xb, const float *xr, const lt_bn_affine *bn, size_t j0, size_t n)
 {
-    float m[LT_LIF_CHUNK];
+    const size_t HW = (size_t)bn->HW, C = (size_t)bn->C;
+    size_t k = 0;
+    while (k < n) {
+        size_t q = (j0 + k) / HW, stop = (q + 1) * HW - j0;
+        size_t c = q % C;
+        const float mu = bn->mean[c], sc = bn->scale[c], be = bn->beta[c];
+        if (stop > n)
+            stop = n;
+        for (; k < stop; k++)
+            xb[k] = (xr[k] - mu) * sc + be;
+    }
+}
+
+/* Forward over neurons [j0, j0+n) of the chunk, n <= LT_LIF_CHUNK.  With bn
+ * the current is BN of x (bn_row); s or u NULL: not stored. */
+static void lif_forward_chunk(float *s, float *u, const float *x, const lt_bn_affine *bn, float vth,
+                              const lt_lif_opts *o, int T, size_t M, size_t j0, size_t n)
+{
+    float m[LT_LIF_CHUNK], xb[LT_LIF_CHUNK], ub[LT_LIF_CHUNK], sb[LT_LIF_CHUNK];
     int dsr = o->mode == LT_MODE_DSR, soft = o->soft_reset;
     float thr = dsr ? o->alpha * vth : vth;
     float lam = o->lam;
@@ -208,7 +232,11 @@ static void lif_forward_chunk(float *s, float *u, const float *x, float vth, con
     for (int t = 0; t < T; t++) {
         size_t base = (size_t)t * M + j0;
         const float *xr = x + base;
-        float *ur = u + base, *sr = s + base;
+        float *ur = u ? u + base : ub, *sr = s ? s + base : sb;
+        if (bn) {
+            bn_row(xb, xr, bn, j0, n);
+            xr = xb;
+        }
         for (size_t k = 0; k < n; k++) {
             float ut = lam * m[k] + xr[k];
             float h = ut >= thr ? 1.0f : 0.0f;
@@ -219,7 +247,8 @@ static void lif_forward_chunk(float *s, float *u, const float *x, float vth, con
     }
 }
 
-void lt_lif_forward(float *s, float *u, const float *x, float vth, const lt_lif_opts *o, int T, size_t M)
+static void lif_forward_any(float *s, float *u, const float *x, const lt_bn_affine *bn, float vth,
+                            const lt_lif_opts *o, int T, size_t M)
 {
     size_t nch = (M + LT_LIF_CHUNK - 1) / LT_LIF_CHUNK;
     long c;
@@ -227,8 +256,19 @@ void lt_lif_forward(float *s, float *u, const float *x, float vth, const lt_lif_
     for (c = 0; c < (long)nch; c++) {
         size_t j0 = (size_t)c * LT_LIF_CHUNK;
         size_t n = M - j0 < LT_LIF_CHUNK ? M - j0 : LT_LIF_CHUNK;
-        lif_forward_chunk(s, u, x, vth, o, T, M, j0, n);
+        lif_forward_chunk(s, u, x, bn, vth, o, T, M, j0, n);
     }
+}
+
+void lt_lif_forward(float *s, float *u, const float *x, float vth, const lt_lif_opts *o, int T, size_t M)
+{
+    lif_forward_any(s, u, x, NULL, vth, o, T, M);
+}
+
+void lt_lif_forward_bn(float *s, float *u, const float *x, const lt_bn_affine *bn, float vth, const lt_lif_opts *o,
+                       int T, size_t M)
+{
+    lif_forward_any(s, u, x, bn, vth, o, T, M);
 }
 
 /* Window values of one row of the chunk; libm only for sigmoid and arctan,
@@ -299,11 +339,14 @@ lif_backward_row(float *xr, float *gm, double *acc, const float *ur, const float
 
 /* Backward over neurons [j0, j0+n) of one chunk; returns the chunk's
  * threshold-gradient sum (elements summed in double, per element over t,
- * then in element order). */
-static double lif_backward_chunk(float *dx, const float *ds, const float *u, float vth,
-                                 const lt_lif_opts *o, int T, size_t M, size_t j0, size_t n)
+ * then in element order).  With bn, u is first rebuilt from x into this
+ * chunk's rows of dx (the forward of lif_forward_chunk, so the same u), and
+ * each row is copied out before the row overwrites it with the gradient. */
+static double lif_backward_chunk(float *dx, const float *ds, const float *u, const float *x,
+                                 const lt_bn_affine *bn, float vth, const lt_lif_opts *o, int T, size_t M,
+                                 size_t j0, size_t n)
 {
-    float gm[LT_LIF_CHUNK], w[LT_LIF_CHUNK];
+    float gm[LT_LIF_CHUNK], w[LT_LIF_CHUNK], ucopy[LT_LIF_CHUNK];
     double acc[LT_LIF_CHUNK];
     lt_vth_mode mode = o->mode;
     int dsr = mode == LT_MODE_DSR, soft = o->soft_reset, detach = o->detach_reset;
@@ -313,6 +356,10 @@ static double lif_backward_chunk(float *dx, const float *ds, const float *u, flo
     float lam = o->lam, g = o->g, ig2 = 1.0f / (o->g * o->g), alpha = o->alpha;
     double sum = 0.0;
 
+    if (bn) {
+        lif_forward_chunk(NULL, dx, x, bn, vth, o, T, M, j0, n);
+        u = dx;
+    }
     memset(gm, 0, sizeof gm);
     memset(w, 0, sizeof w);
     for (size_t k = 0; k < n; k++)
@@ -321,6 +368,10 @@ static double lif_backward_chunk(float *dx, const float *ds, const float *u, flo
         size_t base = (size_t)t * M + j0;
         const float *ur = u + base, *dr = ds + base;
         float *xr = dx + base;
+        if (bn) {
+            memcpy(ucopy, ur, n * sizeof(float));
+            ur = ucopy;
+        }
         if (use_w)
             window_row(w, ur, thr, o->window, n);
         if (dsr)
@@ -337,8 +388,8 @@ static double lif_backward_chunk(float *dx, const float *ds, const float *u, flo
     return sum;
 }
 
-void lt_lif_backward(float *dx, float *dvth, const float *ds, const float *u, float vth,
-                     const lt_lif_opts *o, int T, size_t M)
+static void lif_backward_any(float *dx, float *dvth, const float *ds, const float *u, const float *x,
+                             const lt_bn_affine *bn, float vth, const lt_lif_opts *o, int T, size_t M)
 {
     double part[LT_LIF_MAXPART];
     size_t nch = (M + LT_LIF_CHUNK - 1) / LT_LIF_CHUNK;
@@ -356,7 +407,7 @@ void lt_lif_backward(float *dx, float *dvth, const float *ds, const float *u, fl
         for (size_t c = c0; c < c1; c++) {
             size_t j0 = c * LT_LIF_CHUNK;
             size_t n = M - j0 < LT_LIF_CHUNK ? M - j0 : LT_LIF_CHUNK;
-            s += lif_backward_chunk(dx, ds, u, vth, o, T, M, j0, n);
+            s += lif_backward_chunk(dx, ds, u, x, bn, vth, o, T, M, j0, n);
         }
         part[p] = s;
     }
@@ -364,4 +415,16 @@ void lt_lif_backward(float *dx, float *dvth, const float *ds, const float *u, fl
         total += part[q];
     if (dvth && o->mode != LT_MODE_FIXED)
         *dvth = (float)((double)*dvth + total);
+}
+
+void lt_lif_backward(float *dx, float *dvth, const float *ds, const float *u, float vth,
+                     const lt_lif_opts *o, int T, size_t M)
+{
+    lif_backward_any(dx, dvth, ds, u, NULL, NULL, vth, o, T, M);
+}
+
+void lt_lif_backward_bn(float *dx, float *dvth, const float *ds, const float *x, const lt_bn_affine *bn, float vth,
+                        const lt_lif_opts *o, int T, size_t M)
+{
+    lif_backward_any(dx, dvth, ds, NULL, x, bn, vth, o, T, M);
 }

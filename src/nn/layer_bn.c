@@ -16,6 +16,7 @@ static void bn_plan(lt_layer *l, const lt_net_config *cfg)
     l->slot[3] = (lt_pslot){.suffix = "running_var", .ndim = 1, .shape = {C}, .numel = (size_t)C, .buffer = 1};
     l->saved_fixed[0] = (size_t)C; /* mean   [C] */
     l->saved_fixed[1] = (size_t)C; /* invstd [C] */
+    l->saved_fixed[2] = (size_t)C; /* scale  [C] of the affine a fused LIF applies */
     l->needs_input = 1;
 }
 
@@ -29,30 +30,29 @@ static void bn_init(lt_layer *l, const lt_net_config *cfg, lt_rng *rng)
     }
 }
 
+/* Fused (l->fused, y NULL): only the statistics and the affine, which the
+ * LIF after this layer applies as it reads x (lt_lif_forward_bn). */
 static void bn_forward(lt_layer *l, float *y, const float *x, int T, int b, int train)
 {
     int N = T * b, C = l->in_c, HW = l->in_h * l->in_w;
-    if (train)
+    if (train && y)
         lt_bn_forward_train(y, l->saved[0], l->saved[1], l->p[2], l->p[3], x, l->p[0], l->p[1], N, C, HW, BN_EPS,
                             BN_MOMENTUM);
-    else
+    else if (train)
+        lt_bn_stats_train(l->saved[0], l->saved[1], l->saved[2], l->p[2], l->p[3], x, l->p[0], N, C, HW, BN_EPS,
+                          BN_MOMENTUM);
+    else if (y)
         lt_bn_forward_eval(y, x, l->p[0], l->p[1], l->p[2], l->p[3], N, C, HW, BN_EPS);
+    else
+        lt_bn_eval_scale(l->saved[2], l->p[0], l->p[3], C, BN_EPS);
+    l->k.aff = (lt_bn_affine){.mean = train ? l->saved[0] : l->p[2], .scale = l->saved[2], .beta = l->p[1],
+                              .C = C, .HW = HW};
 }
 
 static void bn_backward(lt_layer *l, float *dx, const float *dy, const float *x, int T, int b)
 {
     int N = T * b, C = l->in_c, HW = l->in_h * l->in_w;
     lt_bn_backward(dx, l->g[0], l->g[1], dy, x, l->saved[0], l->saved[1], l->p[0], N, C, HW);
-}
-
-/* Batch statistics are recomputed from the same x in the same order, so mean,
- * invstd and y come out as the forward made them; the running statistics
- * (NULL here) moved once, in the forward. */
-void lt_bn_layer_recompute(lt_layer *l, const float *x, int T, int b)
-{
-    int N = T * b, C = l->in_c, HW = l->in_h * l->in_w;
-    lt_bn_forward_train(l->out, l->saved[0], l->saved[1], NULL, NULL, x, l->p[0], l->p[1], N, C, HW, BN_EPS,
-                        BN_MOMENTUM);
 }
 
 const lt_layer_kind lt_kind_bn = {"bn", bn_plan, bn_init, bn_forward, bn_backward, NULL};

@@ -7,16 +7,19 @@
  *
  * Activation memory: a layer's output is kept only when the next layer's
  * backward reads its input (conv, BN, linear, max-pool do; LIF and
- * average-pool do not).  Other outputs live in two ping-pong scratch buffers.
- * A LIF layer's spikes are not kept either, even when the next layer reads
- * them: its saved membrane u gives them back bit for bit, so backward
- * rebuilds them into the (then idle) ping-pong buffer just before the next
- * layer's backward.  A LIF layer right after BN keeps not even u: it writes u over its input
- * (the BN output, which nothing reads again; in an inference net every LIF
- * does so), and backward runs that BN and
- * LIF forward again from the BN input (kept anyway for BN's own backward)
- * into the ping-pong buffers, which gives u and the spikes back bit for bit.  A conv-BN-LIF block then keeps
- * one tensor instead of three, for one more BN and LIF pass.
+ * average-pool do not).  Other outputs live in two ping-pong scratch buffers,
+ * each as large as the largest output placed in it.  A BN followed by a LIF
+ * is fused (except under keep_all): the BN only takes its statistics, and the
+ * LIF reads the BN's input (the conv output, kept anyway for BN's backward)
+ * and applies the BN affine as it goes (lt_lif_forward_bn), so the BN output
+ * never exists.  Under training that LIF keeps neither u nor spikes: its
+ * backward rebuilds u chunk by chunk inside the gradient buffer it writes
+ * (lt_lif_backward_bn), and the spikes the next layer's backward reads are
+ * made again from the conv output just before that backward.  A
+ * conv-BN-LIF block thus keeps one tensor, and backward needs three
+ * full-size scratch tensors at a time (spikes, dy, dx) instead of four.
+ * Other LIF layers keep u and rebuild their spikes from it (regen); in an
+ * inference net they write u over their input.
  * The gradients flowing backward use another ping-pong pair. */
 #include <assert.h>
 #include <stdio.h>
@@ -155,6 +158,35 @@ static lt_status plan_shapes(lt_net *net, lt_err *err)
     return LT_OK;
 }
 
+/* The layer whose output layer i reads: i-1, or i-2 past a fused BN (which
+ * has no output); -1 for the network input. */
+static int source_of(const lt_net *net, int i)
+{
+    int j = i - 1;
+    if (j >= 0 && net->layers[j].fused)
+        j--;
+    return j;
+}
+
+#define LT_KEPT 2
+#define LT_NOWHERE (-1)
+
+/* Where layer i's output lives: LT_KEPT (its own block: the logits, or an
+ * input some backward reads and cannot rebuild), ping-pong 0 or 1 (the one
+ * its input is not in), or LT_NOWHERE (a fused BN).  Depends only on
+ * earlier layers, so planning and binding agree. */
+static int placement(const lt_net *net, int i)
+{
+    const lt_layer *l = &net->layers[i];
+    if (l->fused)
+        return LT_NOWHERE;
+    if (i == net->n_layers - 1 ||
+        (net->cfg.train && net->layers[i + 1].needs_input && !l->regen && !l->bn))
+        return LT_KEPT;
+    int src = source_of(net, i);
+    return src >= 0 && placement(net, src) == 0 ? 1 : 0;
+}
+
 static lt_status alloc_block(float **p, size_t n, const char *what, lt_err *err)
 {
     size_t bytes;
@@ -199,8 +231,17 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
 
     /* sizes of every block */
     const size_t TB = (size_t)cfg->T * (size_t)cfg->B;
-    size_t n_named = 0, max_out = 0, max_in = 0, max_u = 0;
+    size_t n_named = 0, max_out = 0, max_in = 0, max_u = 0, pp_size[2] = {0, 0};
     int train = cfg->train;
+    const int plan = !net->cfg.keep_all;
+    for (int i = 0; i < net->n_layers; i++) {
+        lt_layer *l = &net->layers[i];
+        l->fused = plan && l->kind == &lt_kind_bn && i + 1 < net->n_layers &&
+                   net->layers[i + 1].kind == &lt_kind_lif;
+        l->bn = i > 0 && net->layers[i - 1].fused ? &net->layers[i - 1] : NULL;
+        l->regen = plan && train && i < net->n_layers - 1 && net->layers[i + 1].needs_input &&
+                   l->kind == &lt_kind_lif && !l->bn;
+    }
     for (int i = 0; i < net->n_layers; i++) {
         lt_layer *l = &net->layers[i];
         for (int j = 0; j < l->n_slot; j++) {
@@ -217,28 +258,22 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
             max_in = l->in_size;
         if (l->work_floats > net->n_work)
             net->n_work = l->work_floats;
-        /* kept outputs: the logits, and any input a backward reads unless
-         * it can be rebuilt (LIF spikes from u) */
-        const int plan = !net->cfg.keep_all;
-        l->recompute = plan && train && l->kind == &lt_kind_lif && i > 0 && net->layers[i - 1].kind == &lt_kind_bn;
-        l->regen = plan && train && i < net->n_layers - 1 && net->layers[i + 1].needs_input &&
-                   l->kind == &lt_kind_lif && !l->recompute;
-        int keep = i == net->n_layers - 1 ||
-                   (train && net->layers[i + 1].needs_input && !l->regen && !l->recompute);
-        if (keep)
+        int pp = placement(net, i);
+        if (pp == LT_KEPT)
             net->n_acts += TB * l->out_size;
+        else if (pp >= 0 && TB * l->out_size > pp_size[pp])
+            pp_size[pp] = TB * l->out_size;
         for (int j = 0; j < LT_MAX_SAVED; j++) {
             net->n_acts += l->saved_fixed[j];
-            if (l->saved_per_frame[j] && (l->recompute || (!train && i > 0 && plan)))
-                continue; /* u overwrites its input in place (bound below) */
+            if (!l->saved_per_frame[j] || l->bn)
+                continue; /* none, or a fused LIF's u (not kept) */
             if (train)
                 net->n_acts += TB * l->saved_per_frame[j];
-            else if (l->saved_per_frame[j] > max_u)
-                max_u = l->saved_per_frame[j];
+            else if (!(i > 0 && plan) && l->saved_per_frame[j] > max_u)
+                max_u = l->saved_per_frame[j]; /* else u overwrites its input (bound below) */
         }
     }
-    size_t scratch = TB * max_out; /* each of the two ping-pong output buffers */
-    net->n_acts += 2 * scratch + TB * max_u;
+    net->n_acts += pp_size[0] + pp_size[1] + TB * max_u;
     net->n_dbuf = train ? TB * (max_out > max_in ? max_out : max_in) : 0;
 
     if ((st = alloc_block(&net->params, net->n_params, "parameters", err)) ||
@@ -258,37 +293,34 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
         goto fail;
     }
     float *a = net->acts;
-    float *pingpong[2] = {a, a + scratch};
-    float *u_scratch = a + 2 * scratch;
-    a += 2 * scratch + TB * max_u;
-    int flip = 0;
+    float *pingpong[2] = {a, a + pp_size[0]};
+    float *u_scratch = a + pp_size[0] + pp_size[1];
+    a += pp_size[0] + pp_size[1] + TB * max_u;
     for (int i = 0; i < net->n_layers; i++) {
         lt_layer *l = &net->layers[i];
-        int keep = i == net->n_layers - 1 ||
-                   (train && net->layers[i + 1].needs_input && !l->regen && !l->recompute);
-        if (keep) {
+        int pp = placement(net, i);
+        if (pp == LT_KEPT) {
             l->out = a;
             a += TB * l->out_size;
         } else {
-            l->out = pingpong[flip];
-            flip ^= 1;
+            l->out = pp >= 0 ? pingpong[pp] : NULL;
         }
         for (int j = 0; j < LT_MAX_SAVED; j++) {
             if (l->saved_fixed[j]) {
                 l->saved[j] = a;
                 a += l->saved_fixed[j];
-            } else if (l->saved_per_frame[j] && (l->recompute || (!train && i > 0 && !net->cfg.keep_all))) {
+            } else if (!l->saved_per_frame[j] || l->bn) {
+                l->saved[j] = NULL;
+            } else if (train) {
+                l->saved[j] = a;
+                a += TB * l->saved_per_frame[j];
+            } else if (i > 0 && !net->cfg.keep_all) {
                 /* u replaces the input it is made from (a ping-pong buffer
                  * nothing reads again), element by element: lt_lif_forward
                  * allows u == x (test_fast_lif) */
                 l->saved[j] = net->layers[i - 1].out;
-            } else if (l->saved_per_frame[j]) {
-                if (train) {
-                    l->saved[j] = a;
-                    a += TB * l->saved_per_frame[j];
-                } else {
-                    l->saved[j] = u_scratch;
-                }
+            } else {
+                l->saved[j] = u_scratch;
             }
         }
         l->work = net->work;
@@ -353,8 +385,8 @@ const float *lt_net_forward(lt_net *net, const float *x, int b, int train)
     net->last_train = train;
     for (int i = 0; i < net->n_layers; i++) {
         lt_layer *l = &net->layers[i];
-        l->kind->forward(l, l->out, x, T, b, train);
-        x = l->out;
+        int src = source_of(net, i);
+        l->kind->forward(l, l->out, src < 0 ? net->last_x : net->layers[src].out, T, b, train);
     }
     return net->layers[net->n_layers - 1].out;
 }
@@ -363,17 +395,6 @@ void lt_net_zero_grad(lt_net *net)
 {
     if (net->grads)
         memset(net->grads, 0, net->n_params * sizeof(float));
-}
-
-/* BN then LIF forward again for the LIF layer k (layers[k-1] is its BN, whose
- * input is kept because BN's backward reads it): u and the spikes come back
- * bit for bit, into the LIF's shared u scratch and ping-pong output. */
-static void recompute_block(lt_net *net, int k)
-{
-    lt_layer *bn = &net->layers[k - 1], *lif = &net->layers[k];
-    const float *x = k - 1 == 0 ? net->last_x : net->layers[k - 2].out;
-    lt_bn_layer_recompute(bn, x, net->cfg.T, net->last_b);
-    lt_lif_layer_recompute(lif, bn->out, net->cfg.T, net->last_b);
 }
 
 void lt_net_backward(lt_net *net, const float *dO)
@@ -385,15 +406,16 @@ void lt_net_backward(lt_net *net, const float *dO)
     for (int i = net->n_layers - 1; i >= 0; i--) {
         lt_layer *l = &net->layers[i];
         float *dx = i == 0 ? NULL : net->dbuf[cur];
-        const float *x = i == 0 ? net->last_x : net->layers[i - 1].out;
-        if (i > 0 && net->layers[i - 1].regen && l->needs_input)
-            lt_lif_layer_regen(&net->layers[i - 1], T, b);
-        /* a recomputed LIF block comes back when first needed: for the
-         * layer above if that reads the spikes, else for its own backward */
-        if (i > 0 && net->layers[i - 1].recompute && l->needs_input)
-            recompute_block(net, i - 1);
-        if (l->recompute && !(i + 1 < net->n_layers && net->layers[i + 1].needs_input))
-            recompute_block(net, i);
+        int src = source_of(net, i);
+        const float *x = src < 0 ? net->last_x : net->layers[src].out;
+        /* the input this backward reads, if it was not kept: LIF spikes
+         * again, from u or from the conv output under a fused BN */
+        if (src >= 0 && l->needs_input && net->layers[src].regen)
+            lt_lif_layer_regen(&net->layers[src], T, b);
+        if (src >= 0 && l->needs_input && net->layers[src].bn) {
+            int s2 = source_of(net, src);
+            lt_lif_layer_respike(&net->layers[src], s2 < 0 ? net->last_x : net->layers[s2].out, T, b);
+        }
         l->kind->backward(l, dx, dy, x, T, b);
         dy = dx;
         cur ^= 1;

@@ -31,7 +31,7 @@ typedef struct lt_pslot {
 } lt_pslot;
 
 #define LT_MAX_SLOTS 4
-#define LT_MAX_SAVED 2
+#define LT_MAX_SAVED 3
 
 typedef struct lt_layer_kind {
     const char *name;
@@ -70,8 +70,9 @@ struct lt_layer {
     void *impl;             /* kind-owned plan made at planning (conv: oneDNN primitives), or NULL */
     int needs_input;        /* backward reads x: the previous output must be kept */
     int regen;              /* LIF whose output the next backward reads: rebuilt from u then, not kept */
-    int recompute;          /* LIF after BN (train): u (written over the BN output) and spikes not
-                             * kept, both recomputed in backward by BN and LIF forward again */
+    int fused;              /* BN whose output is never made: the LIF after it applies it on the fly */
+    lt_layer *bn;           /* LIF after a fused BN: reads the BN's input through bn->k.aff, keeps no u
+                             * (backward rebuilds it) and no spikes (rebuilt for the next backward) */
     int is_first;           /* no dx needed */
 
     /* bound activations */
@@ -84,6 +85,7 @@ struct lt_layer {
         lt_conv_shape conv; /* conv: geometry (N filled at run time) */
         lt_lif_opts lif;    /* lif: neuron options */
         int pool_max;       /* pool: 1 max, 0 average */
+        lt_bn_affine aff;   /* bn: the affine of the last forward (batch or running statistics) */
     } k;
 };
 
@@ -118,9 +120,7 @@ extern const lt_layer_kind lt_kind_conv, lt_kind_bn, lt_kind_lif, lt_kind_pool, 
 void lt_init_uniform(float *w, size_t n, float bound, lt_rng *rng);
 /* LIF: rebuild l->out (the spikes of the last forward) from the saved u */
 void lt_lif_layer_regen(lt_layer *l, int T, int b);
-/* LIF: run the forward again from x, refilling l->out and l->saved[0] (u) */
-void lt_lif_layer_recompute(lt_layer *l, const float *x, int T, int b);
-/* BN (train): the forward output again from x, running statistics untouched */
-void lt_bn_layer_recompute(lt_layer *l, const float *x, int T, int b);
+/* LIF after a fused BN: its spikes of the last forward again into l->out, from x (the BN's input) */
+void lt_lif_layer_respike(lt_layer *l, const float *x, int T, int b);
 
 #endif

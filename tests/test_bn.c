@@ -220,6 +220,22 @@ static void test_fast_vs_ref(int N, int C, int HW)
     e = check_max_err(db1, db0, (size_t)C, &at);
     CHECK(e < 1e-5, "%s: dbeta fast vs ref: error %g at %zu", tag, e, at);
 
+    /* dx written over x (the network's plan) gives the same bytes. */
+    {
+        float *xi = malloc(sizeof(float) * n), *dgi = malloc(sizeof(float) * C), *dbi = malloc(sizeof(float) * C);
+        memcpy(xi, x, sizeof(float) * n);
+        memcpy(dgi, dg0, sizeof(float) * C);
+        memcpy(dbi, db0, sizeof(float) * C);
+        float *dgc = malloc(sizeof(float) * C), *dbc = malloc(sizeof(float) * C);
+        memcpy(dgc, dg0, sizeof(float) * C);
+        memcpy(dbc, db0, sizeof(float) * C);
+        lt_bn_backward(dx1, dgc, dbc, dy, x, m0, s0, gamma, N, C, HW);
+        lt_bn_backward(xi, dgi, dbi, dy, xi, m0, s0, gamma, N, C, HW);
+        CHECK(!memcmp(xi, dx1, sizeof(float) * n) && !memcmp(dgi, dgc, sizeof(float) * C) &&
+              !memcmp(dbi, dbc, sizeof(float) * C), "%s: backward over its input differs", tag);
+        free(xi), free(dgi), free(dbi), free(dgc), free(dbc);
+    }
+
     /* dx == NULL gives the same parameter gradients, bit for bit. */
     lt_bn_backward(NULL, dg2, db2, dy, x, m0, s0, gamma, N, C, HW);
     CHECK(memcmp(dg1, dg2, sizeof(float) * C) == 0 && memcmp(db1, db2, sizeof(float) * C) == 0,

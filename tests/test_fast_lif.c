@@ -72,13 +72,21 @@ static void test_fused_bn(lt_rng *rng)
                     lt_lif_forward_bn(s2, NULL, x, &aff, vth, &o, T, M);
                     CHECK(!memcmp(s, s2, n * 4), "shape %zu mode %d: spikes-only fused forward differs", si,
                           (int)o.mode);
-                    float dv = 0.25f, dv2 = 0.25f;
+                    float dv = 0.25f;
                     lt_lif_backward(dx, &dv, ds, u, vth, &o, T, M);
-                    memset(dx2, 0xff, n * 4);
-                    lt_lif_backward_bn(dx2, &dv2, ds, x, &aff, vth, &o, T, M);
-                    CHECK(!memcmp(dx, dx2, n * 4) && !memcmp(&dv, &dv2, 4),
-                          "shape %zu train %d mode %d variant %d: fused backward differs (dV %.9g vs %.9g)", si,
-                          train, (int)o.mode, variant, dv, dv2);
+                    /* u rebuilt into dx; into a separate buffer; and with dx written over ds */
+                    for (int where = 0; where < 3; where++) {
+                        float dv2 = 0.25f;
+                        memset(dx2, 0xff, n * 4);
+                        memset(u2, 0xff, n * 4);
+                        if (where == 2)
+                            memcpy(dx2, ds, n * 4);
+                        lt_lif_backward_bn(dx2, &dv2, where == 2 ? dx2 : ds, x, &aff, vth, &o, T, M,
+                                           where == 0 ? dx2 : u2);
+                        CHECK(!memcmp(dx, dx2, n * 4) && !memcmp(&dv, &dv2, 4),
+                              "shape %zu train %d mode %d variant %d where %d: fused backward differs (dV %.9g vs "
+                              "%.9g)", si, train, (int)o.mode, variant, where, dv, dv2);
+                    }
                     size_t nz = 0;
                     for (size_t i = 0; i < n; i++)
                         nz += s[i] != 0.0f;

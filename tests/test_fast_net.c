@@ -1,16 +1,16 @@
-/* test_fast_net.c -- the network's memory plan (src/nn/net.c): spikes rebuilt
- * from u, BN + LIF recomputed in backward, u written over its input.
+/* test_fast_net.c -- the network's memory plan (src/nn/net.c): BN fused
+ * into the LIF input, spikes and u rebuilt in backward, gradients written
+ * over dy and over kept conv outputs, u written over its input in inference.
  *
  * Checks, on a model with every layer kind (conv, BN, LIF, depthwise,
  * pointwise, both poolings, FC with LIF): an inference net and a training
- * net with the same weights give the same logits bit for bit in eval mode
- * (inference LIFs write u over their input, training ones keep more); the
- * train-mode forward is repeatable; backward twice from the same forward
- * gives the same gradients bit for bit (the recompute is exact and leaves no
- * state behind); and against the oracle, a net planned the plain way
- * (lt_net_config.keep_all: every spike and membrane kept), the same logits, loss
- * and every gradient bit for bit, for inference and training; a smaller
- * batch than planned runs. */
+ * net with the same weights give the same logits bit for bit in eval mode;
+ * the train-mode forward is repeatable; forward + backward twice gives the
+ * same gradients bit for bit (the rebuilding is exact and leaves no state
+ * behind); and against the oracle, a net planned the plain way
+ * (lt_net_config.keep_all: no fusion, every output, spike and membrane kept,
+ * nothing in place), the same logits, loss and every gradient bit for bit,
+ * for inference and training; a smaller batch than planned runs. */
 #include "check.h"
 #include "kernels/kernels.h"
 #include "ltsnn.h"
@@ -78,7 +78,7 @@ int main(void)
         nz += lt_net_rate(in, k) > 0.0;
     CHECK(nz >= lt_net_n_lif(in) - 1, "only %d of %d LIF layers fired in eval", nz, lt_net_n_lif(in));
 
-    /* train forward repeatable; backward twice gives the same bytes */
+    /* train forward repeatable; forward + backward twice gives the same bytes */
     loss_of(tr, x, y, B, dO);
     memcpy(o1, lt_net_forward(tr, x, B, 1), no * sizeof(float));
     loss_of(tr, x, y, B, dO);
@@ -96,6 +96,7 @@ int main(void)
         if (t->grad)
             memcpy(g1 + at, t->grad, t->numel * sizeof(float)), at += t->numel;
     }
+    loss_of(tr, x, y, B, dO); /* backward used up the saved tensors: forward again */
     lt_net_zero_grad(tr);
     lt_net_backward(tr, dO);
     at = 0;

@@ -84,7 +84,9 @@ void lt_net_init(lt_net *net, uint64_t seed);
  * (owned by the net, valid until the next forward). */
 const float *lt_net_forward(lt_net *net, const float *x, int b, int train);
 void lt_net_zero_grad(lt_net *net);
-/* dO[T, b, K] for the last forward (which must have been in train mode). */
+/* dO[T, b, K] for the last forward (which must have been in train mode).
+ * Backward uses up what that forward saved (gradients are written over saved
+ * activations): run forward again before another backward. */
 void lt_net_backward(lt_net *net, const float *dO);
 
 /* Thresholds, one per LIF layer, and their mean (Omega of METHOD.md §4). */

@@ -66,7 +66,8 @@ void lt_bn_stats_train(float *mean, float *invstd, float *scale, float *run_mean
                        const float *gamma, int N, int C, int HW, float eps, float momentum);
 /* Eval mode's scale[C] = gamma/sqrt(run_var + eps); y = (x - run_mean)*scale + beta. */
 void lt_bn_eval_scale(float *scale, const float *gamma, const float *run_var, int C, float eps);
-/* dx overwritten; dgamma, dbeta accumulate. */
+/* dx overwritten; dgamma, dbeta accumulate.  dx may be x (dx written over
+ * the input, which the statistics pass has read by then), not dy. */
 void lt_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                     const float *mean, const float *invstd, const float *gamma, int N, int C, int HW);
 void lt_bn_backward_ref(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
@@ -144,9 +145,10 @@ typedef struct lt_bn_affine {
 void lt_lif_forward_bn(float *s, float *u, const float *x, const lt_bn_affine *bn, float vth, const lt_lif_opts *o,
                        int T, size_t M);
 /* lt_lif_backward on the u the forward made, bit for bit (dx and *dvth): u
- * is rebuilt chunk by chunk from x, using dx as its storage. */
+ * is rebuilt chunk by chunk from x into uwork [T, M] (scratch; may be dx
+ * when dx is not ds).  dx may be ds (the gradient written over itself). */
 void lt_lif_backward_bn(float *dx, float *dvth, const float *ds, const float *x, const lt_bn_affine *bn, float vth,
-                        const lt_lif_opts *o, int T, size_t M);
+                        const lt_lif_opts *o, int T, size_t M, float *uwork);
 /* Surrogate pieces for one z = u - V (tests, plots): ds/du and ds/dV. */
 void lt_lif_surrogate(float *dsdu, float *dsdv, float u, float vth, const lt_lif_opts *o);
 float lt_window_eval(lt_window w, float z);

@@ -35,8 +35,9 @@
  *
  * The _bn versions take BN's input and its per-channel affine instead of x
  * (BN folded into the current, bn_row), so a network never writes BN's
- * output; their backward rebuilds u chunk by chunk inside dx (the only
- * extra work is the forward recurrence of the chunk) and never stores it.
+ * output; their backward rebuilds u chunk by chunk into a scratch tensor
+ * the caller lends (the only extra work is the forward recurrence of the
+ * chunk) and may write dx over ds.
  *
  * The fast versions work on fixed chunks of LT_LIF_CHUNK neurons, keep the
  * running gm of a chunk on the stack and walk t inside the chunk (one
@@ -340,13 +341,14 @@ lif_backward_row(float *xr, float *gm, double *acc, const float *ur, const float
 /* Backward over neurons [j0, j0+n) of one chunk; returns the chunk's
  * threshold-gradient sum (elements summed in double, per element over t,
  * then in element order).  With bn, u is first rebuilt from x into this
- * chunk's rows of dx (the forward of lif_forward_chunk, so the same u), and
- * each row is copied out before the row overwrites it with the gradient. */
+ * chunk's rows of uwork (the forward of lif_forward_chunk, so the same u),
+ * and each step's rows of u and ds are copied out before dx is written: uwork
+ * may be dx, and dx may be ds. */
 static double lif_backward_chunk(float *dx, const float *ds, const float *u, const float *x,
-                                 const lt_bn_affine *bn, float vth, const lt_lif_opts *o, int T, size_t M,
-                                 size_t j0, size_t n)
+                                 const lt_bn_affine *bn, float *uwork, float vth, const lt_lif_opts *o, int T,
+                                 size_t M, size_t j0, size_t n)
 {
-    float gm[LT_LIF_CHUNK], w[LT_LIF_CHUNK], ucopy[LT_LIF_CHUNK];
+    float gm[LT_LIF_CHUNK], w[LT_LIF_CHUNK], ucopy[LT_LIF_CHUNK], dcopy[LT_LIF_CHUNK];
     double acc[LT_LIF_CHUNK];
     lt_vth_mode mode = o->mode;
     int dsr = mode == LT_MODE_DSR, soft = o->soft_reset, detach = o->detach_reset;
@@ -357,8 +359,8 @@ static double lif_backward_chunk(float *dx, const float *ds, const float *u, con
     double sum = 0.0;
 
     if (bn) {
-        lif_forward_chunk(NULL, dx, x, bn, vth, o, T, M, j0, n);
-        u = dx;
+        lif_forward_chunk(NULL, uwork, x, bn, vth, o, T, M, j0, n);
+        u = uwork;
     }
     memset(gm, 0, sizeof gm);
     memset(w, 0, sizeof w);
@@ -370,7 +372,9 @@ static double lif_backward_chunk(float *dx, const float *ds, const float *u, con
         float *xr = dx + base;
         if (bn) {
             memcpy(ucopy, ur, n * sizeof(float));
+            memcpy(dcopy, dr, n * sizeof(float));
             ur = ucopy;
+            dr = dcopy;
         }
         if (use_w)
             window_row(w, ur, thr, o->window, n);
@@ -389,7 +393,8 @@ static double lif_backward_chunk(float *dx, const float *ds, const float *u, con
 }
 
 static void lif_backward_any(float *dx, float *dvth, const float *ds, const float *u, const float *x,
-                             const lt_bn_affine *bn, float vth, const lt_lif_opts *o, int T, size_t M)
+                             const lt_bn_affine *bn, float *uwork, float vth, const lt_lif_opts *o, int T,
+                             size_t M)
 {
     double part[LT_LIF_MAXPART];
     size_t nch = (M + LT_LIF_CHUNK - 1) / LT_LIF_CHUNK;
@@ -407,7 +412,7 @@ static void lif_backward_any(float *dx, float *dvth, const float *ds, const floa
         for (size_t c = c0; c < c1; c++) {
             size_t j0 = c * LT_LIF_CHUNK;
             size_t n = M - j0 < LT_LIF_CHUNK ? M - j0 : LT_LIF_CHUNK;
-            s += lif_backward_chunk(dx, ds, u, x, bn, vth, o, T, M, j0, n);
+            s += lif_backward_chunk(dx, ds, u, x, bn, uwork, vth, o, T, M, j0, n);
         }
         part[p] = s;
     }
@@ -420,11 +425,11 @@ static void lif_backward_any(float *dx, float *dvth, const float *ds, const floa
 void lt_lif_backward(float *dx, float *dvth, const float *ds, const float *u, float vth,
                      const lt_lif_opts *o, int T, size_t M)
 {
-    lif_backward_any(dx, dvth, ds, u, NULL, NULL, vth, o, T, M);
+    lif_backward_any(dx, dvth, ds, u, NULL, NULL, NULL, vth, o, T, M);
 }
 
 void lt_lif_backward_bn(float *dx, float *dvth, const float *ds, const float *x, const lt_bn_affine *bn, float vth,
-                        const lt_lif_opts *o, int T, size_t M)
+                        const lt_lif_opts *o, int T, size_t M, float *uwork)
 {
-    lif_backward_any(dx, dvth, ds, NULL, x, bn, vth, o, T, M);
+    lif_backward_any(dx, dvth, ds, NULL, x, bn, uwork, vth, o, T, M);
 }

@@ -4,7 +4,8 @@
  * through lt_lif_layer_regen, as the input the next layer's backward reads.
  * After a fused BN (l->bn) it saves nothing: it reads the BN's input x and
  * applies the BN on the fly, and backward rebuilds u (and, for the next
- * layer, the spikes) from that x. */
+ * layer, the spikes) from that x; u goes into the spikes' buffer, which is
+ * dead by then, and the net may hand it dx == dy. */
 #include "kernels/lif_regen.h"
 #include "nn/net.h"
 
@@ -41,7 +42,7 @@ static void lif_backward(lt_layer *l, float *dx, const float *dy, const float *x
 {
     size_t M = (size_t)b * l->in_size;
     if (l->bn)
-        lt_lif_backward_bn(dx, l->g[0], dy, x, &l->bn->k.aff, l->p[0][0], &l->k.lif, T, M);
+        lt_lif_backward_bn(dx, l->g[0], dy, x, &l->bn->k.aff, l->p[0][0], &l->k.lif, T, M, l->out);
     else
         lt_lif_backward(dx, l->g[0], dy, l->saved[0], l->p[0][0], &l->k.lif, T, M);
 }

@@ -16,8 +16,15 @@
  * backward rebuilds u chunk by chunk inside the gradient buffer it writes
  * (lt_lif_backward_bn), and the spikes the next layer's backward reads are
  * made again from the conv output just before that backward.  A
- * conv-BN-LIF block thus keeps one tensor, and backward needs three
- * full-size scratch tensors at a time (spikes, dy, dx) instead of four.
+ * conv-BN-LIF block thus keeps one tensor.
+ * Gradients: backward writes each layer's dx into one of two buffers, the one
+ * its dy is not in, except that a fused LIF writes dx over its dy (its u
+ * rebuilt into its dead spike buffer) and a fused BN writes dx over its own
+ * input, the kept conv output, which nothing reads after BN's backward; the
+ * conv below reads its dy from there.  So backward consumes the forward's
+ * saved tensors (run forward again before another backward), and between
+ * two BNs the gradients need one buffer where they used to need two
+ * (plan_grads sizes each buffer by what is placed in it).
  * Other LIF layers keep u and rebuild their spikes from it (regen); in an
  * inference net they write u over their input.
  * The gradients flowing backward use another ping-pong pair. */
@@ -187,9 +194,60 @@ static int placement(const lt_net *net, int i)
     return src >= 0 && placement(net, src) == 0 ? 1 : 0;
 }
 
+/* Gradient plan, one stretch of layers from i down: layer j's dx goes to
+ * the buffer its dy is not in; a fused LIF writes dx over its dy; a fused
+ * BN writes dx over its own input (the kept conv output, dead once BN's
+ * backward has read it), which ends the stretch: the layer below it finds
+ * its dy outside the buffers and may start on either.  par picks that
+ * first buffer.  Grows size[] (floats); with apply, sets each l->dbuf.
+ * Returns where the next stretch starts, with *loc where its dy lives. */
+static int grad_stretch(lt_net *net, size_t TB, int i, int *loc, int par, size_t size[2], int apply)
+{
+    int at = *loc; /* -1: dy outside the buffers (dO, or a kept tensor) */
+    for (; i >= 1; i--) {
+        lt_layer *l = &net->layers[i];
+        size_t need = TB * l->in_size;
+        int k = at >= 0 ? !at : par;
+        if (l->fused) {
+            k = -1, at = -1, i--;
+            if (apply)
+                l->dbuf = k;
+            break;
+        }
+        if (l->bn && at >= 0)
+            k = at; /* in place */
+        if (need > size[k])
+            size[k] = need;
+        if (apply)
+            l->dbuf = l->bn && at >= 0 ? -1 : k;
+        at = k;
+    }
+    *loc = at;
+    return i;
+}
+
+/* Every layer's l->dbuf and the two gradient buffers' sizes: per stretch,
+ * the starting buffer that adds less memory, so the large gradients of a
+ * stretch share one buffer where they can. */
+static void plan_grads(lt_net *net, size_t TB, size_t size[2])
+{
+    int i = net->n_layers - 1, loc = -1;
+    size[0] = size[1] = 0;
+    net->layers[0].dbuf = -1;
+    while (i >= 1) {
+        size_t s0[2] = {size[0], size[1]}, s1[2] = {size[0], size[1]};
+        int l0 = loc, l1 = loc;
+        grad_stretch(net, TB, i, &l0, 0, s0, 0);
+        grad_stretch(net, TB, i, &l1, 1, s1, 0);
+        i = grad_stretch(net, TB, i, &loc, s1[0] + s1[1] < s0[0] + s0[1], size, 1);
+    }
+}
+
 static lt_status alloc_block(float **p, size_t n, const char *what, lt_err *err)
 {
     size_t bytes;
+    if (!n)
+        n = 1; /* an empty block (a net with no second gradient buffer) still gets a pointer */
     if (!lt_mul_ok(n, sizeof(float), &bytes) || !(*p = lt_calloc(bytes)))
         return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate %zu MB for the network's %s",
                           (n * sizeof(float)) >> 20, what);
@@ -231,7 +289,7 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
 
     /* sizes of every block */
     const size_t TB = (size_t)cfg->T * (size_t)cfg->B;
-    size_t n_named = 0, max_out = 0, max_in = 0, max_u = 0, pp_size[2] = {0, 0};
+    size_t n_named = 0, max_u = 0, pp_size[2] = {0, 0};
     int train = cfg->train;
     const int plan = !net->cfg.keep_all;
     for (int i = 0; i < net->n_layers; i++) {
@@ -252,10 +310,6 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
                 s->off = net->n_params, net->n_params += s->numel;
             n_named++;
         }
-        if (l->out_size > max_out)
-            max_out = l->out_size;
-        if (i > 0 && l->in_size > max_in)
-            max_in = l->in_size;
         if (l->work_floats > net->n_work)
             net->n_work = l->work_floats;
         int pp = placement(net, i);
@@ -274,7 +328,9 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
         }
     }
     net->n_acts += pp_size[0] + pp_size[1] + TB * max_u;
-    net->n_dbuf = train ? TB * (max_out > max_in ? max_out : max_in) : 0;
+    size_t dsize[2] = {0, 0};
+    if (train)
+        plan_grads(net, TB, dsize);
 
     if ((st = alloc_block(&net->params, net->n_params, "parameters", err)) ||
         (st = alloc_block(&net->buffers, net->n_buffers, "BN statistics", err)) ||
@@ -282,8 +338,8 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
         (st = alloc_block(&net->work, net->n_work, "kernel scratch", err)))
         goto fail;
     if (train && ((st = alloc_block(&net->grads, net->n_params, "gradients", err)) ||
-                  (st = alloc_block(&net->dbuf[0], net->n_dbuf, "activation gradients", err)) ||
-                  (st = alloc_block(&net->dbuf[1], net->n_dbuf, "activation gradients", err))))
+                  (st = alloc_block(&net->dbuf[0], dsize[0], "activation gradients", err)) ||
+                  (st = alloc_block(&net->dbuf[1], dsize[1], "activation gradients", err))))
         goto fail;
 
     /* bind */
@@ -402,12 +458,13 @@ void lt_net_backward(lt_net *net, const float *dO)
     assert(net->cfg.train && net->last_train);
     const int T = net->cfg.T, b = net->last_b;
     const float *dy = dO;
-    int cur = 0;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         lt_layer *l = &net->layers[i];
-        float *dx = i == 0 ? NULL : net->dbuf[cur];
         int src = source_of(net, i);
         const float *x = src < 0 ? net->last_x : net->layers[src].out;
+        /* where dx goes (plan_grads): a buffer, or over dy (fused LIF), or
+         * over x (fused BN: its input is a kept tensor read by nobody after) */
+        float *dx = i == 0 ? NULL : l->dbuf >= 0 ? net->dbuf[l->dbuf] : l->fused ? (float *)x : (float *)dy;
         /* the input this backward reads, if it was not kept: LIF spikes
          * again, from u or from the conv output under a fused BN */
         if (src >= 0 && l->needs_input && net->layers[src].regen)
@@ -418,7 +475,6 @@ void lt_net_backward(lt_net *net, const float *dO)
         }
         l->kind->backward(l, dx, dy, x, T, b);
         dy = dx;
-        cur ^= 1;
     }
 }
 

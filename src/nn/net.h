@@ -74,6 +74,8 @@ struct lt_layer {
     lt_layer *bn;           /* LIF after a fused BN: reads the BN's input through bn->k.aff, keeps no u
                              * (backward rebuilds it) and no spikes (rebuilt for the next backward) */
     int is_first;           /* no dx needed */
+    int dbuf;               /* backward writes dx into net->dbuf[dbuf]; -1: in place (a fused LIF over
+                             * its dy, a fused BN over its own input) or no dx */
 
     /* bound activations */
     float *out;             /* [T, B, out] */
@@ -104,7 +106,7 @@ struct lt_net {
     float *acts;            /* every kept output and saved tensor */
     float *dbuf[2];         /* activation-gradient ping-pong, max layer size each */
     float *work;            /* kernels' scratch */
-    size_t n_params, n_buffers, n_acts, n_dbuf, n_work;
+    size_t n_params, n_buffers, n_acts, n_work;
 
     /* named tensors (checkpoint view) */
     int n_named;

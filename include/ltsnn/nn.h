@@ -69,8 +69,8 @@ typedef struct lt_net_config {
     int B;               /* max batch (activations are planned for it) */
     lt_neuron neuron;
     int train;           /* 1: plan gradients and optimiser state too */
-    int keep_all;        /* tests: keep every spike and membrane tensor (no rebuild, no recompute,
-                          * no u in place), the oracle the memory plan is checked against */
+    int keep_all;        /* tests: no BN+LIF fusion, every output, spike and membrane tensor kept, no
+                          * rebuild, nothing in place: the oracle the memory plan is checked against */
 } lt_net_config;
 
 lt_status lt_net_create(lt_net **net, const lt_net_config *cfg, lt_err *err);

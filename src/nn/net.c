@@ -13,8 +13,8 @@
  * LIF reads the BN's input (the conv output, kept anyway for BN's backward)
  * and applies the BN affine as it goes (lt_lif_forward_bn), so the BN output
  * never exists.  Under training that LIF keeps neither u nor spikes: its
- * backward rebuilds u chunk by chunk inside the gradient buffer it writes
- * (lt_lif_backward_bn), and the spikes the next layer's backward reads are
+ * backward rebuilds u chunk by chunk (lt_lif_backward_bn) into its spike
+ * buffer, dead by then, and the spikes the next layer's backward reads are
  * made again from the conv output just before that backward.  A
  * conv-BN-LIF block thus keeps one tensor.
  * Gradients: backward writes each layer's dx into one of two buffers, the one
@@ -26,8 +26,7 @@
  * two BNs the gradients need one buffer where they used to need two
  * (plan_grads sizes each buffer by what is placed in it).
  * Other LIF layers keep u and rebuild their spikes from it (regen); in an
- * inference net they write u over their input.
- * The gradients flowing backward use another ping-pong pair. */
+ * inference net they write u over their input. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>

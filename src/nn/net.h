@@ -104,7 +104,7 @@ struct lt_net {
     float *params, *grads;  /* [n_params] */
     float *buffers;         /* [n_buffers] BN running statistics */
     float *acts;            /* every kept output and saved tensor */
-    float *dbuf[2];         /* activation-gradient ping-pong, max layer size each */
+    float *dbuf[2];         /* activation gradients, each sized by what plan_grads places in it */
     float *work;            /* kernels' scratch */
     size_t n_params, n_buffers, n_acts, n_work;
 

@@ -216,9 +216,45 @@ static void forward_modes(void)
     lt_net_free(b);
 }
 
+/* The memory plan of src/nn/net.c, counted by hand for 4C3-FC3 on 1x4x4,
+ * T=2, batch 1 (2 frames; a conv output or spike tensor is 2*64 floats):
+ * training keeps the conv output (BN's input, 128), the spikes in a
+ * ping-pong buffer (the FC reads them, 128), BN's mean/invstd/scale (12) and
+ * the logits (6) = 274 floats; gradients: the FC's dx (128) in one buffer,
+ * the fused LIF writes over it, the fused BN over the conv output = 128.
+ * The plain plan (keep_all) adds the BN output (128), the LIF's u (128) and
+ * its kept spikes, and needs two gradient buffers: 530 and 256.  Inference:
+ * two ping-pong buffers (conv output, spikes), 12 and 6 = 274; plain: plus
+ * a u scratch = 402.  Parameters 36 + 8 + 1 + 195 = 240, BN buffers 8. */
+static void memory_plan(void)
+{
+    const size_t want_acts[2][2] = {{274, 402}, {274, 530}}, want_grad[2][2] = {{0, 0}, {128, 256}};
+    for (int train = 0; train < 2; train++)
+        for (int plain = 0; plain < 2; plain++) {
+            lt_err err = {0};
+            lt_net_config nc = {.model = "4C3-FC3", .in_c = 1, .in_h = 4, .in_w = 4, .T = 2, .B = 1,
+                                .train = train, .keep_all = plain};
+            lt_neuron_default(&nc.neuron);
+            lt_net *n = NULL;
+            CHECK(!lt_net_create(&n, &nc, &err), "create: %s", err.msg);
+            if (!n)
+                continue;
+            lt_net_memory m;
+            lt_net_memory_use(n, &m);
+            CHECK(m.acts == want_acts[train][plain] * 4, "train %d plain %d: activations %zu bytes, want %zu",
+                  train, plain, m.acts, want_acts[train][plain] * 4);
+            CHECK(m.grad_bufs == want_grad[train][plain] * 4, "train %d plain %d: gradient buffers %zu bytes, "
+                  "want %zu", train, plain, m.grad_bufs, want_grad[train][plain] * 4);
+            CHECK(m.params == 240 * 4 && m.grads == (train ? 240 * 4u : 0) && m.buffers == 8 * 4,
+                  "train %d: params %zu grads %zu buffers %zu bytes", train, m.params, m.grads, m.buffers);
+            lt_net_free(n);
+        }
+}
+
 int main(void)
 {
     check_begin("test_net");
+    memory_plan();
     counts();
     init_stats();
     checkpoints();

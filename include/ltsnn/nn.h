@@ -110,6 +110,15 @@ void lt_net_layer_info(const lt_net *net, int i, lt_layer_info *info);
 size_t lt_net_params(const lt_net *net);          /* learned, thresholds included */
 size_t lt_net_macs(const lt_net *net);            /* per time step, per sample */
 size_t lt_net_weight_count(const lt_net *net);    /* conv + linear weights (4-bit size rule) */
+/* Bytes of each block the net allocated at planning (nothing else is
+ * allocated later; an optimiser adds its own state, Adam 2 x params). */
+typedef struct lt_net_memory {
+    size_t params, grads, buffers; /* parameters, their gradients, BN running statistics */
+    size_t acts;                   /* kept outputs, saved tensors, ping-pong scratch */
+    size_t grad_bufs;              /* activation gradients (training) */
+    size_t work;                   /* kernels' scratch */
+} lt_net_memory;
+void lt_net_memory_use(const lt_net *net, lt_net_memory *m);
 void lt_net_expanded_model(const lt_net *net, char *buf, size_t len);
 const lt_net_config *lt_net_cfg(const lt_net *net);
 int lt_net_classes(const lt_net *net);

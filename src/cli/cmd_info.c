@@ -20,15 +20,18 @@ static void commas(char *buf, size_t len, size_t v)
 
 int cmd_info(int argc, char **argv)
 {
-    int shape[3] = {2, 48, 48}, classes = 0;
+    int shape[3] = {2, 48, 48}, classes = 0, T = 10, B = 16;
     cli_opt opts[] = {
         {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0},
         {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0},
+        {"--T", CLI_INT, &T, "time steps for the memory plan (default 10)", 0},
+        {"--batch", CLI_INT, &B, "batch size for the memory plan (default 16)", 0},
         {0},
     };
     const char *pos[1];
     int np;
-    int r = cli_parse("info", "MODEL [--input CxHxW] [--classes K]", argc, argv, 2, opts, pos, 1, &np);
+    int r = cli_parse("info", "MODEL [--input CxHxW] [--classes K] [--T N] [--batch N]", argc, argv, 2, opts, pos,
+                      1, &np);
     if (r)
         return r == 1 ? 0 : r;
     if (np != 1) {
@@ -101,5 +104,31 @@ int cmd_info(int argc, char **argv)
     commas(a, sizeof a, macs);
     printf("MACs per step     %s (%.1fM per sample per time step)\n", a, macs / 1e6);
     lt_net_free(net);
+
+    /* the memory plan at T x batch: the nets are planned and their blocks
+     * allocated (untouched, so the pages cost nothing), then freed */
+    printf("\nmemory planned at T=%d, batch %d (MiB)\n", T, B);
+    for (int train = 1; train >= 0; train--) {
+        cfg.T = T, cfg.B = B, cfg.train = train;
+        if (lt_net_create(&net, &cfg, &err)) {
+            fprintf(stderr, "ltsnn info: %s\n", err.msg);
+            return 1;
+        }
+        lt_net_memory mu;
+        lt_net_memory_use(net, &mu);
+        lt_net_free(net);
+        const double MiB = 1024.0 * 1024.0;
+        /* training adds Adam's two moments per parameter (ltsnn train's default optimiser) */
+        size_t adam = train ? 2 * mu.params : 0;
+        size_t total = mu.params + mu.grads + adam + mu.buffers + mu.acts + mu.grad_bufs + mu.work;
+        if (train)
+            printf("training          %.1f: activations %.1f, activation gradients %.1f, parameters + gradients + "
+                   "Adam %.1f, kernel scratch %.1f\n", total / MiB, mu.acts / MiB, mu.grad_bufs / MiB,
+                   (mu.params + mu.grads + adam + mu.buffers) / MiB, mu.work / MiB);
+        else
+            printf("inference         %.1f: activations %.1f, parameters %.1f, kernel scratch %.1f\n", total / MiB,
+                   mu.acts / MiB, (mu.params + mu.buffers) / MiB, mu.work / MiB);
+    }
+    printf("(the process adds its libraries and the input batch)\n");
     return 0;
 }

@@ -327,7 +327,7 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
         }
     }
     net->n_acts += pp_size[0] + pp_size[1] + TB * max_u;
-    size_t dsize[2] = {0, 0};
+    size_t *dsize = net->n_dbuf;
     if (train)
         plan_grads(net, TB, dsize);
 
@@ -563,6 +563,18 @@ size_t lt_net_weight_count(const lt_net *net)
             n += l->slot[0].numel;
     }
     return n;
+}
+
+void lt_net_memory_use(const lt_net *net, lt_net_memory *m)
+{
+    const size_t f = sizeof(float);
+    int train = net->cfg.train;
+    m->params = net->n_params * f;
+    m->grads = train ? net->n_params * f : 0;
+    m->buffers = net->n_buffers * f;
+    m->acts = net->n_acts * f;
+    m->grad_bufs = train ? (net->n_dbuf[0] + net->n_dbuf[1]) * f : 0;
+    m->work = net->n_work * f;
 }
 
 void lt_net_expanded_model(const lt_net *net, char *buf, size_t len) { snprintf(buf, len, "%s", net->model); }

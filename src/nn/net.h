@@ -106,7 +106,7 @@ struct lt_net {
     float *acts;            /* every kept output and saved tensor */
     float *dbuf[2];         /* activation gradients, each sized by what plan_grads places in it */
     float *work;            /* kernels' scratch */
-    size_t n_params, n_buffers, n_acts, n_work;
+    size_t n_params, n_buffers, n_acts, n_work, n_dbuf[2];
 
     /* named tensors (checkpoint view) */
     int n_named;

@@ -225,30 +225,40 @@ static void forward_modes(void)
  * The plain plan (keep_all) adds the BN output (128), the LIF's u (128) and
  * its kept spikes, and needs two gradient buffers: 530 and 256.  Inference:
  * two ping-pong buffers (conv output, spikes), 12 and 6 = 274; plain: plus
- * a u scratch = 402.  Parameters 36 + 8 + 1 + 195 = 240, BN buffers 8. */
+ * a u scratch = 402.  Parameters 36 + 8 + 1 + 195 = 240, BN buffers 8.
+ *
+ * 4C3-AP2-FC3 (pooled spikes 2*16, kept for the FC): training 128 + 12 + 128
+ * + 32 + 6 = 306; the FC's dx goes into the LIF's spike buffer (average
+ * pooling does not read the spikes), the pooling's dx (128) into a buffer =
+ * 128 (without the borrowing 160).  Plain: 562 and 256.  Inference as above,
+ * the pooled spikes in a ping-pong buffer: 274 and 402. */
 static void memory_plan(void)
 {
-    const size_t want_acts[2][2] = {{274, 402}, {274, 530}}, want_grad[2][2] = {{0, 0}, {128, 256}};
-    for (int train = 0; train < 2; train++)
-        for (int plain = 0; plain < 2; plain++) {
-            lt_err err = {0};
-            lt_net_config nc = {.model = "4C3-FC3", .in_c = 1, .in_h = 4, .in_w = 4, .T = 2, .B = 1,
-                                .train = train, .keep_all = plain};
-            lt_neuron_default(&nc.neuron);
-            lt_net *n = NULL;
-            CHECK(!lt_net_create(&n, &nc, &err), "create: %s", err.msg);
-            if (!n)
-                continue;
-            lt_net_memory m;
-            lt_net_memory_use(n, &m);
-            CHECK(m.acts == want_acts[train][plain] * 4, "train %d plain %d: activations %zu bytes, want %zu",
-                  train, plain, m.acts, want_acts[train][plain] * 4);
-            CHECK(m.grad_bufs == want_grad[train][plain] * 4, "train %d plain %d: gradient buffers %zu bytes, "
-                  "want %zu", train, plain, m.grad_bufs, want_grad[train][plain] * 4);
-            CHECK(m.params == 240 * 4 && m.grads == (train ? 240 * 4u : 0) && m.buffers == 8 * 4,
-                  "train %d: params %zu grads %zu buffers %zu bytes", train, m.params, m.grads, m.buffers);
-            lt_net_free(n);
-        }
+    const char *models[2] = {"4C3-FC3", "4C3-AP2-FC3"};
+    const size_t want_acts[2][2][2] = {{{274, 402}, {274, 530}}, {{274, 402}, {306, 562}}};
+    const size_t want_grad[2][2][2] = {{{0, 0}, {128, 256}}, {{0, 0}, {128, 256}}};
+    for (int run = 0; run < 8; run++) {
+        int mi = run / 4, train = run / 2 % 2, plain = run % 2;
+        lt_err err = {0};
+        lt_net_config nc = {.model = models[mi], .in_c = 1, .in_h = 4, .in_w = 4, .T = 2, .B = 1,
+                            .train = train, .keep_all = plain};
+        lt_neuron_default(&nc.neuron);
+        lt_net *n = NULL;
+        CHECK(!lt_net_create(&n, &nc, &err), "create: %s", err.msg);
+        if (!n)
+            continue;
+        lt_net_memory m;
+        lt_net_memory_use(n, &m);
+        CHECK(m.acts == want_acts[mi][train][plain] * 4, "%s train %d plain %d: activations %zu bytes, want "
+              "%zu", models[mi], train, plain, m.acts, want_acts[mi][train][plain] * 4);
+        CHECK(m.grad_bufs == want_grad[mi][train][plain] * 4, "%s train %d plain %d: gradient buffers %zu "
+              "bytes, want %zu", models[mi], train, plain, m.grad_bufs, want_grad[mi][train][plain] * 4);
+        size_t np = mi ? 36 + 8 + 1 + 16 * 3 + 3 : 240;
+        CHECK(m.params == np * 4 && m.grads == (train ? np * 4 : 0) && m.buffers == 8 * 4,
+              "%s train %d: params %zu grads %zu buffers %zu bytes", models[mi], train, m.params, m.grads,
+              m.buffers);
+        lt_net_free(n);
+    }
 }
 
 int main(void)

@@ -21,7 +21,9 @@
  * its dy is not in, except that a fused LIF writes dx over its dy (its u
  * rebuilt into its dead spike buffer) and a fused BN writes dx over its own
  * input, the kept conv output, which nothing reads after BN's backward; the
- * conv below reads its dy from there.  So backward consumes the forward's
+ * conv below reads its dy from there; a layer after an average pooling of
+ * a fused LIF writes its dx into that LIF's spike buffer (borrows).  So
+ * backward consumes the forward's
  * saved tensors (run forward again before another backward), and between
  * two BNs the gradients need one buffer where they used to need two
  * (plan_grads sizes each buffer by what is placed in it).
@@ -200,6 +202,21 @@ static int placement(const lt_net *net, int i)
  * its dy outside the buffers and may start on either.  par picks that
  * first buffer.  Grows size[] (floats); with apply, sets each l->dbuf.
  * Returns where the next stretch starts, with *loc where its dy lives. */
+#define LT_DX_BORROW (-2) /* l->dbuf: dx into the spike buffer of layers[i-2] (borrows) */
+
+/* Layer i reads an average pooling of a fused LIF's spikes: its dx (the
+ * pooling's dy) can go into that LIF's spike buffer, which is free then
+ * (average pooling's backward does not read the spikes, nobody rebuilds
+ * them) and which the LIF's own backward next uses for u, after the
+ * pooling has read its dy from it.  The buffer is 4x larger than needed. */
+static int borrows(const lt_net *net, int i)
+{
+    if (i < 2)
+        return 0;
+    const lt_layer *p = &net->layers[i - 1], *f = &net->layers[i - 2];
+    return p->kind == &lt_kind_pool && !p->needs_input && f->bn && f->out_size >= net->layers[i].in_size;
+}
+
 static int grad_stretch(lt_net *net, size_t TB, int i, int *loc, int par, size_t size[2], int apply)
 {
     int at = *loc; /* -1: dy outside the buffers (dO, or a kept tensor) */
@@ -207,6 +224,12 @@ static int grad_stretch(lt_net *net, size_t TB, int i, int *loc, int par, size_t
         lt_layer *l = &net->layers[i];
         size_t need = TB * l->in_size;
         int k = at >= 0 ? !at : par;
+        if (borrows(net, i)) {
+            at = -1, i--;
+            if (apply)
+                l->dbuf = LT_DX_BORROW;
+            break;
+        }
         if (l->fused) {
             k = -1, at = -1, i--;
             if (apply)
@@ -461,9 +484,14 @@ void lt_net_backward(lt_net *net, const float *dO)
         lt_layer *l = &net->layers[i];
         int src = source_of(net, i);
         const float *x = src < 0 ? net->last_x : net->layers[src].out;
-        /* where dx goes (plan_grads): a buffer, or over dy (fused LIF), or
-         * over x (fused BN: its input is a kept tensor read by nobody after) */
-        float *dx = i == 0 ? NULL : l->dbuf >= 0 ? net->dbuf[l->dbuf] : l->fused ? (float *)x : (float *)dy;
+        /* where dx goes (plan_grads): a buffer, a fused LIF's dead spike
+         * buffer (borrows), over x (fused BN: its input is a kept tensor read
+         * by nobody after), or over dy (fused LIF) */
+        float *dx = i == 0                     ? NULL
+                    : l->dbuf >= 0             ? net->dbuf[l->dbuf]
+                    : l->dbuf == LT_DX_BORROW ? net->layers[i - 2].out
+                    : l->fused                 ? (float *)x
+                                               : (float *)dy;
         /* the input this backward reads, if it was not kept: LIF spikes
          * again, from u or from the conv output under a fused BN */
         if (src >= 0 && l->needs_input && net->layers[src].regen)

@@ -12,13 +12,13 @@ bad() { fail=$((fail+1)); echo "FAIL $1"; }
 expect() { want=$1; shift; "$@" >"$tmp/out" 2>"$tmp/err"; got=$?; [ "$got" = "$want" ]; }
 
 expect 0 "$LTSNN" info vgg9 --input 2x48x48 && grep -q "7,069,588 (7.07M" "$tmp/out" \
-    && ok "info vgg9: $(grep parameters "$tmp/out")" || bad "info vgg9: $(cat "$tmp/out" "$tmp/err")"
+    && ok "info vgg9: $(grep "^parameters" "$tmp/out")" || bad "info vgg9: $(cat "$tmp/out" "$tmp/err")"
 grep -q "MACs per step     513,299,456" "$tmp/out" && ok "info vgg9 MACs" || bad "info vgg9 MACs"
 expect 0 "$LTSNN" info vgg9 --T 30 --batch 8 && grep -q "memory planned at T=30, batch 8" "$tmp/out" \
     && grep -q "^training .*activations" "$tmp/out" && grep -q "^inference .*activations" "$tmp/out" \
     && ok "info memory plan: $(grep '^training' "$tmp/out" | cut -c1-40)" || bad "info memory plan: $(cat "$tmp/out")"
 expect 0 "$LTSNN" info mobilenet_light --classes 101 && grep -q "2,455,505" "$tmp/out" \
-    && ok "info mobilenet_light --classes 101" || bad "mobilenet 101: $(grep parameters "$tmp/out")"
+    && ok "info mobilenet_light --classes 101" || bad "mobilenet 101: $(grep "^parameters" "$tmp/out")"
 expect 1 "$LTSNN" info 32C3-64X3-FC10 && grep -q "'64X3' at position 6" "$tmp/err" \
     && ok "malformed model: $(cat "$tmp/err")" || bad "malformed model: $(cat "$tmp/err")"
 expect 2 "$LTSNN" info vgg9 --input 2x48 && grep -q "CxHxW" "$tmp/err" && ok "bad --input" || bad "bad --input"

@@ -174,6 +174,19 @@ static void test_log_read(void)
     CHECK(lg.vth[1 * 3 + 2] == 1.2 && lg.vth[2 * 3 + 0] == 0.7 && lg.rate[0 * 3 + 1] == 0.20, "layer arrays");
     lt_run_log_free(&lg);
 
+    /* evaluations inside an epoch (a time budget ran out) sit at their
+     * fraction of it: 30 of 60 samples into epoch 1 -> 0.5, 15 into epoch 3
+     * -> 2.25 (its epoch's size known from the full records) */
+    put_file(path, "{\"epoch\": 1, \"partial\": true, \"samples\": 30, \"test_acc\": 1, \"vth\": [1], \"rate\": [0]}\n"
+                   "{\"epoch\": 1, \"samples\": 60, \"test_acc\": 2, \"vth\": [1], \"rate\": [0]}\n"
+                   "{\"epoch\": 2, \"samples\": 60, \"test_acc\": 3, \"vth\": [1], \"rate\": [0]}\n"
+                   "{\"epoch\": 3, \"partial\": true, \"samples\": 15, \"test_acc\": 4, \"vth\": [1], \"rate\": [0]}\n");
+    st = lt_run_log_read(&lg, path, &err);
+    CHECK(st == LT_OK && lg.n == 4 && lg.epoch[0] == 0.5 && lg.epoch[1] == 1 && lg.epoch[2] == 2 &&
+              lg.epoch[3] == 2.25, "partial records placed inside their epoch: %s", st ? err.msg : "");
+    if (!st)
+        lt_run_log_free(&lg);
+
     /* each malformed case: the message names the file and the line */
     static const struct {
         const char *text, *expect;

@@ -59,6 +59,10 @@ typedef struct lt_run_log {
     int n_layers;         /* LIF layers (length of "vth" and "rate") */
     double *epoch, *train_loss, *train_acc, *test_acc, *lr, *seconds; /* [n]; NaN where absent
                                                                        * (test_acc < 0: no test set) */
+    /* epoch is where the record sits in training: E for the end of epoch E,
+     * E - 1 + samples / (an epoch's samples) for a "partial" record (an
+     * evaluation inside epoch E, when a time budget ran out), so runs cut
+     * into chunks plot at the right place */
     double *vth, *rate;   /* [n, n_layers] */
 } lt_run_log;
 

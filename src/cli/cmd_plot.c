@@ -35,6 +35,6 @@ int cmd_plot(int argc, char **argv)
     }
     for (int i = 0; i < res.n_files; i++)
         printf("wrote %s\n", res.files[i]);
-    printf("%zu epochs, %d LIF layers\n", res.n_epochs, res.n_layers);
+    printf("%zu evaluations, %d LIF layers\n", res.n_epochs, res.n_layers);
     return 0;
 }

@@ -84,7 +84,7 @@ void lt_run_log_free(lt_run_log *log)
 
 /* One epoch record into row log->n (arrays already sized). */
 static lt_status read_record(lt_run_log *log, const cJSON *o, const char *path, size_t line, size_t *first_line,
-                             lt_err *err)
+                             double *partial_samples, double *epoch_samples, lt_err *err)
 {
     size_t r = log->n;
     const cJSON *ta = cJSON_GetObjectItemCaseSensitive(o, "test_acc");
@@ -109,6 +109,15 @@ static lt_status read_record(lt_run_log *log, const cJSON *o, const char *path, 
                           *first_line, log->n_layers);
     }
     log->epoch[r] = num_or_nan(o, "epoch");
+    /* a partial record is placed inside its epoch by lt_run_log_read, once
+     * the size of a whole epoch (the largest "samples" of a full record) is
+     * known */
+    double samples = num_or_nan(o, "samples");
+    *partial_samples = NAN;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "partial")))
+        *partial_samples = samples;
+    else if (samples > *epoch_samples)
+        *epoch_samples = samples;
     log->train_loss[r] = num_or_nan(o, "train_loss");
     log->train_acc[r] = num_or_nan(o, "train_acc");
     log->test_acc[r] = ta->valuedouble;
@@ -122,12 +131,17 @@ lt_status lt_run_log_read(lt_run_log *log, const char *path, lt_err *err)
     lt_status st;
     char *buf = NULL;
     size_t len = 0, cap = 1, first_line = 0;
+    double *psamples = NULL, epoch_samples = 0;
     memset(log, 0, sizeof *log);
     if ((st = lt_read_file(path, (void **)&buf, &len, LOG_MAX_BYTES, err)))
         return st;
     for (size_t i = 0; i < len; i++)
         cap += buf[i] == '\n';
     double **cols[6] = {&log->epoch, &log->train_loss, &log->train_acc, &log->test_acc, &log->lr, &log->seconds};
+    if (!(psamples = malloc(cap * sizeof(double)))) {
+        st = lt_err_set(err, LT_ERR_NOMEM, "%s: out of memory for %zu lines", path, cap);
+        goto free_log;
+    }
     for (int c = 0; c < 6; c++)
         if (!(*cols[c] = malloc(cap * sizeof(double)))) {
             st = lt_err_set(err, LT_ERR_NOMEM, "%s: out of memory for %zu lines", path, cap);
@@ -169,7 +183,7 @@ lt_status lt_run_log_read(lt_run_log *log, const char *path, lt_err *err)
             p = next;
             continue;
         }
-        st = read_record(log, o, path, line, &first_line, err);
+        st = read_record(log, o, path, line, &first_line, &psamples[log->n], &epoch_samples, err);
         if (!st && log->n == 0 && log->n_layers) {
             size_t cells;
             if (!lt_mul_ok(cap, (size_t)log->n_layers, &cells) || !lt_mul_ok(cells, sizeof(double), &cells) ||
@@ -191,10 +205,15 @@ lt_status lt_run_log_read(lt_run_log *log, const char *path, lt_err *err)
         st = lt_err_set(err, LT_ERR_FORMAT, "%s: no epoch records (%zu lines)", path, line);
         goto free_log;
     }
+    for (size_t r = 0; r < log->n; r++)
+        if (psamples[r] >= 0 && epoch_samples > 0 && psamples[r] <= epoch_samples)
+            log->epoch[r] += psamples[r] / epoch_samples - 1.0;
+    free(psamples);
     free(buf);
     return LT_OK;
 
 free_log:
+    free(psamples);
     free(buf);
     lt_run_log_free(log);
     return st;

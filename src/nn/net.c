@@ -176,6 +176,13 @@ static int source_of(const lt_net *net, int i)
     return j;
 }
 
+/* The tensor layer i reads (the network input for the first layer). */
+static const float *input_of(const lt_net *net, int i)
+{
+    int src = source_of(net, i);
+    return src < 0 ? net->last_x : net->layers[src].out;
+}
+
 #define LT_KEPT 2
 #define LT_NOWHERE (-1)
 
@@ -195,13 +202,6 @@ static int placement(const lt_net *net, int i)
     return src >= 0 && placement(net, src) == 0 ? 1 : 0;
 }
 
-/* Gradient plan, one stretch of layers from i down: layer j's dx goes to
- * the buffer its dy is not in; a fused LIF writes dx over its dy; a fused
- * BN writes dx over its own input (the kept conv output, dead once BN's
- * backward has read it), which ends the stretch: the layer below it finds
- * its dy outside the buffers and may start on either.  par picks that
- * first buffer.  Grows size[] (floats); with apply, sets each l->dbuf.
- * Returns where the next stretch starts, with *loc where its dy lives. */
 #define LT_DX_BORROW (-2) /* l->dbuf: dx into the spike buffer of layers[i-2] (borrows) */
 
 /* Layer i reads an average pooling of a fused LIF's spikes: its dx (the
@@ -217,6 +217,14 @@ static int borrows(const lt_net *net, int i)
     return p->kind == &lt_kind_pool && !p->needs_input && f->bn && f->out_size >= net->layers[i].in_size;
 }
 
+/* Gradient plan, one stretch of layers from i down: layer j's dx goes to
+ * the buffer its dy is not in; a fused LIF writes dx over its dy; a fused
+ * BN writes dx over its own input (the kept conv output, dead once BN's
+ * backward has read it), which ends the stretch: the layer below it finds
+ * its dy outside the buffers and may start on either; so does a layer
+ * that borrows.  par picks that
+ * first buffer.  Grows size[] (floats); with apply, sets each l->dbuf.
+ * Returns where the next stretch starts, with *loc where its dy lives. */
 static int grad_stretch(lt_net *net, size_t TB, int i, int *loc, int par, size_t size[2], int apply)
 {
     int at = *loc; /* -1: dy outside the buffers (dO, or a kept tensor) */
@@ -350,9 +358,8 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
         }
     }
     net->n_acts += pp_size[0] + pp_size[1] + TB * max_u;
-    size_t *dsize = net->n_dbuf;
     if (train)
-        plan_grads(net, TB, dsize);
+        plan_grads(net, TB, net->n_dbuf);
 
     if ((st = alloc_block(&net->params, net->n_params, "parameters", err)) ||
         (st = alloc_block(&net->buffers, net->n_buffers, "BN statistics", err)) ||
@@ -360,8 +367,8 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
         (st = alloc_block(&net->work, net->n_work, "kernel scratch", err)))
         goto fail;
     if (train && ((st = alloc_block(&net->grads, net->n_params, "gradients", err)) ||
-                  (st = alloc_block(&net->dbuf[0], dsize[0], "activation gradients", err)) ||
-                  (st = alloc_block(&net->dbuf[1], dsize[1], "activation gradients", err))))
+                  (st = alloc_block(&net->dbuf[0], net->n_dbuf[0], "activation gradients", err)) ||
+                  (st = alloc_block(&net->dbuf[1], net->n_dbuf[1], "activation gradients", err))))
         goto fail;
 
     /* bind */
@@ -463,8 +470,7 @@ const float *lt_net_forward(lt_net *net, const float *x, int b, int train)
     net->last_train = train;
     for (int i = 0; i < net->n_layers; i++) {
         lt_layer *l = &net->layers[i];
-        int src = source_of(net, i);
-        l->kind->forward(l, l->out, src < 0 ? net->last_x : net->layers[src].out, T, b, train);
+        l->kind->forward(l, l->out, input_of(net, i), T, b, train);
     }
     return net->layers[net->n_layers - 1].out;
 }
@@ -483,7 +489,7 @@ void lt_net_backward(lt_net *net, const float *dO)
     for (int i = net->n_layers - 1; i >= 0; i--) {
         lt_layer *l = &net->layers[i];
         int src = source_of(net, i);
-        const float *x = src < 0 ? net->last_x : net->layers[src].out;
+        const float *x = input_of(net, i);
         /* where dx goes (plan_grads): a buffer, a fused LIF's dead spike
          * buffer (borrows), over x (fused BN: its input is a kept tensor read
          * by nobody after), or over dy (fused LIF) */
@@ -496,10 +502,8 @@ void lt_net_backward(lt_net *net, const float *dO)
          * again, from u or from the conv output under a fused BN */
         if (src >= 0 && l->needs_input && net->layers[src].regen)
             lt_lif_layer_regen(&net->layers[src], T, b);
-        if (src >= 0 && l->needs_input && net->layers[src].bn) {
-            int s2 = source_of(net, src);
-            lt_lif_layer_respike(&net->layers[src], s2 < 0 ? net->last_x : net->layers[s2].out, T, b);
-        }
+        if (src >= 0 && l->needs_input && net->layers[src].bn)
+            lt_lif_layer_respike(&net->layers[src], input_of(net, src), T, b);
         l->kind->backward(l, dx, dy, x, T, b);
         dy = dx;
     }

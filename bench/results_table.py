@@ -150,7 +150,13 @@ def status(s):
 
 
 def command_line(meta, seed_var):
+    """The run's command as a user would type it: the binary as ./ltsnn (a
+    run may have used a copy elsewhere, e.g. to keep one build for a whole
+    table; row.json keeps the path it really used)."""
     cmd = meta.get("command", "")
+    head, sep, rest = cmd.partition(" ")
+    if os.path.basename(head) == "ltsnn":
+        cmd = "./ltsnn" + sep + rest
     blas = (meta.get("env") or {}).get("OPENBLAS_NUM_THREADS")
     if blas:
         cmd = f"OPENBLAS_NUM_THREADS={blas} {cmd}"
@@ -199,7 +205,40 @@ def matrix_tables(runs):
                 ", ".join(f"{p:,}" for p in sorted(params)) or "—", st))
             seeds = sorted({s["meta"].get("seed") for s in runs_r})
             cmds.append((f"{inp} / {row}", seeds, command_line(runs_r[0]["meta"], True)))
+        lines.extend(state_table(groups, inp, known + extra))
     return lines, cmds, missing
+
+
+def mean_vec(vs):
+    """Element-wise mean of equally long lists, or None."""
+    vs = [v for v in vs if isinstance(v, list) and v]
+    if not vs or any(len(v) != len(vs[0]) for v in vs):
+        return None
+    return [sum(c) / len(vs) for c in zip(*vs)]
+
+
+def state_table(groups, inp, rows):
+    """What each row's LIF layers ended with: the learned thresholds and the
+    firing rates (log.jsonl's vth[] and rate[] of the last evaluation, the
+    rates averaged over that epoch's training steps), mean over the finished
+    seeds.  The accuracy table says how well; this says what the threshold
+    learning did."""
+    out = ["", "Thresholds and firing rates at the end of the budget (layers in order; mean over the "
+           "finished seeds):", "",
+           "| row | thresholds V_th | mean V_th | firing rates | mean rate |",
+           "| --- | --- | --- | --- | --- |"]
+    any_row = False
+    for row in rows:
+        fin = [s for s in groups.get((inp, row), []) if s["done"] and s["log"]]
+        vth = mean_vec([s["log"][-1].get("vth") for s in fin])
+        rate = mean_vec([s["log"][-1].get("rate") for s in fin])
+        if vth is None or rate is None:
+            continue
+        any_row = True
+        out.append("| {} | {} | {:.2f} | {} | {:.3f} |".format(
+            dict(ROWS).get(row, row), " ".join(f"{v:.2f}" for v in vth), sum(vth) / len(vth),
+            " ".join(f"{r:.3f}" for r in rate), sum(rate) / len(rate)))
+    return out if any_row else []
 
 
 def acc_at(log, minutes):
@@ -262,7 +301,8 @@ def render(roots):
             out.extend(lines)
             cmds += lcmds
         out.append("\nCommands (`$S` = the seed; run from the repository root):\n")
-        for prep in sorted({s["meta"]["prepare"] for s in runs if s["meta"].get("prepare")}):
+        for prep in sorted({command_line({"command": s["meta"]["prepare"]}, False)
+                        for s in runs if s["meta"].get("prepare")}):
             out.append(f"- the neuromorphic frames, made once before those runs: `{prep}`")
         for i, (name, seeds, cmd) in enumerate(cmds, 1):
             out.append(f"{i}. {name} (seeds {', '.join(str(x) for x in seeds)}): `{cmd}`")

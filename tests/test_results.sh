@@ -1,0 +1,90 @@
+#!/bin/sh
+# test_results.sh -- the resumable results pipeline of docs/results.md:
+# bench/fmnist.sh stops after --max-runs inside a run's budget, resumes that
+# run from its checkpoint with the rest of the budget, skips finished runs,
+# refuses a run folder started with other settings, and
+# bench/results_table.py rebuilds the table from the run folders (each seed's
+# final accuracy is its log's last evaluation).  Tiny runs: 320 training
+# images, 3 s of training each, on the real Fashion-MNIST.
+LTSNN=${LTSNN:-./ltsnn}
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    echo "test_results: Fashion-MNIST not installed (scripts/install-deps.sh installs it); skipped"
+    exit 0
+fi
+d=$(mktemp -d /tmp/ltsnn-test-results.XXXXXX) || exit 1
+trap 'rm -rf "$d"' EXIT
+fail=0
+bad() { echo "FAIL test_results.sh: $*" >&2; fail=1; }
+R="$d/out/runs/static"
+fm() { sh bench/fmnist.sh --out "$d/out" --rows fixed,sgp --inputs static --seeds 1,2 --minutes 0.05 \
+    --limit 320 --batch 32 --threads 1 --ltsnn "$LTSNN" "$@"; }
+lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
+
+# a wrong option: exit 2, named
+sh bench/fmnist.sh --rows fixed,nosuch > "$d/o" 2>&1
+rc=$?
+[ $rc -eq 2 ] || bad "unknown row: exit $rc, want 2"
+grep -q "unknown row 'nosuch'" "$d/o" || bad "unknown row not named: $(cat "$d/o")"
+
+# one invocation of half the budget, then stop: the run is unfinished
+fm --chunk 0.025 --max-runs 1 --no-table > "$d/o" 2>&1 || bad "first call failed: $(tail -n 3 "$d/o")"
+[ -f "$R/fixed/seed1/last.safetensors" ] || bad "first run saved no checkpoint"
+[ ! -f "$R/fixed/seed1/DONE" ] || bad "first run DONE after half its budget"
+[ ! -d "$R/sgp/seed1" ] || bad "--max-runs 1 started a second run"
+[ "$(lines "$R/fixed/seed1/invocations.txt")" -eq 1 ] || bad "want 1 invocation after --max-runs 1"
+fm --list > "$d/o" 2>&1 || bad "--list failed"
+grep -q "todo .*static/fixed/seed1 (0\.0[0-4] of 0.05 min left)" "$d/o" ||
+    bad "--list does not show the unfinished run with less than its budget left: $(cat "$d/o")"
+[ "$(grep -c '^todo' "$d/o")" -eq 4 ] || bad "--list: want 4 runs to do"
+
+# the rest: the first run is resumed, the other three made
+fm --chunk 0.025 > "$d/o" 2>&1 || bad "second call failed: $(tail -n 3 "$d/o")"
+for r in fixed/seed1 fixed/seed2 sgp/seed1 sgp/seed2; do
+    [ -f "$R/$r/DONE" ] || { bad "$r not DONE"; continue; }
+    [ -s "$R/$r/fig_accuracy_threshold.svg" ] || bad "$r has no figure"
+    left=$(python3 bench/results_table.py --remaining "$R/$r" 3)
+    awk -v x="$left" 'BEGIN { exit !(x < 1) }' || bad "$r DONE with $left s of its 3 s budget left"
+done
+sed -n 2p "$R/fixed/seed1/invocations.txt" | grep -q -- "--minutes 0.0[0-9]* .*--resume $R/fixed/seed1/last.safetensors" ||
+    bad "second invocation of fixed/seed1 does not resume: $(sed -n 2p "$R/fixed/seed1/invocations.txt")"
+[ -s "$d/out/results.md" ] || bad "results.md not written"
+
+# the table: both seeds of both rows, each seed's final = its log's last evaluation
+python3 - "$d/out" > "$d/o" 2>&1 <<'EOF' || bad "table check: $(cat "$d/o")"
+import json, os, sys
+out = sys.argv[1]
+text = open(os.path.join(out, "results.md")).read()
+for row, label in (("fixed", "fixed threshold"), ("sgp", "SGP, sigmoid window")):
+    line = next(l for l in text.splitlines() if l.startswith("| " + label + " ["))
+    cells = [c.strip() for c in line.split("|")[1:-1]]
+    assert cells[1] == "1, 2", line
+    want = []
+    for s in (1, 2):
+        log = [json.loads(l) for l in open(os.path.join(out, "runs/static", row, f"seed{s}", "log.jsonl"))]
+        want.append(f"s{s}: {log[-1]['test_acc']:.2f}")
+    assert cells[4] == " / ".join(want), (cells[4], want)
+    assert cells[9] == "done", line
+    assert cells[0].count("[") == 1
+assert "Thresholds and firing rates" in text
+assert "--seed $S" in text and "./ltsnn train" in text
+EOF
+
+# called again: nothing to do, nothing run
+n1=$(cat "$R"/*/*/invocations.txt | wc -l)
+fm > "$d/o" 2>&1 || bad "third call failed"
+n2=$(cat "$R"/*/*/invocations.txt | wc -l)
+[ "$n1" -eq "$n2" ] || bad "finished runs trained again ($n1 -> $n2 invocations)"
+grep -q "train " "$d/o" && bad "third call printed a training command"
+
+# a finished folder with other settings is refused, and left alone
+rm "$R/sgp/seed2/DONE"
+cp "$R/sgp/seed2/log.jsonl" "$d/log.before"
+sh bench/fmnist.sh --out "$d/out" --rows sgp --inputs static --seeds 2 --minutes 0.05 --limit 320 \
+    --batch 16 --threads 1 --ltsnn "$LTSNN" > "$d/o" 2>&1
+rc=$?
+[ $rc -eq 2 ] || bad "other settings: exit $rc, want 2"
+grep -q "was started with a different command" "$d/o" || bad "other settings not explained: $(cat "$d/o")"
+cmp -s "$d/log.before" "$R/sgp/seed2/log.jsonl" || bad "refused run's log changed"
+
+[ $fail -eq 0 ] && echo "test_results: ok"
+exit $fail

@@ -54,7 +54,7 @@ python3 - "$d/out" > "$d/o" 2>&1 <<'EOF' || bad "table check: $(cat "$d/o")"
 import json, os, sys
 out = sys.argv[1]
 text = open(os.path.join(out, "results.md")).read()
-for row, label in (("fixed", "fixed threshold"), ("sgp", "SGP, sigmoid window")):
+for row, label in (("fixed", "fixed threshold (no threshold learning)"), ("sgp", "SGP, sigmoid window")):
     line = next(l for l in text.splitlines() if l.startswith("| " + label + " ["))
     cells = [c.strip() for c in line.split("|")[1:-1]]
     assert cells[1] == "1, 2", line

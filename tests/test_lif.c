@@ -602,10 +602,11 @@ static void test_determinism(void)
     free(dx2);
 }
 
-/* The window row the fast backward uses (its sigmoid has its own vectorised
- * exp) against each window in double, METHOD.md §2: sigmoid 1/(1+e^-z),
- * arctan 1/2 + atan(pi z/2)/pi, triangle and piecewise as written there; z
- * from -100 to 100 (clamped exp beyond +-87) and densely near 0. */
+/* The window row the fast backward uses (sigmoid and arctan through their
+ * own vectorised exp and atan) against each window in double, METHOD.md §2:
+ * sigmoid 1/(1+e^-z), arctan 1/2 + atan(pi z/2)/pi, triangle and piecewise
+ * as written there; z from -100 to 100 (clamped exp beyond +-87, every atan
+ * range-reduction branch) and densely near 0. */
 static void test_window_row(void)
 {
     enum { N = 40001 };

@@ -2,6 +2,7 @@
 """results_table.py -- rebuild the Fashion-MNIST results tables from run directories.
 
     python3 bench/results_table.py [OUT_DIR ...] [--out FILE]
+    python3 bench/results_table.py OUT_DIR --splice DOC.md
     python3 bench/results_table.py --remaining RUN_DIR BUDGET_SECONDS
 
 OUT_DIR is a folder written by bench/fmnist.sh or bench/fmnist_long.sh
@@ -11,6 +12,12 @@ training invocation) is one run; its numbers come from its log.jsonl and
 config.json only, so the tables can be rebuilt at any time, also while runs
 are missing or half done.  Nothing is estimated or filled in: a row without
 a finished run says so.
+
+--splice rewrites, in DOC.md, what lies between the lines
+`<!-- results_table OUT_DIR -->` and `<!-- /results_table -->` with the
+tables of OUT_DIR (docs/results.md has such a pair for each table), so the
+page is refreshed in place when more runs have finished; the prose around
+the tables is left alone.  The file is replaced atomically.
 
 --remaining prints the training seconds a run still has to do: the budget
 minus the train_seconds of the epochs its last.safetensors has seen (log
@@ -320,6 +327,39 @@ def render(roots):
     return "\n".join(out) + "\n"
 
 
+def write_atomic(path, text):
+    tmp = path + ".tmp." + str(os.getpid())
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def splice(doc, root):
+    begin, end = f"<!-- results_table {root} -->", "<!-- /results_table -->"
+    try:
+        with open(doc) as f:
+            lines = f.read().split("\n")
+    except OSError as e:
+        print(f"results_table.py: {doc}: {e.strerror}", file=sys.stderr)
+        return 1
+    starts = [i for i, l in enumerate(lines) if l.strip() == begin]
+    if len(starts) != 1:
+        print(f"results_table.py: {doc}: want exactly one line '{begin}', found {len(starts)}", file=sys.stderr)
+        return 1
+    a = starts[0]
+    b = next((i for i in range(a + 1, len(lines)) if lines[i].strip() == end), None)
+    if b is None:
+        print(f"results_table.py: {doc}:{a + 1}: '{begin}' has no '{end}' after it", file=sys.stderr)
+        return 1
+    body = render([root]).strip("\n").split("\n")
+    body = body[1:] if body and body[0].startswith("### ") else body  # the page has its own headings
+    while body and not body[0].strip():
+        body = body[1:]
+    write_atomic(doc, "\n".join(lines[:a + 1] + [""] + body + [""] + lines[b:]))
+    print(f"results_table.py: {doc}: the tables of {root} spliced in after line {a + 1}")
+    return 0
+
+
 def main(argv):
     if argv[:1] == ["--remaining"]:
         if len(argv) != 3:
@@ -328,6 +368,13 @@ def main(argv):
         used = sum(r.get("train_seconds", 0) for r in read_log(argv[1]))
         print(f"{max(0.0, float(argv[2]) - used):.3f}")
         return 0
+    if "--splice" in argv:
+        i = argv.index("--splice")
+        rest = argv[:i] + argv[i + 2:]
+        if i + 1 >= len(argv) or len(rest) != 1 or rest[0].startswith("-"):
+            print("usage: results_table.py OUT_DIR --splice DOC.md", file=sys.stderr)
+            return 2
+        return splice(argv[i + 1], rest[0])
     out_file = None
     if "--out" in argv:
         i = argv.index("--out")
@@ -341,10 +388,7 @@ def main(argv):
         return 2
     text = render(argv or ["bench/out/fmnist", "bench/out/fmnist_long"])
     if out_file:
-        tmp = out_file + ".tmp." + str(os.getpid())
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, out_file)
+        write_atomic(out_file, text)
     else:
         sys.stdout.write(text)
     return 0

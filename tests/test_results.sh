@@ -70,6 +70,18 @@ assert "Thresholds and firing rates" in text
 assert "--seed $S" in text and "./ltsnn train" in text
 EOF
 
+# --splice: the tables go between the markers, the text around them stays,
+# and a second splice changes nothing
+printf 'before\n<!-- results_table %s -->\nstale\n<!-- /results_table -->\nafter\n' "$d/out" > "$d/doc.md"
+python3 bench/results_table.py "$d/out" --splice "$d/doc.md" > /dev/null 2>&1 || bad "--splice failed"
+[ "$(head -n 1 "$d/doc.md")" = before ] && [ "$(tail -n 1 "$d/doc.md")" = after ] || bad "--splice lost the text around"
+grep -q stale "$d/doc.md" && bad "--splice kept the old body"
+grep -q "^| SGP, sigmoid window \[" "$d/doc.md" || bad "--splice wrote no table"
+cp "$d/doc.md" "$d/doc1.md"
+python3 bench/results_table.py "$d/out" --splice "$d/doc.md" > /dev/null 2>&1
+cmp -s "$d/doc.md" "$d/doc1.md" || bad "a second --splice changed the page"
+python3 bench/results_table.py "$d/out" --splice "$d/o" > /dev/null 2>&1 && bad "--splice without markers succeeded"
+
 # called again: nothing to do, nothing run
 n1=$(cat "$R"/*/*/invocations.txt | wc -l)
 fm > "$d/o" 2>&1 || bad "third call failed"

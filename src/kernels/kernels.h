@@ -153,7 +153,7 @@ void lt_lif_backward_bn(float *dx, float *dvth, const float *ds, const float *x,
 void lt_lif_surrogate(float *dsdu, float *dsdv, float u, float vth, const lt_lif_opts *o);
 float lt_window_eval(lt_window w, float z);
 /* w[k] = window(ur[k] - thr) for a row, as the fast backward computes it
- * (sigmoid vectorised, within a few ulp of lt_window_eval). */
+ * (sigmoid and arctan vectorised, within 1e-7 of lt_window_eval). */
 void lt_window_row(float *w, const float *ur, float thr, lt_window win, size_t n);
 
 /* ---------------- loss (METHOD.md §4) ---------------- */

@@ -222,8 +222,8 @@ static int borrows(const lt_net *net, int i)
  * BN writes dx over its own input (the kept conv output, dead once BN's
  * backward has read it), which ends the stretch: the layer below it finds
  * its dy outside the buffers and may start on either; so does a layer
- * that borrows.  par picks that
- * first buffer.  Grows size[] (floats); with apply, sets each l->dbuf.
+ * that borrows.  par picks that first buffer.  Grows size[] (floats); with
+ * apply, sets each l->dbuf.
  * Returns where the next stretch starts, with *loc where its dy lives. */
 static int grad_stretch(lt_net *net, size_t TB, int i, int *loc, int par, size_t size[2], int apply)
 {

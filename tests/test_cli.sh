@@ -28,6 +28,13 @@ expect 2 "$LTSNN" train --frobnicate && grep -q "unknown flag '--frobnicate'" "$
 expect 2 "$LTSNN" train --mode sgd && grep -q "unknown threshold mode 'sgd'" "$tmp/err" && ok "bad --mode" || bad "bad --mode"
 expect 2 "$LTSNN" nosuchverb && ok "unknown verb" || bad "unknown verb"
 expect 0 "$LTSNN" train --help && grep -q "\-\-detach-reset" "$tmp/out" && ok "train --help" || bad "train --help"
+expect 2 "$LTSNN" bench --window cosine && grep -q "unknown SGP window 'cosine'" "$tmp/err" \
+    && ok "bench: bad --window" || bad "bench bad --window: $(cat "$tmp/err")"
+# bench times the window it is given and says so in its JSON line
+expect 0 "$LTSNN" bench --model 8C3-AP2-FC10 --input 1x8x8 --T 2 --batch 2 --threads 1 --warmup 0 --steps 1 \
+    --mode penalty_all --window triangle \
+    && /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert (d["mode"], d["window"], d["T"]) == ("penalty_all", "triangle", 2), d' "$tmp/out" \
+    && ok "bench --mode penalty_all --window triangle" || bad "bench --window: $(cat "$tmp/out" "$tmp/err")"
 
 # init: a checkpoint plain Python can read, with the documented names, shapes and values
 expect 0 "$LTSNN" init vgg7 --input 2x48x48 --classes 10 --seed 3 --out "$tmp/w.safetensors" \

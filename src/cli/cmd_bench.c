@@ -20,7 +20,8 @@ static int cmp_double(const void *a, const void *b)
 
 int cmd_bench(int argc, char **argv)
 {
-    const char *model = "vgg9", *what = "train", *weights = NULL, *input = NULL, *mode = "sgp";
+    const char *model = "vgg9", *what = "train", *weights = NULL, *input = NULL, *mode = "sgp",
+               *window = NULL;
     int shape[3] = {2, 48, 48}, T = 10, B = 16, threads = 0, warmup = 3, steps = 10, classes = 10;
     float density = 0.15f;
     uint64_t seed = 0;
@@ -38,6 +39,7 @@ int cmd_bench(int argc, char **argv)
         {"--weights", CLI_STR, &weights, "start from this checkpoint (else a fresh init)", 0},
         {"--x", CLI_STR, &input, "safetensors with x [B,T,C,H,W] (and y [B]) to use as the batch", 0},
         {"--mode", CLI_STR, &mode, "threshold mode (default sgp)", 0},
+        {"--window", CLI_STR, &window, "SGP window: sigmoid (default) arctan triangle piecewise", 0},
         {"--seed", CLI_U64, &seed, "seed for init and random input (default 0)", 0},
         {0},
     };
@@ -60,10 +62,8 @@ int cmd_bench(int argc, char **argv)
     lt_net_config nc = {.model = model, .in_c = shape[0], .in_h = shape[1], .in_w = shape[2], .classes = classes,
                         .T = T, .B = B, .train = train};
     lt_neuron_default(&nc.neuron);
-    if (lt_neuron_set_mode(&nc.neuron, mode, &err)) {
-        fprintf(stderr, "ltsnn bench: %s\n", err.msg);
-        return 2;
-    }
+    if ((r = cli_neuron_flags("bench", &nc.neuron, mode, window, NULL)))
+        return r;
     if (!lt_model_preset(model))
         nc.classes = 0;
     lt_net *net = NULL;
@@ -169,9 +169,10 @@ int cmd_bench(int argc, char **argv)
     printf("{\"impl\": \"ltsnn\", \"arch\": \"%s\", \"model\": \"%s\", \"what\": \"%s\", \"T\": %d, \"B\": %d, "
            "\"hw\": %d, \"threads\": %d, \"params\": %zu, \"fwd_MACs_per_frame\": %zu, \"counted_GFLOP\": %.4f, "
            "\"median_s\": %.5f, \"min_s\": %.5f, \"max_s\": %.5f, \"per_sample_ms\": %.4f, \"GFLOPs\": %.2f, "
-           "\"maxrss_MiB_self\": %.1f, \"input_density\": %.4f, \"rate\": [",
+           "\"maxrss_MiB_self\": %.1f, \"input_density\": %.4f, \"mode\": \"%s\", \"window\": \"%s\", \"rate\": [",
            model, m, what, T, B, shape[1], lt_get_threads(), lt_net_params(net), lt_net_macs(net), flops / 1e9, med,
-           mn, mx, 1e3 * med / B, flops / med / 1e9, ru.ru_maxrss / 1024.0, density_in);
+           mn, mx, 1e3 * med / B, flops / med / 1e9, ru.ru_maxrss / 1024.0, density_in,
+           lt_mode_name(nc.neuron.mode), lt_window_name(nc.neuron.window));
     for (int k = 0; k < lt_net_n_lif(net); k++)
         printf("%s%.4f", k ? ", " : "", lt_net_rate(net, k));
     printf("], \"vth\": [");

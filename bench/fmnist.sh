@@ -24,7 +24,7 @@ set -e
 OUT=${OUT:-bench/out/fmnist}
 ROWS=${ROWS:-fixed,stsg,sgp,sgp-arctan,sgp-triangle,sgp-piecewise,penalty_all,sgp_stsg,sgp-beta0.95}
 INPUTS=${INPUTS:-static,neuro}
-SEEDS=${SEEDS:-1,2}
+SEEDS=${SEEDS:-1,2,3}
 MINUTES=${MINUTES:-5}
 CHUNK=${CHUNK:-0}
 THREADS=${THREADS:-2}
@@ -48,7 +48,7 @@ usage: sh bench/fmnist.sh [options]      (each option also as an environment var
   --rows LIST        ROWS     comma-separated rows (default all): fixed stsg sgp sgp-arctan
                               sgp-triangle sgp-piecewise penalty_all sgp_stsg sgp-beta0.95
   --inputs LIST      INPUTS   static,neuro (default both)
-  --seeds LIST       SEEDS    default 1,2
+  --seeds LIST       SEEDS    default 1,2,3
   --minutes M        MINUTES  training minutes per run (default 5; evaluation not counted)
   --chunk M          CHUNK    at most M training minutes per ltsnn invocation (default 0: the
                               whole remaining budget in one); each invocation ends with a save

@@ -7,7 +7,7 @@
 #include "cli/progress.h"
 #include "ltsnn.h"
 
-/* neuron flags shared by train and grad */
+/* neuron flags shared by train, grad and bench */
 int cli_neuron_flags(const char *verb, lt_neuron *n, const char *mode, const char *window, const char *reset)
 {
     lt_err err = {0};

@@ -299,14 +299,14 @@ static inline float exp_vec(float x)
 /* atan(x) in a form GCC vectorises, for the arctan window as exp_vec is for
  * the sigmoid one (libm's atanf is a scalar call, and a costly one: in
  * docs/results.md's matrix, made with a build where both windows went through
- * libm, the arctan-window runs saw 26-33% fewer samples per minute than the
- * sigmoid ones).  Range reduction by atan(a) = pi/2 + atan(-1/a) for
- * a > tan(3pi/8) and
- * atan(a) = pi/4 + atan((a-1)/(a+1)) for a > tan(pi/8), so the reduced
- * argument t has |t| <= tan(pi/8); there atan(t) = t + t^3 * p(t^2), p of
- * degree 3 fitted by least squares on Chebyshev nodes (max error 5e-9 in
- * exact arithmetic).  Every branch is computed and one selected; the
- * divisions by a and a+1 never see a = 0 in the branch that is kept. */
+ * libm, the arctan-window runs saw about 30% fewer samples per minute than
+ * the sigmoid ones).  Range reduction by atan(a) = pi/2 + atan(-1/a) for
+ * a > tan(3pi/8) and atan(a) = pi/4 + atan((a-1)/(a+1)) for a > tan(pi/8),
+ * so the reduced argument t has |t| <= tan(pi/8); there atan(t) = t + t^3 *
+ * p(t^2), p of degree 3 fitted by least squares on Chebyshev nodes (max
+ * error 5e-9 in exact arithmetic).  Every branch is computed and one
+ * selected; the divisions by a and a+1 never see a = 0 in the branch that is
+ * kept. */
 static inline float atan_vec(float x)
 {
     float a = fabsf(x);

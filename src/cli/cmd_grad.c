@@ -18,18 +18,18 @@ int cmd_grad(int argc, char **argv)
     float beta = 0.45f, lam = 0, g = 0, alpha = 0;
     int detach = 0;
     cli_opt opts[] = {
-        {"--weights", CLI_STR, &wpath, "checkpoint with the model in its metadata", 0},
-        {"--batch", CLI_STR, &xpath, "safetensors with x [B,T,C,H,W] float32 and y [B] int32/int64", 0},
-        {"--out", CLI_STR, &out, "output safetensors: loss, O [B,T,K], <name>.grad", 0},
-        {"--mode", CLI_STR, &mode, "threshold mode (default: the checkpoint's)", 0},
-        {"--window", CLI_STR, &window, "SGP window (default: the checkpoint's)", 0},
-        {"--lam", CLI_FLOAT, &lam, "leak factor", 0},
-        {"--g", CLI_FLOAT, &g, "surrogate width", 0},
-        {"--alpha", CLI_FLOAT, &alpha, "DSR alpha", 0},
-        {"--reset", CLI_STR, &reset, "hard or soft", 0},
-        {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0},
-        {"--beta", CLI_FLOAT, &beta, "CE weight (default: the checkpoint's beta, else 0.45)", 0},
-        {"--loss", CLI_STR, &loss, "tet (default) or mean", 0},
+        {"--weights", CLI_STR, &wpath, "checkpoint with the model in its metadata", 0, 0, 0},
+        {"--batch", CLI_STR, &xpath, "safetensors with x [B,T,C,H,W] float32 and y [B] int32/int64", 0, 0, 0},
+        {"--out", CLI_STR, &out, "output safetensors: loss, O [B,T,K], <name>.grad", 0, 0, 0},
+        {"--mode", CLI_STR, &mode, "threshold mode (default: the checkpoint's)", 0, 0, 0},
+        {"--window", CLI_STR, &window, "SGP window (default: the checkpoint's)", 0, 0, 0},
+        {"--lam", CLI_FLOAT, &lam, "leak factor", 0, 0, 0},
+        {"--g", CLI_FLOAT, &g, "surrogate width", 0, 0, 0},
+        {"--alpha", CLI_FLOAT, &alpha, "DSR alpha", 0, 0, 0},
+        {"--reset", CLI_STR, &reset, "hard or soft", 0, 0, 0},
+        {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
+        {"--beta", CLI_FLOAT, &beta, "CE weight (default: the checkpoint's beta, else 0.45)", 0, 0, 0},
+        {"--loss", CLI_STR, &loss, "tet (default) or mean", 0, 0, 0},
         {0},
     };
     const char *pos[1];

@@ -12,13 +12,13 @@ int cmd_init(int argc, char **argv)
     uint64_t seed = 0;
     const char *out = NULL, *mode = "sgp", *window = "sigmoid";
     cli_opt opts[] = {
-        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0},
-        {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0},
-        {"--seed", CLI_U64, &seed, "initialisation seed (default 0)", 0},
-        {"--T", CLI_INT, &T, "time steps recorded in the metadata (default 10)", 0},
-        {"--mode", CLI_STR, &mode, "threshold mode recorded in the metadata (default sgp)", 0},
-        {"--window", CLI_STR, &window, "SGP window recorded in the metadata (default sigmoid)", 0},
-        {"--out", CLI_STR, &out, "output checkpoint (.safetensors)", 0},
+        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0, 0, 0},
+        {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0, 0, 0},
+        {"--seed", CLI_U64, &seed, "initialisation seed (default 0)", 0, 0, 0},
+        {"--T", CLI_INT, &T, "time steps recorded in the metadata (default 10)", 0, 0, 0},
+        {"--mode", CLI_STR, &mode, "threshold mode recorded in the metadata (default sgp)", 0, 0, 0},
+        {"--window", CLI_STR, &window, "SGP window recorded in the metadata (default sigmoid)", 0, 0, 0},
+        {"--out", CLI_STR, &out, "output checkpoint (.safetensors)", 0, 0, 0},
         {0},
     };
     const char *pos[1];

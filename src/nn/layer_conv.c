@@ -31,6 +31,10 @@ static lt_status conv_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
     if (!lt_conv_shape_fill(s))
         return lt_err_set(err, LT_ERR_SHAPE, "a %dx%d convolution with stride %d does not fit its %dx%dx%d input",
                           s->kh, s->kw, s->stride, l->in_c, l->in_h, l->in_w);
+    size_t numel = (size_t)s->Cout * (size_t)(s->Cin / s->groups) * (size_t)(s->kh * s->kw);
+    if (numel > (size_t)1 << 31) /* kernels index weights with int */
+        return lt_err_set(err, LT_ERR_SHAPE, "a convolution from %d to %d channels (%dx%d) has %zu weights, too "
+                          "large", s->Cin, s->Cout, s->kh, s->kw, numel);
     l->out_c = s->Cout, l->out_h = s->Ho, l->out_w = s->Wo;
     l->n_slot = 1;
     l->slot[0] = (lt_pslot){.suffix = "weight", .ndim = 4,

@@ -1,5 +1,8 @@
 /* cmd_train.c -- `ltsnn train`: flags -> data, net, optimiser -> lt_train.
- * With no --data it trains the `small` preset on the built-in demo data. */
+ * With no --data it trains the `small` preset on the built-in demo data.
+ * Under mpirun (or srun) each process is a rank of a data-parallel group
+ * (ltsnn/dist.h): rank 0 prints, errors are agreed on so every rank stops
+ * with the message. */
 #include <stdio.h>
 #include <string.h>
 
@@ -47,11 +50,11 @@ int cmd_train(int argc, char **argv)
 {
     const char *data = "demo", *model = NULL, *out = "runs/latest", *resume = NULL, *mode = NULL, *window = NULL;
     const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL;
-    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0;
+    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, sync_bn = 0;
     uint64_t seed = 0;
     size_t limit = 0;
     int limit_i = 0;
-    float lr = 1e-3f, lr_vth = -1, beta = 0.45f, wd = 0, momentum = 0.9f, minutes = 0;
+    float lr = 1e-3f, lr_vth = -1, beta = 0.45f, wd = 0, momentum = 0.9f, minutes = 0, bucket_mb = 4;
     lt_neuron nr;
     lt_neuron_default(&nr);
     cli_opt opts[] = {
@@ -82,6 +85,11 @@ int cmd_train(int argc, char **argv)
         {"--minutes", CLI_FLOAT, &minutes, "stop training after this many minutes (then evaluate and save)", 0, 1e-3, 1e9},
         {"--out", CLI_STR, &out, "run directory (default runs/latest)", 0, 0, 0},
         {"--resume", CLI_STR, &resume, "continue from a run's last.safetensors", 0, 0, 0},
+        {"--sync-bn", CLI_BOOL, &sync_bn, lt_dist_built() ? "under mpirun: BN statistics over the whole global batch "
+         "(default: each rank's slice)" : "under mpirun: BN statistics over the whole global batch (this ltsnn "
+         "was built without MPI)", 0, 0, 0},
+        {"--bucket-mb", CLI_FLOAT, &bucket_mb, "under mpirun: gradients exchanged in buckets of this many MB while "
+         "backward runs (default 4; 0: one exchange after it)", 0, 0, 1e6},
         {0},
     };
     const char *pos[1];
@@ -104,19 +112,32 @@ int cmd_train(int argc, char **argv)
         return 2;
     }
     limit = (size_t)limit_i;
-    if (threads > 0)
-        lt_set_threads(threads);
 
     lt_err err = {0};
+    /* one rank of a group when mpirun started several, else alone */
+    int env_rank;
+    lt_dist_launched(&env_rank);
+    lt_dist *dist = NULL;
+    if (lt_dist_init(&dist, &err)) {
+        if (env_rank == 0)
+            fprintf(stderr, "ltsnn train: %s\n", err.msg);
+        return 1;
+    }
+    const int rank = lt_dist_rank(dist), ranks = lt_dist_size(dist);
+    if (threads > 0)
+        lt_set_threads(threads);
+    else if (ranks > 1)
+        lt_set_threads(lt_dist_node_threads(dist)); /* the node's cores shared by its ranks */
+
     lt_dataset tr, te;
+    lt_net *net = NULL;
+    int rc = 1;
     lt_source_opts so = {.T = T, .limit = limit, .seed = seed};
     int is_demo = !strcmp(data, "demo"), is_fm = strstr(data, "fashion-mnist") == data ||
                                                   strstr(data, "n-fashion-mnist") == data;
-    fprintf(stderr, "loading %s ...\n", data);
-    if (lt_source_load(data, &so, &tr, &te, &err)) {
-        fprintf(stderr, "ltsnn train: %s\n", err.msg);
-        return 1;
-    }
+    if (rank == 0)
+        fprintf(stderr, "loading %s ...\n", data);
+    lt_status st = lt_source_load(data, &so, &tr, &te, &err);
     if (!T)
         T = tr.Ts > 1 ? tr.Ts : 4;
     if (!epochs)
@@ -129,10 +150,12 @@ int cmd_train(int argc, char **argv)
     /* a preset takes the data's class count; an explicit string must agree */
     if (lt_model_preset(model))
         nc.classes = tr.classes;
-    lt_net *net = NULL;
-    int rc = 1;
-    if (lt_net_create(&net, &nc, &err)) {
-        fprintf(stderr, "ltsnn train: %s\n", err.msg);
+    if (!st)
+        st = lt_net_create(&net, &nc, &err);
+    /* every rank stops here if any failed (its message, once) */
+    if (lt_dist_agree(dist, st, &err)) {
+        if (rank == 0)
+            fprintf(stderr, "ltsnn train: %s\n", err.msg);
         goto done;
     }
     lt_net_init(net, seed);
@@ -153,24 +176,36 @@ int cmd_train(int argc, char **argv)
     tc.resume = resume;
     tc.max_seconds = minutes * 60.0;
     tc.data_name = data;
+    tc.dist = dist;
+    tc.sync_bn = sync_bn;
+    tc.bucket_mb = bucket_mb;
     char mstr[4096];
     lt_net_expanded_model(net, mstr, sizeof mstr);
-    fprintf(stderr, "model %s (%zu parameters), input %dx%dx%d, T=%d, %d classes\n", mstr, lt_net_params(net), tr.C,
-            tr.H, tr.W, T, lt_net_classes(net));
-    fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, %d "
-            "threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
-            nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
+    if (rank == 0) {
+        fprintf(stderr, "model %s (%zu parameters), input %dx%dx%d, T=%d, %d classes\n", mstr, lt_net_params(net),
+                tr.C, tr.H, tr.W, T, lt_net_classes(net));
+        fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, "
+                "%d threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
+                nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
+        if (ranks > 1)
+            fprintf(stderr, "data-parallel: %d ranks of %d threads, %s BN, gradient buckets of %g MB\n", ranks,
+                    lt_get_threads(), sync_bn ? "synchronised" : "per-rank", bucket_mb);
+    }
     cli_progress_ctx pc;
     cli_progress_init(&pc);
-    if (lt_train(net, &tr, te.n ? &te : NULL, &tc, cli_progress, &pc, &err)) {
-        fprintf(stderr, "\nltsnn train: %s\n", err.msg);
+    /* lt_train's errors are agreed by every rank: rank 0 prints */
+    if (lt_train(net, &tr, te.n ? &te : NULL, &tc, rank == 0 ? cli_progress : NULL, &pc, &err)) {
+        if (rank == 0)
+            fprintf(stderr, "\nltsnn train: %s\n", err.msg);
         goto done;
     }
-    fprintf(stderr, "run directory: %s (log.jsonl, best.safetensors, last.safetensors)\n", out);
+    if (rank == 0)
+        fprintf(stderr, "run directory: %s (log.jsonl, best.safetensors, last.safetensors)\n", out);
     rc = 0;
 done:
     lt_net_free(net);
     lt_dataset_free(&tr);
     lt_dataset_free(&te);
+    lt_dist_free(dist);
     return rc;
 }

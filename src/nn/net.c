@@ -610,10 +610,18 @@ static void add_into(float *restrict y, const float *restrict a, size_t n)
         y[i] += a[i];
 }
 
+void lt_net_set_comm(lt_net *net, const lt_net_comm *c)
+{
+    net->comm = c;
+    for (int i = 0; i < net->n_layers; i++)
+        net->layers[i].comm = c;
+}
+
 void lt_net_backward(lt_net *net, const float *dO)
 {
     assert(net->cfg.train && net->last_train);
     const int T = net->cfg.T, b = net->last_b;
+    size_t lo = net->n_params; /* the gradients from here on are final */
     for (int t = 0; t < net->n_tensors; t++)
         net->tensors[t].regen_done = 0;
     for (int i = net->n_layers - 1; i >= 0; i--) {
@@ -638,6 +646,13 @@ void lt_net_backward(lt_net *net, const float *dO)
         for (int k = 0; k < l->n_in; k++)
             if (l->in[k] != 0 && net->tensors[l->in[k]].grad_writer != i)
                 add_into(net->tensors[l->in[k]].grad, l->dtmp[k], (size_t)T * b * net->tensors[l->in[k]].size);
+        /* data-parallel: this layer's parameter gradients are final, so is
+         * every later layer's (METHOD.md §11: the exchange overlaps backward) */
+        for (int j = 0; j < l->n_slot; j++)
+            if (!l->slot[j].buffer && l->slot[j].off < lo)
+                lo = l->slot[j].off;
+        if (net->comm && net->comm->grads_ready)
+            net->comm->grads_ready(net->comm->ctx, lo);
     }
 }
 

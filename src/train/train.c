@@ -18,6 +18,7 @@
 #include "ltsnn/head.h"
 #include "ltsnn/io.h"
 #include "ltsnn/train.h"
+#include "train/parallel.h"
 
 void lt_train_config_default(lt_train_config *c)
 {
@@ -26,6 +27,7 @@ void lt_train_config_default(lt_train_config *c)
     c->batch = 16;
     c->beta = 0.45f;
     c->tet = 1;
+    c->bucket_mb = 4;
     lt_optim_config_default(&c->optim);
 }
 
@@ -132,7 +134,7 @@ static void json_value(FILE *f, const char *v)
 }
 
 static lt_status write_config(const char *dir, const lt_net *net, const lt_head *head, const lt_train_config *c,
-                              lt_err *err)
+                              int ranks, lt_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -156,11 +158,15 @@ static lt_status write_config(const char *dir, const lt_net *net, const lt_head 
     }
     fprintf(a.f,
             ", \"optim\": \"%s\", \"lr\": %.9g, \"lr_vth\": %.9g, \"weight_decay\": %.9g, \"cosine\": %s, "
-            "\"data\": \"%s\", \"params\": %zu, \"threads\": %d}\n",
+            "\"data\": \"%s\", \"params\": %zu, \"threads\": %d",
             c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr,
             c->optim.lr_vth >= 0 ? c->optim.lr_vth : c->optim.lr, c->optim.weight_decay,
             c->optim.cosine ? "true" : "false", c->data_name ? c->data_name : "", lt_net_params(net),
             lt_get_threads());
+    if (ranks > 1) /* data-parallel (METHOD.md §11); threads are per rank */
+        fprintf(a.f, ", \"ranks\": %d, \"sync_bn\": %s, \"bucket_mb\": %.6g", ranks, c->sync_bn ? "true" : "false",
+                c->bucket_mb);
+    fprintf(a.f, "}\n");
     return lt_afile_commit(&a, err);
 }
 
@@ -333,7 +339,7 @@ static lt_status load_resume(lt_net *net, lt_optim *opt, const char *path, run_s
     }
     if (strcmp(set, settings)) {
         st = lt_err_set(err, LT_ERR_ARG, "%s: was written by a run with other settings; resume with the same flags "
-                        "(only --epochs, --minutes, --threads and --out may change).\n  checkpoint: %s\n  "
+                        "(only --epochs, --minutes, --threads, --out, the number of ranks and --sync-bn may change).\n  checkpoint: %s\n  "
                         "this run:   %s", path, set, settings);
         goto done;
     }
@@ -370,7 +376,7 @@ done:
 /* one line of log.jsonl for an epoch (or the part of one a --minutes stop ended) */
 static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *head, const lt_optim *opt, int epoch,
                      const run_state *rs, const lt_eval_result *ev, double secs, double t_train, long batches,
-                     int partial)
+                     int partial, const char *extra)
 {
     const lt_head_kind *k = head->kind;
     const lt_head_stats *s = &rs->sums;
@@ -391,18 +397,14 @@ static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *h
     o += snprintf(line + o, cap - (size_t)o, "], \"rate\": [");
     for (int q = 0; q < rs->n_lif && (size_t)o + 64 < cap; q++)
         o += snprintf(line + o, cap - (size_t)o, "%s%.5f", q ? ", " : "", rs->rate[q] / seen);
-    snprintf(line + o, cap - (size_t)o, "]}\n");
+    snprintf(line + o, cap - (size_t)o, "]%s}\n", extra);
 }
 
 lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test, const lt_train_config *c,
                    lt_progress_fn progress, void *ctx, lt_err *err)
 {
     const lt_net_config *nc = lt_net_cfg(net);
-    lt_status st;
-    if (!nc->train || nc->B < c->batch || c->batch < 1)
-        return lt_err_set(err, LT_ERR_ARG, "network must be planned for training with batch >= %d", c->batch);
-    if ((st = lt_check_data(net, train, "training", err)) || (test && (st = lt_check_data(net, test, "test", err))))
-        return st;
+    lt_status st = LT_OK;
     const int T = nc->T, B = c->batch, K = lt_net_classes(net), n_lif = lt_net_n_lif(net);
     const size_t n = train->n, frame = (size_t)nc->in_c * nc->in_h * nc->in_w;
     const long batches = (long)((n + (size_t)B - 1) / (size_t)B);
@@ -416,14 +418,29 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     int32_t *lab = NULL;
     uint32_t *order = NULL;
     double *rate = NULL;
-    char log_path[4096] = "", path[4096];
+    char log_path[4096] = "", path[4096], par_fields[512];
     char *line = NULL;
+    run_state rs = {.best = -1, .n_lif = n_lif};
+    char settings[1024] = "";
+    /* data-parallel (METHOD.md §11): every rank reaches each agreement
+     * point, so an error on one stops all; rank 0 alone writes files */
+    lt_par par;
+    st = lt_par_open(&par, c->dist, net, c, n, err);
+    const int writer = c->out_dir && par.rank == 0;
+    if (st)
+        goto setup;
+    if (!nc->train || nc->B < c->batch || c->batch < 1) {
+        st = lt_err_set(err, LT_ERR_ARG, "network must be planned for training with batch >= %d", c->batch);
+        goto setup;
+    }
+    if ((st = lt_check_data(net, train, "training", err)) || (test && (st = lt_check_data(net, test, "test", err))))
+        goto setup;
     if (!head && (st = lt_head_classify(&own_head, net, c->beta, c->tet, err)))
-        return st;
+        goto setup;
     if (!head)
         head = own_head;
     if ((st = lt_optim_create(&opt, net, &oc, err)))
-        goto done;
+        goto setup;
     x = lt_alloc((size_t)T * B * frame * sizeof(float));
     dO = lt_alloc((size_t)T * B * K * sizeof(float));
     lab = lt_alloc((size_t)B * sizeof(int32_t));
@@ -432,28 +449,42 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     line = malloc(65536);
     if (!x || !dO || !lab || !order || !rate || !line) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory for training buffers");
-        goto done;
+        goto setup;
     }
 
-    run_state rs = {.best = -1, .rate = rate, .n_lif = n_lif};
+    rs.rate = rate;
     lt_rng_seed(&rs.rng, c->seed ^ 0x5eed5eedULL);
-    char settings[1024];
     run_settings(settings, sizeof settings, net, head, c, oc.total_steps);
     if (c->resume && (st = load_resume(net, opt, c->resume, &rs, settings, err)))
-        goto done;
-    /* a finished epoch continues with the next; a stopped one where it stopped */
-    int resume_inside = c->resume && rs.batch < batches;
-    if (c->out_dir) {
-        if ((st = make_dir(c->out_dir, err)) || (st = write_config(c->out_dir, net, head, c, err)))
-            goto done;
+        goto setup;
+    if (par.rank) {
+        /* the checkpoint's sums of a stopped epoch are everyone's: rank 0 carries them */
+        memset(&rs.sums, 0, sizeof rs.sums);
+        memset(rate, 0, (size_t)n_lif * sizeof(double));
+    }
+    if (writer) {
+        if ((st = make_dir(c->out_dir, err)) || (st = write_config(c->out_dir, net, head, c, par.size, err)))
+            goto setup;
         snprintf(log_path, sizeof log_path, "%s/log.jsonl", c->out_dir);
         if (c->resume)
             st = trim_log(log_path, rs.log_lines, err);
         else
             remove(log_path);
-        if (st)
-            goto done;
     }
+setup:
+    if ((st = lt_par_agree(&par, st, err)))
+        goto done;
+    /* the ranks start alike: the same settings, data, weights and run state */
+    unsigned char start[sizeof rs.epoch + sizeof rs.batch + sizeof rs.rng + sizeof rs.best + sizeof rs.log_lines];
+    memcpy(start, &rs.epoch, sizeof rs.epoch);
+    memcpy(start + sizeof rs.epoch, &rs.batch, sizeof rs.batch);
+    memcpy(start + sizeof rs.epoch + sizeof rs.batch, &rs.rng, sizeof rs.rng);
+    memcpy(start + sizeof rs.epoch + sizeof rs.batch + sizeof rs.rng, &rs.best, sizeof rs.best);
+    memcpy(start + sizeof start - sizeof rs.log_lines, &rs.log_lines, sizeof rs.log_lines);
+    if ((st = lt_par_check_start(&par, settings, train, test, opt, start, sizeof start, err)))
+        goto done;
+    /* a finished epoch continues with the next; a stopped one where it stopped */
+    int resume_inside = c->resume && rs.batch < batches;
 
     double t_start = lt_time_s(), train_time = 0;
     int stop = 0;
@@ -471,19 +502,24 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
             order[i] = (uint32_t)i;
         lt_rng_shuffle_u32(&rs.rng, order, n);
         long done_batches = first;
+        lt_par_mark(&par);
         for (long bi = first; bi < batches; bi++) {
             size_t i0 = (size_t)bi * B;
-            int b = (int)(n - i0 < (size_t)B ? n - i0 : (size_t)B);
+            int b = (int)(n - i0 < (size_t)B ? n - i0 : (size_t)B), lo;
+            int br = lt_par_slice(&par, b, &lo); /* this rank's samples of the batch */
             lt_targets y;
-            load_batch(x, lab, &y, train, order + i0, b, T);
+            load_batch(x, lab, &y, train, order + i0 + lo, br, T);
             /* the step: forward, head, backward, optimiser (ltsnn/head.h) */
-            const float *O = lt_net_forward(net, x, b, 1);
+            const float *O = lt_net_forward(net, x, br, 1);
             lt_head_loss(head, dO, O, &y, &rs.sums);
+            lt_par_scale_grad(&par, dO, br, b);
             lt_net_zero_grad(net);
+            lt_par_grads_begin(&par);
             lt_net_backward(net, dO);
+            lt_par_grads_end(&par);
             lt_optim_step(opt);
             for (int k = 0; k < n_lif; k++)
-                rate[k] += lt_net_rate(net, k) * b;
+                rate[k] += lt_net_rate(net, k) * br;
             done_batches++;
             double now = lt_time_s();
             if (progress) {
@@ -496,26 +532,29 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
                                  .head = head->kind, .stats = &rs.sums};
                 progress(ctx, &p);
             }
-            if (c->max_seconds > 0 && train_time + (now - t0) >= c->max_seconds) {
+            /* every rank stops after the same step */
+            if (c->max_seconds > 0 && lt_par_any(&par, train_time + (now - t0) >= c->max_seconds)) {
                 stop = 1;
                 break;
             }
         }
         double t_train = lt_time_s() - t0;
         train_time += t_train;
+        lt_par_log_fields(&par, par_fields, sizeof par_fields, done_batches - first, c->sync_bn);
         int partial = done_batches < batches;
         lt_eval_result ev; /* without a test split: the head's result names, each -1 */
         lt_head_eval_reset(head);
         lt_head_eval_result(head, &ev);
         for (int i = 0; i < ev.n; i++)
             ev.value[i] = -1;
+        if ((st = lt_par_end_epoch(&par, &rs.sums, rate, n_lif, c->sync_bn, epoch, err)))
+            goto done;
         if (test) {
             if (progress) {
                 lt_progress p = {.epoch = epoch, .epochs = c->epochs, .phase = 1, .head = head->kind};
                 progress(ctx, &p);
             }
-            if ((st = lt_evaluate_head(net, head, test, &ev, err)))
-                goto done;
+            st = lt_par_evaluate(&par, head, test, &ev, err);
         }
         double secs = lt_time_s() - t0;
         int is_best = test && ev.value[0] > rs.best;
@@ -525,21 +564,21 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         rs.batch = done_batches;
         if (partial)
             rs.rng = before; /* a resume re-draws this epoch's order */
-        if (c->out_dir) {
-            log_line(line, 65536, net, head, opt, epoch, &rs, &ev, secs, t_train, done_batches, partial);
-            if ((st = append_log(log_path, line, err)))
-                goto done;
-            rs.log_lines++;
+        if (writer && !st) {
+            log_line(line, 65536, net, head, opt, epoch, &rs, &ev, secs, t_train, done_batches, partial, par_fields);
+            if (!(st = append_log(log_path, line, err)))
+                rs.log_lines++;
             /* best first: a crash between the two writes must not lose a new best */
-            if (is_best || !test) {
+            if (!st && (is_best || !test)) {
                 snprintf(path, sizeof path, "%s/best.safetensors", c->out_dir);
-                if ((st = save_ckpt(net, opt, head, path, &rs, settings, c, err)))
-                    goto done;
+                st = save_ckpt(net, opt, head, path, &rs, settings, c, err);
             }
             snprintf(path, sizeof path, "%s/last.safetensors", c->out_dir);
-            if ((st = save_ckpt(net, opt, head, path, &rs, settings, c, err)))
-                goto done;
+            if (!st)
+                st = save_ckpt(net, opt, head, path, &rs, settings, c, err);
         }
+        if ((st = lt_par_agree(&par, st, err)))
+            goto done;
         if (progress) {
             double seen = rs.sums.seen ? (double)rs.sums.seen : 1.0;
             lt_progress p = {.epoch = epoch, .epochs = c->epochs, .batch = done_batches, .batches = batches,
@@ -552,6 +591,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         }
     }
 done:
+    lt_par_close(&par);
     lt_optim_free(opt);
     lt_head_free(own_head);
     lt_free(x);

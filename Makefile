@@ -30,6 +30,7 @@ CFLAGS  += $(CFLAGS_BASE) $(OPT)
 ifeq ($(origin MPI),undefined)
 MPI := $(if $(shell command -v mpicc 2>/dev/null),1,0)
 endif
+export MPI
 ifeq ($(MPI),1)
 ifeq ($(origin MPI_CFLAGS),undefined)
 MPI_CFLAGS := $(shell mpicc --showme:compile)

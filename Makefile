@@ -41,7 +41,7 @@ endif
 LDLIBS  += $(MPI_LIBS)
 $(info ltsnn: MPI support on ($(shell mpicc --showme:version 2>/dev/null | head -n 1)): mpirun -np N ltsnn train)
 else
-$(info ltsnn: MPI support off (no mpicc; scripts/install-deps.sh installs Open MPI): ltsnn train runs one process)
+$(info ltsnn: MPI support off (MPI=0 or no mpicc; scripts/install-deps.sh installs Open MPI): ltsnn train runs one process)
 endif
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c \
@@ -68,12 +68,12 @@ $(BUILD)/%.o: %.c $(HDRS)
 ifeq ($(MPI),1)
 $(BUILD)/src/dist/%.o: CFLAGS += $(MPI_CFLAGS) -DLT_HAVE_MPI
 endif
-# an object built with the other MPI setting is rebuilt
-$(BUILD)/src/dist/dist.o: $(BUILD)/mpi-$(MPI)
-$(BUILD)/mpi-$(MPI):
+# an object built with the other MPI setting is rebuilt (the stamp changes with it)
+$(BUILD)/src/dist/dist.o: $(BUILD)/mpi.stamp
+$(BUILD)/mpi.stamp: FORCE
 	@mkdir -p $(BUILD)
-	@rm -f $(BUILD)/mpi-*
-	@touch $@
+	@echo "$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)" | cmp -s - $@ || echo "$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)" > $@
+FORCE:
 
 $(BUILD)/libltsnn.a: $(LIB_OBJ)
 	@rm -f $@
@@ -134,5 +134,5 @@ fuzz:
 clean:
 	rm -rf build build-san build-fuzz libltsnn.a libltsnn.so ltsnn
 
-.PHONY: all test tests install fuzz clean
+.PHONY: all test tests install fuzz clean FORCE
 .SECONDARY:

@@ -100,6 +100,17 @@ $MPI -np 2 "$LTSNN" train $common --epochs 2 --sync-bn --out "$tmp/b" --resume "
     >"$tmp/r" 2>&1 || bad "resume on 2 ranks: $(tail -n 3 "$tmp/r")"
 cmp -s "$tmp/a/last.safetensors" "$tmp/b/last.safetensors" &&
     ok "resumed on the same 2 ranks: the uninterrupted run's bytes" || bad "resume on 2 ranks differs"
+# stopped inside an epoch by --minutes (every rank after the same step), then resumed
+$MPI -np 2 "$LTSNN" train $common --epochs 2 --sync-bn --minutes 0.005 --out "$tmp/m" >/dev/null 2>&1 ||
+    bad "2 ranks with --minutes"
+$MPI -np 2 "$LTSNN" train $common --epochs 2 --sync-bn --out "$tmp/m" --resume "$tmp/m/last.safetensors" \
+    >"$tmp/r" 2>&1 || bad "resume after --minutes: $(tail -n 3 "$tmp/r")"
+la=$(tail -n 1 "$tmp/a/log.jsonl" | sed 's/.*"train_loss": \([^,]*\),.*/\1/')
+lm=$(tail -n 1 "$tmp/m/log.jsonl" | sed 's/.*"train_loss": \([^,]*\),.*/\1/')
+if $PY tests/data/compare_st.py "$tmp/m/last.safetensors" "$tmp/a/last.safetensors" 0 >"$tmp/c" 2>&1 &&
+   [ "$la" = "$lm" ]; then
+    ok "stopped by --minutes in $(head -n 1 "$tmp/m/log.jsonl" | sed 's/.*"batches": \([0-9]*\).*/\1/') of 20 batches and resumed: the uninterrupted run exactly"
+else bad "--minutes and resume on 2 ranks: losses $la / $lm, $(tail -n 1 "$tmp/c")"; fi
 $MPI -np 4 "$LTSNN" train $common --epochs 2 --sync-bn --out "$tmp/c4" --resume "$tmp/c4/last.safetensors" \
     >"$tmp/r" 2>&1 || bad "resume on 4 ranks: $(tail -n 3 "$tmp/r")"
 if $PY "$tmp/close.py" "$tmp/c4/last.safetensors" "$tmp/a/last.safetensors" 1e-5 1e-4 >"$tmp/c" 2>&1 &&

@@ -216,6 +216,8 @@ typedef struct lt_optim_config {
     float beta1, beta2, eps; /* Adam 0.9, 0.999, 1e-8 */
     float momentum;      /* SGD 0.9 */
     float weight_decay;  /* 0; applied to conv/linear weights only */
+    float wd_vth;        /* 0; weight decay on the thresholds alone (an anchor for V, issue 18) */
+    int vth_sgd;         /* 1: thresholds step by plain SGD (p -= lr_vth * g) while the rest keep kind */
     int cosine;          /* 1: cosine schedule from lr to 0 over total_steps */
     long total_steps;
 } lt_optim_config;

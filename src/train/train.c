@@ -162,10 +162,12 @@ static lt_status write_config(const char *dir, const lt_net *net, const lt_head 
         json_value(a.f, kv[i].val);
     }
     fprintf(a.f,
-            ", \"optim\": \"%s\", \"lr\": %.9g, \"lr_vth\": %.9g, \"weight_decay\": %.9g, \"cosine\": %s, "
+            ", \"optim\": \"%s\", \"lr\": %.9g, \"lr_vth\": %.9g, \"vth_optim\": \"%s\", \"wd_vth\": %.9g, "
+            "\"weight_decay\": %.9g, \"cosine\": %s, "
             "\"data\": \"%s\", \"params\": %zu, \"threads\": %d}\n",
             c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr,
-            c->optim.lr_vth >= 0 ? c->optim.lr_vth : c->optim.lr, c->optim.weight_decay,
+            c->optim.lr_vth >= 0 ? c->optim.lr_vth : c->optim.lr, c->optim.vth_sgd ? "sgd" : "same", c->optim.wd_vth,
+            c->optim.weight_decay,
             c->optim.cosine ? "true" : "false", c->data_name ? c->data_name : "", lt_net_params(net),
             lt_get_threads());
     return lt_afile_commit(&a, err);
@@ -212,10 +214,11 @@ static void run_settings(char *buf, size_t len, const lt_net *net, const lt_head
     int o = snprintf(buf, len, "model=%s input=%dx%dx%d T=%d data_opts=%s ", model, nc->in_c, nc->in_h, nc->in_w,
                      nc->T, c->data_opts ? c->data_opts : "");
     o += snprintf(buf + o, len - (size_t)o, "head=%s beta=%.9g loss=%s batch=%d seed=%" PRIu64 " data=%s optim=%s lr=%.9g "
-                     "lr_vth=%.9g wd=%.9g momentum=%.9g cosine=%d total_steps=%ld",
+                     "lr_vth=%.9g vth_sgd=%d wd_vth=%.9g wd=%.9g momentum=%.9g cosine=%d total_steps=%ld",
                      head->kind->name, c->beta, c->tet ? "tet" : "mean", c->batch, c->seed,
                      c->data_name ? c->data_name : "", c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr,
-                     c->optim.lr_vth, c->optim.weight_decay, c->optim.momentum, c->optim.cosine,
+                     c->optim.lr_vth, c->optim.vth_sgd, c->optim.wd_vth, c->optim.weight_decay, c->optim.momentum,
+                     c->optim.cosine,
                      c->optim.cosine ? total_steps : 0L);
     lt_kv kv[LT_NET_OPTIONS];
     int nkv = lt_net_options(&nc->neuron, nc->bn, kv);

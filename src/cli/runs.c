@@ -1,11 +1,12 @@
 /* runs.c -- run folders: one run each, never mixed (issue "never lose work").
  *
- * A new run goes into a new folder (runs/run-YYYYmmdd-HHMMSS, with
- * runs/latest a link to it) or into --out, which must be empty or absent;
- * --force empties a folder that holds a run (only ltsnn's own files: if
- * anything else is there, it is refused, so --force never deletes a user's
- * files).  A resumed run continues in its checkpoint's folder unless --out
- * names another (empty) one. */
+ * A folder "holds a run" when it has ltsnn's run files in it (config.json,
+ * log.jsonl, best/last.safetensors, the figures).  A new run goes into a
+ * new folder (runs/run-YYYYmmdd-HHMMSS, with runs/latest a link to it) or
+ * into --out, which must not hold a run; --force removes a run's files
+ * first (only those: notes or a script's logs beside them stay).  A
+ * resumed run continues in its checkpoint's folder unless --out names
+ * another one that holds no run. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -21,8 +22,7 @@
 /* the files a run folder holds, and nothing else */
 static int run_file(const char *name)
 {
-    static const char *exact[] = {"config.json", "log.jsonl", "best.safetensors", "last.safetensors",
-                                  "invocations.txt", "row.json"};
+    static const char *exact[] = {"config.json", "log.jsonl", "best.safetensors", "last.safetensors"};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (!strcmp(name, exact[i]))
             return 1;
@@ -32,26 +32,16 @@ static int run_file(const char *name)
     return strstr(name, ".tmp.") != NULL; /* a temporary a killed write left */
 }
 
-/* 0 empty or absent, 1 holds only run files, 2 holds something else (*other names it) */
-static int folder_state(const char *dir, char *other, size_t cap)
+/* 1: the folder holds a run (ltsnn's run files), 0: absent, empty or other files only */
+static int holds_run(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
         return 0;
     int state = 0;
     struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        if (run_file(e->d_name)) {
-            if (!state)
-                state = 1;
-        } else {
-            snprintf(other, cap, "%s", e->d_name);
-            state = 2;
-            break;
-        }
-    }
+    while ((e = readdir(d)) && !state)
+        state = run_file(e->d_name) && !strstr(e->d_name, ".tmp.");
     closedir(d);
     return state;
 }
@@ -97,7 +87,6 @@ static void link_latest(const char *parent, const char *name)
 
 int cli_run_folder(const char *verb, char *out, size_t cap, const char *given, const char *resume, int force)
 {
-    char other[512];
     if (resume && !given) {
         /* the checkpoint's own folder */
         const char *slash = strrchr(resume, '/');
@@ -109,12 +98,7 @@ int cli_run_folder(const char *verb, char *out, size_t cap, const char *given, c
     }
     if (given) {
         snprintf(out, cap, "%s", given);
-        int state = folder_state(out, other, sizeof other);
-        if (state == 2) {
-            fprintf(stderr, "ltsnn %s: --out %s is not a run folder (it holds %s); choose another folder\n", verb, out,
-                    other);
-            return 2;
-        }
+        int state = holds_run(out);
         if (state == 1 && resume) {
             /* resuming into a folder: only the checkpoint's own */
             char a[4096], b[4096];
@@ -131,6 +115,12 @@ int cli_run_folder(const char *verb, char *out, size_t cap, const char *given, c
             return 2;
         } else if (state == 1 && clear_run(verb, out)) {
             return 2;
+        } else if (!state && resume) {
+            struct stat sb;
+            if (!stat(out, &sb) && !S_ISDIR(sb.st_mode)) {
+                fprintf(stderr, "ltsnn %s: --out %s is not a folder\n", verb, out);
+                return 2;
+            }
         }
         return 0;
     }

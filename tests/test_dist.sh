@@ -9,10 +9,11 @@
 #    exactly; resumed with another rank count it continues within tolerance;
 #  - rank 0 alone writes the run directory; log.jsonl counts every rank's samples;
 #  - refusals: a batch smaller than the ranks, a last batch smaller than the
-#    ranks, ranks with other data or other checkpoints (checksums at start),
+#    ranks, ranks with other flags, data or checkpoints (checksums at start),
 #    an error on one rank (every rank stops with its message, no hang), rank 0
 #    unable to write; a rank killed mid-run stops the others and leaves the
-#    last checkpoint intact;
+#    last checkpoint intact; SIGTERM to one rank stops every rank after the
+#    same batch, rank 0 saves, and the run resumes exactly;
 #  - a build without MPI refuses to run as one of several processes.
 # Skipped (exit 77) when ltsnn was built without MPI or mpirun is missing.
 set -u
@@ -114,7 +115,7 @@ else bad "--minutes and resume on 2 ranks: losses $la / $lm, $(tail -n 1 "$tmp/c
 $MPI -np 4 "$LTSNN" train $common --epochs 2 --sync-bn --out "$tmp/c4" --resume "$tmp/c4/last.safetensors" \
     >"$tmp/r" 2>&1 || bad "resume on 4 ranks: $(tail -n 3 "$tmp/r")"
 if $PY "$tmp/close.py" "$tmp/c4/last.safetensors" "$tmp/a/last.safetensors" 1e-5 1e-4 >"$tmp/c" 2>&1 &&
-   [ "$(grep -c '' "$tmp/c4/log.jsonl")" = 2 ]; then
+   [ "$(grep -c '"epoch"' "$tmp/c4/log.jsonl")" = 2 ]; then
     ok "2 ranks' checkpoint resumed on 4: $(cat "$tmp/c")"
 else bad "resume on 4 ranks: $(cat "$tmp/c")"; fi
 
@@ -130,9 +131,20 @@ refused "--batch 2 on 4 ranks" "smaller than the 4 ranks" \
 [ -e "$tmp/small" ] && bad "the refused run made its directory"
 refused "a last batch of 2 on 4 ranks" "fewer than the 4 ranks" \
     $MPI -np 4 "$LTSNN" train $common --limit 162 --epochs 1 --out "$tmp/tail"
-refused "ranks with other data" "rank 1 of 2 has other training data" \
+refused "ranks with other flags" "rank 1 of 2 has other settings" \
     $MPI -np 1 "$LTSNN" train $common --epochs 1 --out "$tmp/d" : -np 1 "$LTSNN" train $common --limit 168 \
     --epochs 1 --out "$tmp/d"
+# the same flags, other files: each rank runs in its own folder whose cache "c" holds other images
+abs="$(cd "$(dirname "$LTSNN")" && pwd)/$(basename "$LTSNN")"
+mkdir -p "$tmp/w1" "$tmp/w2"
+if "$LTSNN" data prepare fashion-mnist --limit 48 --out "$tmp/w1/c" >/dev/null 2>&1 &&
+   "$LTSNN" data prepare fashion-mnist --limit 56 --out "$tmp/w2/c" >/dev/null 2>&1; then
+    fm="--data c --model 8C3-AP2-16C3-AP2-FC10 --batch 8 --threads 1 --epochs 1 --out $tmp/d2"
+    refused "ranks with other data" "rank 1 of 2 has other training data" \
+        $MPI -np 1 -wdir "$tmp/w1" "$abs" train $fm : -np 1 -wdir "$tmp/w2" "$abs" train $fm
+else
+    echo "test_dist: skipped: other data on two ranks (needs /usr/share/datasets/fashion-mnist)"
+fi
 refused "ranks resuming other checkpoints" "rank 1 of 2 has other starting weights" \
     $MPI -np 1 "$LTSNN" train $common --epochs 2 --out "$tmp/k" --resume "$tmp/n1/last.safetensors" : \
     -np 1 "$LTSNN" train $common --epochs 2 --out "$tmp/k" --resume "$tmp/n2/last.safetensors"
@@ -181,6 +193,33 @@ if [ -n "$victim" ] && [ -s "$tmp/kill/last.safetensors" ]; then
         ok "the last checkpoint reads whole" || bad "the last checkpoint is damaged"
 else
     bad "no checkpoint or no rank to kill: $(tail -n 3 "$tmp/ko")"; kill $mp 2>/dev/null
+fi
+
+# 6. SIGTERM to one rank: every rank stops after the same batch, rank 0 saves, and the run resumes exactly
+$MPI -np 2 "$LTSNN" train $common --epochs 3 --sync-bn --out "$tmp/a3" >/dev/null 2>&1 || bad "3 epochs on 2 ranks"
+mpirun --oversubscribe --allow-run-as-root --bind-to none -x OMP_NUM_THREADS=1 -np 2 "$LTSNN" train $common \
+    --epochs 1000 --sync-bn --out "$tmp/sig" >"$tmp/so" 2>&1 &
+mp=$!
+i=0
+while [ ! -s "$tmp/sig/last.safetensors" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+victim=$(ps -o pid= --ppid $mp | tr -d ' ' | tail -n 1)
+if [ -n "$victim" ] && [ -s "$tmp/sig/last.safetensors" ]; then
+    kill -TERM "$victim"
+    i=0
+    while kill -0 $mp 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+    if kill -0 $mp 2>/dev/null; then bad "mpirun still runs 60 s after SIGTERM to a rank"; kill $mp
+    else
+        wait $mp; rc=$?
+        if [ $rc -ne 0 ] && [ "$(grep -c "interrupted in epoch" "$tmp/so")" = 1 ]; then
+            ok "SIGTERM to rank 1: $(grep -m 1 "interrupted in epoch" "$tmp/so")"
+        else bad "SIGTERM to rank 1: exit $rc, $(tail -n 4 "$tmp/so")"; fi
+        $MPI -np 2 "$LTSNN" train $common --epochs 3 --sync-bn --resume "$tmp/sig/last.safetensors" >"$tmp/r" 2>&1 ||
+            bad "resume after SIGTERM: $(tail -n 3 "$tmp/r")"
+        $PY tests/data/compare_st.py "$tmp/sig/last.safetensors" "$tmp/a3/last.safetensors" 0 >"$tmp/c" 2>&1 &&
+            ok "resumed after SIGTERM: the uninterrupted run exactly" || bad "resume after SIGTERM: $(tail -n 1 "$tmp/c")"
+    fi
+else
+    bad "no checkpoint or no rank to signal: $(tail -n 3 "$tmp/so")"; kill $mp 2>/dev/null
 fi
 
 echo "test_dist: $pass passed, $fail failed"

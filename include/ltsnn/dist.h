@@ -36,9 +36,8 @@ lt_status lt_dist_init(lt_dist **d, lt_err *err);
 void lt_dist_free(lt_dist *d);
 int lt_dist_rank(const lt_dist *d);
 int lt_dist_size(const lt_dist *d);
-/* Threads for one rank: the cores this process may use (lt_get_threads's
- * default) shared evenly by the ranks running on its node, at least 1. */
-int lt_dist_node_threads(const lt_dist *d);
+/* The ranks running on this process's node (sharing its cores and memory). */
+int lt_dist_node_ranks(const lt_dist *d);
 /* Collective: every rank passes its own status (and message in err); every
  * rank returns the status of the lowest rank that failed, with its message
  * (prefixed "rank R of N: " when R is not 0), or LT_OK when none failed.

@@ -144,11 +144,7 @@ void lt_dist_free(lt_dist *d)
 int lt_dist_rank(const lt_dist *d) { return d ? d->rank : 0; }
 int lt_dist_size(const lt_dist *d) { return d ? d->size : 1; }
 
-int lt_dist_node_threads(const lt_dist *d)
-{
-    int t = lt_get_threads() / (d ? d->local : 1);
-    return t > 1 ? t : 1;
-}
+int lt_dist_node_ranks(const lt_dist *d) { return d ? d->local : 1; }
 
 void lt_dist_abort(lt_dist *d, int code)
 {
@@ -216,18 +212,18 @@ void lt_dist_bcast(lt_dist *d, void *buf, size_t bytes, int root)
 #endif
 }
 
-int lt_dist_any(lt_dist *d, int flag)
+int lt_dist_or(lt_dist *d, int bits)
 {
 #ifdef LT_HAVE_MPI
     if (d && d->size > 1) {
-        int in = flag != 0, outv = 0;
+        int outv = 0;
         double t0 = lt_time_s();
-        MPI_Allreduce(&in, &outv, 1, MPI_INT, MPI_MAX, d->comm);
+        MPI_Allreduce(&bits, &outv, 1, MPI_INT, MPI_BOR, d->comm);
         account(d, LT_DIST_OTHER, t0, sizeof(int));
         return outv;
     }
 #endif
-    return flag != 0;
+    return bits;
 }
 
 void lt_dist_gather_f32(lt_dist *d, float *out, const float *in, const int *counts)

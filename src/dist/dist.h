@@ -30,8 +30,8 @@ void lt_dist_sum_f64(lt_dist *d, double *buf, size_t n, lt_dist_cat cat);
 void lt_dist_sum_f32(lt_dist *d, float *buf, size_t n, lt_dist_cat cat);
 /* buf[bytes] of rank root on every rank */
 void lt_dist_bcast(lt_dist *d, void *buf, size_t bytes, int root);
-/* 1 on every rank when flag is non-zero on any */
-int lt_dist_any(lt_dist *d, int flag);
+/* the bitwise OR of every rank's bits, on every rank (flags that all must act on) */
+int lt_dist_or(lt_dist *d, int bits);
 /* Rank 0 gets every rank's in[counts[rank]] one after the other in rank
  * order into out (other ranks' out is not touched; counts is the same
  * array on every rank). */

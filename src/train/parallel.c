@@ -99,7 +99,7 @@ void lt_par_grads_end(lt_par *p)
 }
 
 lt_status lt_par_agree(lt_par *p, lt_status st, lt_err *err) { return lt_dist_agree(p->d, st, err); }
-int lt_par_any(lt_par *p, int flag) { return lt_dist_any(p->d, flag); }
+int lt_par_or(lt_par *p, int bits) { return lt_dist_or(p->d, bits); }
 
 /* ---- checks ---- */
 

@@ -44,8 +44,8 @@ void lt_par_grads_end(lt_par *p);
 
 /* Collective: every rank passes its status, every rank gets the first failing rank's. */
 lt_status lt_par_agree(lt_par *p, lt_status st, lt_err *err);
-/* Collective: 1 on every rank when flag is set on any. */
-int lt_par_any(lt_par *p, int flag);
+/* Collective: the OR of every rank's bits (a decision every rank must take alike). */
+int lt_par_or(lt_par *p, int bits);
 /* Collective, before the first step: the same settings, data, weights,
  * optimiser and run state on every rank, else an error naming the rank
  * that differs and what. */

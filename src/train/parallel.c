@@ -36,6 +36,8 @@ lt_status lt_par_open(lt_par *p, lt_dist *d, lt_net *net, const lt_train_config 
         return LT_OK;
     const lt_net_config *nc = lt_net_cfg(net);
     p->T = nc->T, p->B = nc->B, p->K = lt_net_classes(net);
+    if (c->batch < 1)
+        return lt_err_set(err, LT_ERR_ARG, "batch %d: must be at least 1", c->batch);
     int N = p->size, last = (int)(n_train % (size_t)c->batch);
     if (c->batch < N)
         return lt_err_set(err, LT_ERR_ARG, "--batch %d is smaller than the %d ranks: each rank takes a slice of every "

@@ -1,0 +1,73 @@
+"""golden.py -- what tests/data/gen_*_golden.py share: one `ltsnn grad`-style case
+computed by the reference, the well-conditioned input search, and the
+W/X/G_<case> directory layout of tests/test_grad.sh (docs/checkpoints.md,
+"ltsnn grad files").
+
+A directory holds W.safetensors (the weights before the step, ltsnn names, the
+net's metadata), X.safetensors (x [B, T, C, H, W] float32, y [B] int64) and one
+G_<mode>_<window>[_detach].safetensors per case: loss [1], O [B, T, K] and
+<name>.grad for every trained tensor, computed in float64 and stored as float32.
+"""
+import os
+
+import numpy as np
+import torch
+
+from . import st_io
+from .ltsnn_torch import class_loss
+
+
+def case_name(mode, window, detach):
+    return f'{mode}_{window}' + ('_detach' if detach else '')
+
+
+def grad_tensors(net, x, y, beta=0.45, form='tet'):
+    """One forward and backward in training mode: {'loss', 'O', '<name>.grad'} as float64
+    numpy arrays (thresholds' gradients shaped [1]).  Updates the BN running buffers."""
+    net.train()
+    net.zero_grad(set_to_none=True)
+    O = net(x.to(next(net.parameters()).dtype))
+    loss = class_loss(O, y, net.omega(), beta, form)
+    loss.backward()
+    g = {'loss': np.array([loss.item()], np.float64), 'O': O.detach().numpy().astype(np.float64)}
+    for k, p in net.named_parameters():
+        if p.grad is not None:
+            g[k + '.grad'] = p.grad.numpy().astype(np.float64)
+    return g
+
+
+def rel_err(a, b):
+    """max|a - b| / max(max|b|, 1e-6), the measure of tests/data/compare_st.py."""
+    return float(np.abs(a - b).max()) / max(float(np.abs(b).max()), 1e-6)
+
+
+def worst_rel(ga, gb):
+    return max(rel_err(ga[k], gb[k]) for k in gb)
+
+
+def run_cases(make_net, state, x, y, cases, beta=0.45):
+    """For each (mode, window, detach) case: the float64 tensors and the worst relative
+    error of float32 against them.  make_net(mode, window, detach) builds a float32 net."""
+    golden, worst = {}, 0.0
+    for mode, window, detach in cases:
+        res = {}
+        for dtype in (torch.float64, torch.float32):
+            net = make_net(mode, window, detach)
+            net.load_state_dict(state)
+            res[dtype] = grad_tensors(net.to(dtype), x, y, beta)
+        worst = max(worst, worst_rel(res[torch.float32], res[torch.float64]))
+        golden[(mode, window, detach)] = res[torch.float64]
+    return golden, worst
+
+
+def write_grad_dir(out, net, state, x, y, golden, w_meta):
+    """Write W, X and every G_<case> of `golden` into directory `out`."""
+    os.makedirs(out, exist_ok=True)
+    net.load_state_dict(state)
+    net.save_ltsnn(os.path.join(out, 'W.safetensors'), w_meta)
+    st_io.write(os.path.join(out, 'X.safetensors'), {'x': x.numpy().astype(np.float32),
+                                                     'y': y.numpy().astype(np.int64)})
+    for (mode, window, detach), g in golden.items():
+        g = {k: v.astype(np.float32).reshape(v.shape if v.shape else (1,)) for k, v in g.items()}
+        st_io.write(os.path.join(out, f'G_{case_name(mode, window, detach)}.safetensors'), g,
+                    {'mode': mode, 'window': window, 'detach_reset': str(detach), 'dtype': 'float64'})

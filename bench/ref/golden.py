@@ -36,6 +36,26 @@ def grad_tensors(net, x, y, beta=0.45, form='tet'):
     return g
 
 
+def firing_rates(net, x):
+    """Fraction of non-zero outputs of every LIF (execution order) on x, training-mode
+    statistics; the BN running buffers are restored afterwards."""
+    saved = {k: v.clone() for k, v in net.named_buffers()}
+    rates = []
+    hooks = [lif.register_forward_hook(lambda m, i, o: rates.append(float((o != 0).double().mean())))
+             for lif in net.lifs()]
+    try:
+        net.train()
+        with torch.no_grad():
+            net(x.to(next(net.parameters()).dtype))
+    finally:
+        for h in hooks:
+            h.remove()
+        with torch.no_grad():
+            for k, v in net.named_buffers():
+                v.copy_(saved[k])
+    return rates
+
+
 def rel_err(a, b):
     """max|a - b| / max(max|b|, 1e-6), the measure of tests/data/compare_st.py."""
     return float(np.abs(a - b).max()) / max(float(np.abs(b).max()), 1e-6)

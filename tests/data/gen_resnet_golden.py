@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""gen_resnet_golden.py -- `ltsnn grad` golden tensors for residual nets, standard BN and tdBN.
+
+Run from anywhere with Debian's python3-torch:
+    /usr/bin/python3 tests/data/gen_resnet_golden.py [--out DIR]
+Uses bench/ref (ltsnn's own PyTorch reference, written from METHOD.md sections
+1-4 and 8) on the model 4C3-R4-R6-R8s2-GAP-FC5 with input 2x9x9, T=3, B=2:
+R4 has the identity shortcut, R6 a 1x1-conv + BN shortcut at stride 1 (4 -> 6
+channels), R8s2 a conv shortcut at stride 2 on an odd map (9x9 -> 5x5), then
+global average pooling.  It writes tests/data/grad_resnet/standard/ and
+tests/data/grad_resnet/td/, each in tests/test_grad.sh's layout:
+W.safetensors (weights before the step, ltsnn's names, metadata model, input,
+classes, beta, T and bn = "standard" / "td"), X.safetensors (x [B,T,C,H,W]
+float32, y [B] int64) and G_<mode>_sigmoid.safetensors for the modes sgp,
+fixed and stsg: loss [1], O [B,T,K] and <name>.grad of every trained tensor.
+
+As in gen_grad_golden.py, the inputs are redrawn until no membrane lies within
+1e-3 of its threshold, every LIF layer fires (rate between 2% and 98%), and
+float32 agrees with float64 to 2e-5; goldens are float64 stored as float32.
+The thresholds start at 0.7 + 0.15 i (the i-th LIF) and BN's affine parameters
+are drawn away from 1 and 0, so that tdBN's alpha * V scaling is visible.
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'bench'))
+from ref import golden as G  # noqa: E402
+from ref import ltsnn_torch as R  # noqa: E402
+
+ARCH = '4C3-R4-R6-R8s2-GAP-FC5'
+T, B, C, HW, K = 3, 2, 2, 9, 5
+BETA = 0.45
+CASES = [('sgp', 'sigmoid', False), ('fixed', 'sigmoid', False), ('stsg', 'sigmoid', False)]
+
+
+def find(bn):
+    def build(mode='sgp', window='sigmoid', detach=False):
+        return R.LTSNN(ARCH, T=T, input=(C, HW, HW), bn=bn, mode=mode, window=window, detach_reset=detach)
+    for seed in range(500):
+        torch.manual_seed(seed)
+        net = build()
+        with torch.no_grad():
+            for i, lif in enumerate(net.lifs()):
+                lif.vth.fill_(0.7 + 0.15 * i)
+            for m in net.bns():
+                m.weight.uniform_(0.6, 1.6)
+                m.bias.uniform_(-0.3, 0.5)
+        state = {k: v.clone() for k, v in net.state_dict().items()}
+        x = (torch.rand(B, T, C, HW, HW) < 0.35).float()
+        y = torch.randint(0, K, (B,))
+        probe = build().double()
+        probe.load_state_dict(state)
+        if probe.min_margin(x.double()) <= 1e-3:
+            continue
+        rates = G.firing_rates(probe, x)
+        if not all(0.02 <= r <= 0.98 for r in rates):
+            continue
+        golden, worst = G.run_cases(build, state, x, y, CASES, BETA)
+        if worst < 2e-5:
+            return build, state, x, y, golden, worst, seed, rates
+    raise SystemExit(f'bn {bn}: no seed gave well-conditioned inputs')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', default=os.path.join(HERE, 'grad_resnet'))
+    out = ap.parse_args().out
+    for bn in ('standard', 'td'):
+        build, state, x, y, golden, worst, seed, rates = find(bn)
+        print(f'bn {bn}: seed {seed}, float32 vs float64 worst relative error {worst:.2e}, '
+              f'firing rates {" ".join("%.2f" % r for r in rates)}')
+        G.write_grad_dir(os.path.join(out, bn), build(), state, x, y, golden, {'beta': BETA, 'T': T, 'bn': bn})
+        for case, g in golden.items():
+            print('  ', G.case_name(*case), 'loss', float(g['loss'][0]), 'tensors', len(g))
+
+
+if __name__ == '__main__':
+    main()

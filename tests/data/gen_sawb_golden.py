@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""gen_sawb_golden.py -- `ltsnn grad` golden tensors for SAWB-quantised nets (wbits 4 and 8).
+
+Run from anywhere with Debian's python3-torch:
+    /usr/bin/python3 tests/data/gen_sawb_golden.py [--out DIR]
+Uses bench/ref (ltsnn's own PyTorch reference, written from METHOD.md sections
+1-4 and 7): every convolution's weight is fake-quantised at every forward
+(alpha from mean |w| and the unbiased std in double, scale = n / alpha rounded
+to float32, round half to even), FC weights stay float, and the backward is
+straight through where |w| <= alpha and zero elsewhere.  Two models on input
+2x8x8, T=4, B=3:
+  vgg  4C3-6C3-AP2-8C3-MP2-FC12-FC5   (plain convs, both poolings)
+  dw   4C3-6DW-AP2-8DW-FC5            (depthwise and pointwise convs)
+It writes tests/data/grad_sawb/{vgg,dw}_w{4,8}/, each in tests/test_grad.sh's
+layout: W.safetensors (float32 latent weights, ltsnn's names, metadata model,
+input, classes, beta, T and wbits = "4" / "8"), X.safetensors (x [B,T,C,H,W]
+float32, y [B] int64) and G_<mode>_sigmoid.safetensors for the modes sgp, fixed
+and stsg (loss [1], O [B,T,K], <name>.grad).
+
+Inputs and weights are redrawn until no membrane lies within 1e-3 of its
+threshold, every LIF fires (2% to 98%), no conv weight times scale lies within
+1e-3 of a rounding tie or within 1e-4 (relative) of +-alpha, so that no float
+implementation can round a weight differently, some weights of every net are
+clipped (the mask is exercised), and float32 agrees with float64 to 2e-5.
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'bench'))
+from ref import golden as G  # noqa: E402
+from ref import ltsnn_torch as R  # noqa: E402
+
+MODELS = {'vgg': '4C3-6C3-AP2-8C3-MP2-FC12-FC5', 'dw': '4C3-6DW-AP2-8DW-FC5'}
+T, B, C, HW, K = 4, 3, 2, 8, 5
+BETA = 0.45
+CASES = [('sgp', 'sigmoid', False), ('fixed', 'sigmoid', False), ('stsg', 'sigmoid', False)]
+
+
+def sawb_ok(net, bits):
+    """(no weight near a rounding tie or near +-alpha, number of clipped weights)"""
+    clipped, ok = 0, True
+    for m in net.modules():
+        if isinstance(m, R.Conv):
+            tie, edge = R.sawb_margin(m.weight, bits)
+            ok = ok and tie >= 1e-3 and edge >= 1e-4
+            clipped += int((m.weight.detach().double().abs() > R.sawb_alpha(m.weight, bits)).sum())
+    return ok, clipped
+
+
+def find(arch, bits):
+    def build(mode='sgp', window='sigmoid', detach=False):
+        return R.LTSNN(arch, T=T, input=(C, HW, HW), wbits=bits, mode=mode, window=window, detach_reset=detach)
+    for seed in range(1000):
+        torch.manual_seed(seed)
+        net = build()
+        with torch.no_grad():
+            for i, lif in enumerate(net.lifs()):
+                lif.vth.fill_(0.7 + 0.15 * i)
+            for m in net.bns():
+                m.weight.uniform_(0.6, 1.6)
+                m.bias.uniform_(-0.3, 0.5)
+        state = {k: v.clone() for k, v in net.state_dict().items()}
+        x = (torch.rand(B, T, C, HW, HW) < 0.35).float()
+        y = torch.randint(0, K, (B,))
+        ok, clipped = sawb_ok(net, bits)
+        if not ok or clipped == 0:
+            continue
+        probe = build().double()
+        probe.load_state_dict(state)
+        if probe.min_margin(x.double()) <= 1e-3:
+            continue
+        rates = G.firing_rates(probe, x)
+        if not all(0.02 <= r <= 0.98 for r in rates):
+            continue
+        golden, worst = G.run_cases(build, state, x, y, CASES, BETA)
+        if worst < 2e-5:
+            return build, state, x, y, golden, worst, seed, rates, clipped
+    raise SystemExit(f'{arch} wbits {bits}: no seed gave well-conditioned inputs')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', default=os.path.join(HERE, 'grad_sawb'))
+    out = ap.parse_args().out
+    for name, arch in MODELS.items():
+        for bits in (4, 8):
+            build, state, x, y, golden, worst, seed, rates, clipped = find(arch, bits)
+            print(f'{name} wbits {bits}: seed {seed}, {clipped} weights clipped, float32 vs float64 worst '
+                  f'relative error {worst:.2e}, firing rates {" ".join("%.2f" % r for r in rates)}')
+            G.write_grad_dir(os.path.join(out, f'{name}_w{bits}'), build(), state, x, y, golden,
+                             {'beta': BETA, 'T': T, 'wbits': bits})
+            for case, g in golden.items():
+                print('  ', G.case_name(*case), 'loss', float(g['loss'][0]), 'tensors', len(g))
+
+
+if __name__ == '__main__':
+    main()

@@ -91,3 +91,22 @@ def write_grad_dir(out, net, state, x, y, golden, w_meta):
         g = {k: v.astype(np.float32).reshape(v.shape if v.shape else (1,)) for k, v in g.items()}
         st_io.write(os.path.join(out, f'G_{case_name(mode, window, detach)}.safetensors'), g,
                     {'mode': mode, 'window': window, 'detach_reset': str(detach), 'dtype': 'float64'})
+
+
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                      'tests', 'data', 'README-golden.md')
+
+
+def readme_section(generator, text):
+    """Replace the paragraph of `generator` in tests/data/README-golden.md (between its
+    <!-- generator --> and <!-- /generator --> markers; appended if absent)."""
+    begin, end = f'<!-- {generator} -->', f'<!-- /{generator} -->'
+    with open(README) as f:
+        doc = f.read()
+    block = f'{begin}\n{text.strip()}\n{end}'
+    if begin in doc and end in doc:
+        doc = doc[:doc.index(begin)] + block + doc[doc.index(end) + len(end):]
+    else:
+        doc = doc.rstrip('\n') + '\n\n' + block + '\n'
+    with open(README, 'w') as f:
+        f.write(doc)

@@ -20,6 +20,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'bench'))
+from ref import golden  # noqa: E402
 from ref.ltsnn_torch import BN, Conv  # noqa: E402
 
 CASES = [
@@ -82,6 +83,14 @@ def main():
                 "    const float *x, *w, *gamma, *beta, *rm0, *rv0, *r, *conv, *y, *rm1, *rv1,\n"
                 "        *dx, *dw, *dgamma, *dbeta;\n} conv_golden;\n\n")
         f.write("static const conv_golden conv_goldens[] = {\n" + "\n".join(rows) + "\n};\n\n#endif\n")
+    if os.path.abspath(out) == os.path.join(HERE, "conv_golden.h"):
+        golden.readme_section("gen_conv_golden.py", f'''
+**`conv_golden.h`** (`gen_conv_golden.py`, read by `tests/test_conv.c`): convolution
+(no bias) + BN in training mode, from bench/ref's `Conv` and `BN`, in four shapes
+({", ".join(c[0] for c in CASES)}: stride 2 with groups 2, depthwise, a 3x1 kernel without
+padding): the inputs, the conv and BN outputs, the running statistics after one
+update, and the gradients of sum(y * r) for a random r. Computed in float32 on the
+CPU with torch {torch.__version__}, `torch.manual_seed(1234)`, one thread.''')
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'bench'))
 from ref import det as D  # noqa: E402
+from ref import golden as G  # noqa: E402
 from ref import st_io  # noqa: E402
 
 SH, SW, A, C, T, B = 2, 3, 2, 2, 3, 3
@@ -128,6 +129,18 @@ def main():
                      'parts': parts.numpy().astype(np.float32)}, meta)
         print(f'det-loss {form}: loss {loss.item():.6f} parts (coord, obj, noobj, class) '
               f'{" ".join("%.5f" % v for v in parts.tolist())}, closest IoU to 0.6 is {gap:.3g} away')
+    if os.path.abspath(out) == os.path.join(HERE, 'grad_det'):
+        G.readme_section('gen_det_golden.py', f'''
+**`grad_det/`** (`gen_det_golden.py`; not yet read by a test): the detection loss
+of METHOD.md section 9 and dL/dO on a {SH}x{SW} grid, A={A} anchors
+({", ".join("%gx%g" % a for a in ANCHORS)} cells), C={C}, T={T}, B={B}, in both forms.
+Boxes are placed by hand (the generator's docstring lists them) to exercise the
+owner cell, the best anchor, a later box replacing an earlier one on the same
+cell and slot, a centre on the image's edge (clamped into the grid), a slot
+ignored by the IoU-0.6 rule at every step and on average, a slot below it, and
+an image without boxes; the other outputs are N(0, 1) from numpy's generator
+seeded 7. Every slot's largest IoU lies at least {gap:.2g} from 0.6. Made with
+torch {torch.__version__}, float64 from the stored float32 values.''')
 
 
 if __name__ == '__main__':

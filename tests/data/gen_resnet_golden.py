@@ -69,13 +69,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=os.path.join(HERE, 'grad_resnet'))
     out = ap.parse_args().out
+    made = []
     for bn in ('standard', 'td'):
         build, state, x, y, golden, worst, seed, rates = find(bn)
-        print(f'bn {bn}: seed {seed}, float32 vs float64 worst relative error {worst:.2e}, '
-              f'firing rates {" ".join("%.2f" % r for r in rates)}')
+        made.append(f'`{bn}/` seed {seed}, float32 against float64 {worst:.2e}, firing rates '
+                    f'{" ".join("%.2f" % r for r in rates)}')
+        print(f'bn {bn}: {made[-1]}')
         G.write_grad_dir(os.path.join(out, bn), build(), state, x, y, golden, {'beta': BETA, 'T': T, 'bn': bn})
         for case, g in golden.items():
             print('  ', G.case_name(*case), 'loss', float(g['loss'][0]), 'tensors', len(g))
+    if os.path.abspath(out) == os.path.join(HERE, 'grad_resnet'):
+        G.readme_section('gen_resnet_golden.py', f'''
+**`grad_resnet/standard/`, `grad_resnet/td/`** (`gen_resnet_golden.py`; not yet read
+by a test): the model `{ARCH}` on input {C}x{HW}x{HW}, T={T}, B={B}: `R4` has the
+identity shortcut, `R6` a 1x1 conv + BN shortcut at stride 1, `R8s2` a conv
+shortcut at stride 2 on an odd map (9x9 to 5x5), then `GAP`; with standard BN
+and with tdBN (`bn` in W's metadata), each in the cases
+{", ".join(G.case_name(*c) for c in CASES)}. Weights as for `grad/` (thresholds
+0.7 + 0.15 i, so tdBN's alpha V is not 1); inputs also had to make every LIF fire
+on 2% to 98% of its outputs. Made with torch {torch.__version__}: {"; ".join(made)}.''')
 
 
 if __name__ == '__main__':

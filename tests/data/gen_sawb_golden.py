@@ -86,15 +86,28 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=os.path.join(HERE, 'grad_sawb'))
     out = ap.parse_args().out
+    made = []
     for name, arch in MODELS.items():
         for bits in (4, 8):
             build, state, x, y, golden, worst, seed, rates, clipped = find(arch, bits)
-            print(f'{name} wbits {bits}: seed {seed}, {clipped} weights clipped, float32 vs float64 worst '
-                  f'relative error {worst:.2e}, firing rates {" ".join("%.2f" % r for r in rates)}')
+            made.append(f'`{name}_w{bits}/` seed {seed}, {clipped} weights clipped, float32 against float64 '
+                        f'{worst:.2e}')
+            print(f'{made[-1]}, firing rates {" ".join("%.2f" % r for r in rates)}')
             G.write_grad_dir(os.path.join(out, f'{name}_w{bits}'), build(), state, x, y, golden,
                              {'beta': BETA, 'T': T, 'wbits': bits})
             for case, g in golden.items():
                 print('  ', G.case_name(*case), 'loss', float(g['loss'][0]), 'tensors', len(g))
+    if os.path.abspath(out) == os.path.join(HERE, 'grad_sawb'):
+        G.readme_section('gen_sawb_golden.py', f'''
+**`grad_sawb/{{vgg,dw}}_w{{4,8}}/`** (`gen_sawb_golden.py`; not yet read by a test):
+SAWB fake quantisation (METHOD.md section 7) of every convolution, 4 and 8 bits,
+on `{MODELS["vgg"]}` (`vgg_*`) and `{MODELS["dw"]}` (`dw_*`, depthwise and
+pointwise convs), input {C}x{HW}x{HW}, T={T}, B={B}, cases {", ".join(G.case_name(*c) for c in CASES)};
+`wbits` in W's metadata, W holds the float32 latent weights. Besides the common
+rules, no conv weight times scale lies within 1e-3 of a rounding tie nor within
+1e-4 (relative) of +-alpha, and some weights of every net are clipped (so the
+masked straight-through gradient is exercised). Made with torch {torch.__version__}:
+{"; ".join(made)}.''')
 
 
 if __name__ == '__main__':

@@ -34,8 +34,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import st_io
-from .neuron import MODES, WINDOWS, LIF, NeuronOptions, lif_fused, lif_stepwise, partials  # noqa: F401
+from .neuron import LIF, MODES, WINDOWS, NeuronOptions, lif_fused, lif_stepwise, partials  # noqa: F401
 from .det import det_decode, det_loss, det_postprocess  # noqa: F401
+
+__all__ = ['MODES', 'WINDOWS', 'LIF', 'NeuronOptions', 'lif_fused', 'lif_stepwise', 'partials', 'det_decode',
+           'det_loss', 'det_postprocess', 'PRESETS', 'PRESET_INPUT', 'PRESET_BN', 'SAWB_Z', 'TD_ALPHA_SUM',
+           'BN_EPS', 'BN_MOMENTUM', 'sawb_alpha', 'sawb_scale', 'sawb_quantize', 'sawb_margin', 'Conv', 'BN',
+           'bn_explicit', 'ConvBlock', 'DWBlock', 'Shortcut', 'ResBlock', 'Pool', 'GAP', 'FCBlock', 'expand_model',
+           'LTSNN', 'from_ltsnn', 'class_loss', 'Adam', 'train_step']
 
 PRESETS = {
     'vgg7': '32C3-32C3-AP2-64C3-64C3-AP2-128C3-128C3-AP2-256C3-256C3-AP2-FC256-FC10',
@@ -438,11 +444,15 @@ class LTSNN(nn.Module):
     def save_ltsnn(self, path, extra=None):
         """Every parameter and BN buffer under ltsnn's names, F32, thresholds [1];
         metadata model, input, classes, then `extra` (values turned into strings),
-        then T unless `extra` has it."""
+        then T, and bn / wbits when they are not the defaults, unless `extra` has them."""
         t = {k: v.detach().cpu().float() for k, v in self.state_dict().items()}
         meta = {'model': self.model, 'input': 'x'.join(map(str, self.input)), 'classes': str(self.classes)}
         meta.update({k: str(v) for k, v in (extra or {}).items()})
         meta.setdefault('T', str(self.T))
+        if self.bn != 'standard':
+            meta.setdefault('bn', self.bn)
+        if self.wbits != 32:
+            meta.setdefault('wbits', str(self.wbits))
         st_io.write(path, t, meta)
 
     def load_ltsnn(self, path):

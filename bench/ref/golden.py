@@ -5,8 +5,11 @@ W/X/G_<case> directory layout of tests/test_grad.sh (docs/checkpoints.md,
 
 A directory holds W.safetensors (the weights before the step, ltsnn names, the
 net's metadata), X.safetensors (x [B, T, C, H, W] float32, y [B] int64) and one
-G_<mode>_<window>[_detach].safetensors per case: loss [1], O [B, T, K] and
-<name>.grad for every trained tensor, computed in float64 and stored as float32.
+G_<case>.safetensors per case: loss [1], O [B, T, K] and <name>.grad for every
+trained tensor, computed in float64 and stored as float32.
+
+A case is a dict: name (G_<name>), opts (neuron options for LTSNN), loss ('tet'
+or 'mean') and meta (the G file's metadata).
 """
 import os
 
@@ -19,6 +22,13 @@ from .ltsnn_torch import class_loss
 
 def case_name(mode, window, detach):
     return f'{mode}_{window}' + ('_detach' if detach else '')
+
+
+def mode_case(mode, window, detach):
+    """The case test_grad.sh runs as --mode MODE --window WINDOW [--detach-reset]."""
+    return {'name': case_name(mode, window, detach), 'loss': 'tet',
+            'opts': {'mode': mode, 'window': window, 'detach_reset': detach},
+            'meta': {'mode': mode, 'window': window, 'detach_reset': str(detach)}}
 
 
 def grad_tensors(net, x, y, beta=0.45, form='tet'):
@@ -66,31 +76,30 @@ def worst_rel(ga, gb):
 
 
 def run_cases(make_net, state, x, y, cases, beta=0.45):
-    """For each (mode, window, detach) case: the float64 tensors and the worst relative
-    error of float32 against them.  make_net(mode, window, detach) builds a float32 net."""
+    """For each case: the float64 tensors (golden[name]) and the worst relative error of
+    float32 against them over all cases.  make_net(**opts) builds a float32 net."""
     golden, worst = {}, 0.0
-    for mode, window, detach in cases:
+    for case in cases:
         res = {}
         for dtype in (torch.float64, torch.float32):
-            net = make_net(mode, window, detach)
+            net = make_net(**case['opts'])
             net.load_state_dict(state)
-            res[dtype] = grad_tensors(net.to(dtype), x, y, beta)
+            res[dtype] = grad_tensors(net.to(dtype), x, y, beta, case['loss'])
         worst = max(worst, worst_rel(res[torch.float32], res[torch.float64]))
-        golden[(mode, window, detach)] = res[torch.float64]
+        golden[case['name']] = res[torch.float64]
     return golden, worst
 
 
-def write_grad_dir(out, net, state, x, y, golden, w_meta):
-    """Write W, X and every G_<case> of `golden` into directory `out`."""
+def write_grad_dir(out, net, state, x, y, cases, golden, w_meta):
+    """Write W, X and the G_<name> file of every case into directory `out`."""
     os.makedirs(out, exist_ok=True)
     net.load_state_dict(state)
     net.save_ltsnn(os.path.join(out, 'W.safetensors'), w_meta)
     st_io.write(os.path.join(out, 'X.safetensors'), {'x': x.numpy().astype(np.float32),
                                                      'y': y.numpy().astype(np.int64)})
-    for (mode, window, detach), g in golden.items():
-        g = {k: v.astype(np.float32).reshape(v.shape if v.shape else (1,)) for k, v in g.items()}
-        st_io.write(os.path.join(out, f'G_{case_name(mode, window, detach)}.safetensors'), g,
-                    {'mode': mode, 'window': window, 'detach_reset': str(detach), 'dtype': 'float64'})
+    for case in cases:
+        g = {k: v.astype(np.float32).reshape(v.shape if v.shape else (1,)) for k, v in golden[case['name']].items()}
+        st_io.write(os.path.join(out, f'G_{case["name"]}.safetensors'), g, dict(case['meta'], dtype='float64'))
 
 
 README = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),

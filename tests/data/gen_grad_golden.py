@@ -27,16 +27,16 @@ from ref import ltsnn_torch as R  # noqa: E402
 ARCH = '4C3-6DW-AP2-8C3-MP2-FC12-FC5'
 T, B, C, HW = 4, 3, 2, 8
 BETA = 0.45
-CASES = [('fixed', 'sigmoid', False), ('stsg', 'sigmoid', False),
+CASES = [G.mode_case(*c) for c in [('fixed', 'sigmoid', False), ('stsg', 'sigmoid', False),
          ('sgp', 'sigmoid', False), ('sgp', 'arctan', False), ('sgp', 'triangle', False),
          ('sgp', 'piecewise', False), ('penalty_all', 'sigmoid', False), ('penalty_all', 'arctan', False),
          ('penalty_all', 'triangle', False), ('penalty_all', 'piecewise', False),
          ('sgp_stsg', 'sigmoid', False), ('sgp_stsg', 'triangle', False),
-         ('sgp', 'sigmoid', True), ('stsg', 'sigmoid', True), ('fixed', 'sigmoid', True)]
+         ('sgp', 'sigmoid', True), ('stsg', 'sigmoid', True), ('fixed', 'sigmoid', True)]]
 
 
-def build(mode='sgp', window='sigmoid', detach=False):
-    return R.LTSNN(ARCH, T=T, input=(C, HW, HW), mode=mode, window=window, detach_reset=detach)
+def build(**opts):
+    return R.LTSNN(ARCH, T=T, input=(C, HW, HW), **opts)
 
 
 def main():
@@ -69,14 +69,14 @@ def main():
     else:
         raise SystemExit('no seed gave well-conditioned inputs')
     print('seed', seed, 'float32 vs float64 worst relative error', worst)
-    G.write_grad_dir(out, build(), state, x, y, golden, {'beta': BETA, 'T': T})
+    G.write_grad_dir(out, build(), state, x, y, CASES, golden, {'beta': BETA, 'T': T})
     for case, g in golden.items():
-        print(G.case_name(*case), 'loss', float(g['loss'][0]), 'tensors', len(g))
+        print(case, 'loss', float(g['loss'][0]), 'tensors', len(g))
     if default_out:
         G.readme_section('gen_grad_golden.py', f'''
 **`grad/`** (`gen_grad_golden.py`, read by `tests/test_grad.sh`): the model
 `{ARCH}` (a conv, a depthwise-separable block, both poolings, a hidden FC) on
-input {C}x{HW}x{HW}, T={T}, B={B}, in the 15 cases {", ".join(G.case_name(*c) for c in CASES)}.
+input {C}x{HW}x{HW}, T={T}, B={B}, in the 15 cases {", ".join(c['name'] for c in CASES)}.
 Weights: PyTorch's default initialisation under `torch.manual_seed(seed)`, then
 thresholds 0.7 + 0.15 i for the i-th LIF, BN gamma from U(0.6, 1.6) and beta from
 U(-0.3, 0.5); x binary with density 0.35, y uniform over 5 classes. Made with

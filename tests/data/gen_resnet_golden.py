@@ -34,12 +34,12 @@ from ref import ltsnn_torch as R  # noqa: E402
 ARCH = '4C3-R4-R6-R8s2-GAP-FC5'
 T, B, C, HW, K = 3, 2, 2, 9, 5
 BETA = 0.45
-CASES = [('sgp', 'sigmoid', False), ('fixed', 'sigmoid', False), ('stsg', 'sigmoid', False)]
+CASES = [G.mode_case(mode, 'sigmoid', False) for mode in ('sgp', 'fixed', 'stsg')]
 
 
 def find(bn):
-    def build(mode='sgp', window='sigmoid', detach=False):
-        return R.LTSNN(ARCH, T=T, input=(C, HW, HW), bn=bn, mode=mode, window=window, detach_reset=detach)
+    def build(**opts):
+        return R.LTSNN(ARCH, T=T, input=(C, HW, HW), bn=bn, **opts)
     for seed in range(500):
         torch.manual_seed(seed)
         net = build()
@@ -75,9 +75,10 @@ def main():
         made.append(f'`{bn}/` seed {seed}, float32 against float64 {worst:.2e}, firing rates '
                     f'{" ".join("%.2f" % r for r in rates)}')
         print(f'bn {bn}: {made[-1]}')
-        G.write_grad_dir(os.path.join(out, bn), build(), state, x, y, golden, {'beta': BETA, 'T': T, 'bn': bn})
+        G.write_grad_dir(os.path.join(out, bn), build(), state, x, y, CASES, golden,
+                         {'beta': BETA, 'T': T, 'bn': bn})
         for case, g in golden.items():
-            print('  ', G.case_name(*case), 'loss', float(g['loss'][0]), 'tensors', len(g))
+            print('  ', case, 'loss', float(g['loss'][0]), 'tensors', len(g))
     if os.path.abspath(out) == os.path.join(HERE, 'grad_resnet'):
         G.readme_section('gen_resnet_golden.py', f'''
 **`grad_resnet/standard/`, `grad_resnet/td/`** (`gen_resnet_golden.py`; not yet read
@@ -85,7 +86,7 @@ by a test): the model `{ARCH}` on input {C}x{HW}x{HW}, T={T}, B={B}: `R4` has th
 identity shortcut, `R6` a 1x1 conv + BN shortcut at stride 1, `R8s2` a conv
 shortcut at stride 2 on an odd map (9x9 to 5x5), then `GAP`; with standard BN
 and with tdBN (`bn` in W's metadata), each in the cases
-{", ".join(G.case_name(*c) for c in CASES)}. Weights as for `grad/` (thresholds
+{", ".join(c['name'] for c in CASES)}. Weights as for `grad/` (thresholds
 0.7 + 0.15 i, so tdBN's alpha V is not 1); inputs also had to make every LIF fire
 on 2% to 98% of its outputs. Made with torch {torch.__version__}: {"; ".join(made)}.''')
 

@@ -37,7 +37,7 @@ from ref import ltsnn_torch as R  # noqa: E402
 MODELS = {'vgg': '4C3-6C3-AP2-8C3-MP2-FC12-FC5', 'dw': '4C3-6DW-AP2-8DW-FC5'}
 T, B, C, HW, K = 4, 3, 2, 8, 5
 BETA = 0.45
-CASES = [('sgp', 'sigmoid', False), ('fixed', 'sigmoid', False), ('stsg', 'sigmoid', False)]
+CASES = [G.mode_case(mode, 'sigmoid', False) for mode in ('sgp', 'fixed', 'stsg')]
 
 
 def sawb_ok(net, bits):
@@ -52,8 +52,8 @@ def sawb_ok(net, bits):
 
 
 def find(arch, bits):
-    def build(mode='sgp', window='sigmoid', detach=False):
-        return R.LTSNN(arch, T=T, input=(C, HW, HW), wbits=bits, mode=mode, window=window, detach_reset=detach)
+    def build(**opts):
+        return R.LTSNN(arch, T=T, input=(C, HW, HW), wbits=bits, **opts)
     for seed in range(1000):
         torch.manual_seed(seed)
         net = build()
@@ -93,16 +93,16 @@ def main():
             made.append(f'`{name}_w{bits}/` seed {seed}, {clipped} weights clipped, float32 against float64 '
                         f'{worst:.2e}')
             print(f'{made[-1]}, firing rates {" ".join("%.2f" % r for r in rates)}')
-            G.write_grad_dir(os.path.join(out, f'{name}_w{bits}'), build(), state, x, y, golden,
+            G.write_grad_dir(os.path.join(out, f'{name}_w{bits}'), build(), state, x, y, CASES, golden,
                              {'beta': BETA, 'T': T, 'wbits': bits})
             for case, g in golden.items():
-                print('  ', G.case_name(*case), 'loss', float(g['loss'][0]), 'tensors', len(g))
+                print('  ', case, 'loss', float(g['loss'][0]), 'tensors', len(g))
     if os.path.abspath(out) == os.path.join(HERE, 'grad_sawb'):
         G.readme_section('gen_sawb_golden.py', f'''
 **`grad_sawb/{{vgg,dw}}_w{{4,8}}/`** (`gen_sawb_golden.py`; not yet read by a test):
 SAWB fake quantisation (METHOD.md section 7) of every convolution, 4 and 8 bits,
 on `{MODELS["vgg"]}` (`vgg_*`) and `{MODELS["dw"]}` (`dw_*`, depthwise and
-pointwise convs), input {C}x{HW}x{HW}, T={T}, B={B}, cases {", ".join(G.case_name(*c) for c in CASES)};
+pointwise convs), input {C}x{HW}x{HW}, T={T}, B={B}, cases {", ".join(c['name'] for c in CASES)};
 `wbits` in W's metadata, W holds the float32 latent weights. Besides the common
 rules, no conv weight times scale lies within 1e-3 of a rounding tie nor within
 1e-4 (relative) of +-alpha, and some weights of every net are clipped (so the

@@ -133,6 +133,10 @@ def run_one(a, tmp, model, T, B, what, inp, with_torch):
                            capture_output=True, text=True)
         if r.returncode:
             raise RuntimeError('ltsnn init %s failed: %s' % (model, r.stderr.strip()))
+        bn = st_io.read(w)[1].get('bn', 'standard')
+        if bn != R.PRESET_BN.get(model, 'standard'):
+            print('note: ltsnn init wrote bn=%s for %s, whose preset default is %s; both sides run %s BN'
+                  % (bn, model, R.PRESET_BN[model], bn), flush=True)
     x, y = (random_batch(B, T, shape, a.density, 1) if inp == 'random' else real_batch(B, T, shape, 1, a.events))
     batch = {'x': x, 'y': y}
     det = []

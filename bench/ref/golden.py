@@ -90,6 +90,49 @@ def run_cases(make_net, state, x, y, cases, beta=0.45):
     return golden, worst
 
 
+def draw(build, seed, x_shape, classes):
+    """What every generator draws for one seed: build()'s PyTorch default initialisation
+    under torch.manual_seed(seed), thresholds 0.7 + 0.15 i for the i-th LIF, BN gamma from
+    U(0.6, 1.6) and beta from U(-0.3, 0.5); then x binary with density 0.35 and y uniform
+    over `classes`.  Returns (net, state, x, y)."""
+    torch.manual_seed(seed)
+    net = build()
+    with torch.no_grad():
+        for i, lif in enumerate(net.lifs()):
+            lif.vth.fill_(0.7 + 0.15 * i)
+        for bn in net.bns():
+            bn.weight.uniform_(0.6, 1.6)
+            bn.bias.uniform_(-0.3, 0.5)
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    x = (torch.rand(*x_shape) < 0.35).float()
+    y = torch.randint(0, classes, (x_shape[0],))
+    return net, state, x, y
+
+
+def search(build, cases, x_shape, classes, seeds, beta=0.45, rates=True, accept=None):
+    """The first seed whose draw is well conditioned: no membrane within 1e-3 of its firing
+    point (float64, the forward of cases[0]'s options, which every case must share), with
+    `rates` every LIF firing on 2% to 98% of its outputs, accept(net) true if given, and
+    float32 within 2e-5 of float64 in every case (a threshold gradient is a sum that can
+    cancel, and then no float32 code agrees with it to 1e-4).  Returns a dict with seed,
+    state, x, y, golden, worst and rates."""
+    for seed in seeds:
+        net, state, x, y = draw(build, seed, x_shape, classes)
+        if accept is not None and not accept(net):
+            continue
+        probe = build(**cases[0]['opts']).double()
+        probe.load_state_dict(state)
+        if probe.min_margin(x.double()) <= 1e-3:
+            continue
+        r = firing_rates(probe, x)
+        if rates and not all(0.02 <= v <= 0.98 for v in r):
+            continue
+        golden, worst = run_cases(build, state, x, y, cases, beta)
+        if worst < 2e-5:
+            return {'seed': seed, 'state': state, 'x': x, 'y': y, 'golden': golden, 'worst': worst, 'rates': r}
+    raise SystemExit('no seed gave well-conditioned inputs')
+
+
 def write_grad_dir(out, net, state, x, y, cases, golden, w_meta):
     """Write W, X and the G_<name> file of every case into directory `out`."""
     os.makedirs(out, exist_ok=True)

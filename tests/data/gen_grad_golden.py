@@ -44,32 +44,10 @@ def main():
     ap.add_argument('--out', default=os.path.join(HERE, 'grad'))
     out = ap.parse_args().out
     default_out = os.path.abspath(out) == os.path.join(HERE, 'grad')
-    for seed in range(200):
-        torch.manual_seed(seed)
-        net = build()   # PyTorch's default init, in token order
-        with torch.no_grad():  # thresholds and BN affine away from their defaults
-            for i, lif in enumerate(net.lifs()):
-                lif.vth.fill_(0.7 + 0.15 * i)
-            for bn in net.bns():
-                bn.weight.uniform_(0.6, 1.6)
-                bn.bias.uniform_(-0.3, 0.5)
-        state = {k: v.clone() for k, v in net.state_dict().items()}
-        x = (torch.rand(B, T, C, HW, HW) < 0.35).float()
-        y = torch.randint(0, 5, (B,))
-        probe = build().double()
-        probe.load_state_dict(state)
-        if probe.min_margin(x.double()) <= 1e-3:
-            continue
-        # keep only inputs on which float32 itself is accurate: a threshold gradient is a sum
-        # of T*B*C*H*W terms and can cancel to almost nothing, where no float32 code can
-        # agree to 1e-4 with the exact value
-        golden, worst = G.run_cases(build, state, x, y, CASES, BETA)
-        if worst < 2e-5:
-            break
-    else:
-        raise SystemExit('no seed gave well-conditioned inputs')
+    f = G.search(build, CASES, (B, T, C, HW, HW), 5, range(200), BETA, rates=False)
+    seed, golden, worst = f['seed'], f['golden'], f['worst']
     print('seed', seed, 'float32 vs float64 worst relative error', worst)
-    G.write_grad_dir(out, build(), state, x, y, CASES, golden, {'beta': BETA, 'T': T})
+    G.write_grad_dir(out, build(), f['state'], f['x'], f['y'], CASES, golden, {'beta': BETA, 'T': T})
     for case, g in golden.items():
         print(case, 'loss', float(g['loss'][0]), 'tensors', len(g))
     if default_out:

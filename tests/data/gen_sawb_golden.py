@@ -54,32 +54,11 @@ def sawb_ok(net, bits):
 def find(arch, bits):
     def build(**opts):
         return R.LTSNN(arch, T=T, input=(C, HW, HW), wbits=bits, **opts)
-    for seed in range(1000):
-        torch.manual_seed(seed)
-        net = build()
-        with torch.no_grad():
-            for i, lif in enumerate(net.lifs()):
-                lif.vth.fill_(0.7 + 0.15 * i)
-            for m in net.bns():
-                m.weight.uniform_(0.6, 1.6)
-                m.bias.uniform_(-0.3, 0.5)
-        state = {k: v.clone() for k, v in net.state_dict().items()}
-        x = (torch.rand(B, T, C, HW, HW) < 0.35).float()
-        y = torch.randint(0, K, (B,))
-        ok, clipped = sawb_ok(net, bits)
-        if not ok or clipped == 0:
-            continue
-        probe = build().double()
-        probe.load_state_dict(state)
-        if probe.min_margin(x.double()) <= 1e-3:
-            continue
-        rates = G.firing_rates(probe, x)
-        if not all(0.02 <= r <= 0.98 for r in rates):
-            continue
-        golden, worst = G.run_cases(build, state, x, y, CASES, BETA)
-        if worst < 2e-5:
-            return build, state, x, y, golden, worst, seed, rates, clipped
-    raise SystemExit(f'{arch} wbits {bits}: no seed gave well-conditioned inputs')
+    f = G.search(build, CASES, (B, T, C, HW, HW), K, range(1000), BETA,
+                 accept=lambda net: sawb_ok(net, bits)[0] and sawb_ok(net, bits)[1] > 0)
+    net = build()
+    net.load_state_dict(f['state'])
+    return build, f, sawb_ok(net, bits)[1]
 
 
 def main():
@@ -89,13 +68,13 @@ def main():
     made = []
     for name, arch in MODELS.items():
         for bits in (4, 8):
-            build, state, x, y, golden, worst, seed, rates, clipped = find(arch, bits)
-            made.append(f'`{name}_w{bits}/` seed {seed}, {clipped} weights clipped, float32 against float64 '
-                        f'{worst:.2e}')
-            print(f'{made[-1]}, firing rates {" ".join("%.2f" % r for r in rates)}')
-            G.write_grad_dir(os.path.join(out, f'{name}_w{bits}'), build(), state, x, y, CASES, golden,
-                             {'beta': BETA, 'T': T, 'wbits': bits})
-            for case, g in golden.items():
+            build, f, clipped = find(arch, bits)
+            made.append(f'`{name}_w{bits}/` seed {f["seed"]}, {clipped} weights clipped, float32 against float64 '
+                        f'{f["worst"]:.2e}')
+            print(f'{made[-1]}, firing rates {" ".join("%.2f" % r for r in f["rates"])}')
+            G.write_grad_dir(os.path.join(out, f'{name}_w{bits}'), build(), f['state'], f['x'], f['y'], CASES,
+                             f['golden'], {'beta': BETA, 'T': T, 'wbits': bits})
+            for case, g in f['golden'].items():
                 print('  ', case, 'loss', float(g['loss'][0]), 'tensors', len(g))
     if os.path.abspath(out) == os.path.join(HERE, 'grad_sawb'):
         G.readme_section('gen_sawb_golden.py', f'''

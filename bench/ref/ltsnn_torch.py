@@ -538,7 +538,8 @@ class Adam:
                 continue
             m.mul_(self.b1).add_(p.grad, alpha=1 - self.b1)
             v.mul_(self.b2).addcmul_(p.grad, p.grad, value=1 - self.b2)
-            p.sub_(lr * (m / c1) / ((v / c2).sqrt() + self.eps))
+            # p -= lr * (m / c1) / (sqrt(v / c2) + eps), with one temporary
+            p.addcdiv_(m, v.sqrt().div_(math.sqrt(c2)).add_(self.eps), value=-lr / c1)
 
 
 def train_step(net, opt, x, y, beta=0.45, form='tet'):

@@ -69,7 +69,8 @@ def window(name, z):
 
 def tri(z, g):
     """Eq. 5's triangle surrogate of width g: max(0, g - |z|) / g^2."""
-    return torch.clamp(g - z.abs(), min=0.0) / (g * g)
+    t = torch.clamp(g - z.abs(), min=0.0)
+    return t if g == 1 else t.mul_(1 / (g * g))
 
 
 def fire_point(v, opt):
@@ -94,14 +95,15 @@ def partials(u, v, opt):
     if m == 'stsg':
         return h, tr, -tr
     if m == 'dsr':
-        return h, tr, -opt.alpha * tr
-    pen = h * tr * window(opt.window, z)
+        return h, tr, tr * -opt.alpha
+    w = window(opt.window, z)
+    pen = h * tr * w
     if m == 'sgp':
-        return h, tr, -pen
+        return h, tr, pen.neg_()
     if m == 'penalty_all':
-        return h, tr * window(opt.window, z), -pen
+        return h, tr * w, pen.neg_()
     if m == 'sgp_stsg':
-        return h, tr, -tr - pen
+        return h, tr, (-tr).sub_(pen)
     raise ValueError(f'mode {m!r}')
 
 
@@ -111,15 +113,19 @@ class _LIFFused(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, vth, opt):
         v = vth.detach().reshape(())
-        T = x.shape[0]
+        fire, vf = float(fire_point(v, opt)), float(v)
         u = torch.empty_like(x)
         s = torch.empty_like(x)
-        m = torch.zeros_like(x[0])
-        for t in range(T):
-            u[t] = opt.lam * m + x[t]
-            h = (u[t] >= fire_point(v, opt)).to(x.dtype)
-            s[t] = v * h if opt.mode == 'dsr' else h
-            m = u[t] * (1 - h) if opt.reset == 'hard' else u[t] - v * h
+        for t in range(x.shape[0]):
+            if t == 0:
+                u[0] = x[0]
+            else:
+                torch.add(x[t], m, alpha=opt.lam, out=u[t])
+            s[t] = u[t] >= fire
+            # the membrane kept for the next step: emptied, or lowered by V, where it fired
+            m = u[t] * (1 - s[t]) if opt.reset == 'hard' else torch.sub(u[t], s[t], alpha=vf)
+        if opt.mode == 'dsr':
+            s.mul_(vf)
         ctx.opt = opt
         ctx.save_for_backward(u, vth)
         return s
@@ -130,24 +136,27 @@ class _LIFFused(torch.autograd.Function):
         opt = ctx.opt
         v = vth.detach().reshape(())
         learn = opt.mode != 'fixed' and ctx.needs_input_grad[1]
+        gs = gs.contiguous()
         dx = torch.empty_like(u)
-        dm = torch.zeros_like(u[0])          # dL/dm_t, nothing after the last step
+        dm = None                            # dL/dm_t; nothing comes after the last step
         dv = torch.zeros((), dtype=u.dtype)
         for t in range(u.shape[0] - 1, -1, -1):
             h, hu, hv = partials(u[t], v, opt)
             # total gradient on H_t: from the next layer, and through the reset
             dh = gs[t] * v if opt.mode == 'dsr' else gs[t]
-            if not opt.detach_reset:
+            if dm is not None and not opt.detach_reset:
                 dh = dh - (u[t] if opt.reset == 'hard' else v) * dm
-            du = (dm * (1 - h) if opt.reset == 'hard' else dm) + dh * hu
+            du = dh * hu
+            if dm is not None:
+                du += dm * (1 - h) if opt.reset == 'hard' else dm
             if learn:
-                dv = dv + (dh * hv).sum()
+                dv += (dh * hv).sum()
                 if opt.mode == 'dsr':          # s = V * H: the product rule's direct term
-                    dv = dv + (gs[t] * h).sum()
-                if opt.reset == 'soft':        # m = u - V * H: V's direct term, kept under detach
-                    dv = dv - (h * dm).sum()
+                    dv += torch.dot(gs[t], h)
+                if opt.reset == 'soft' and dm is not None:   # m = u - V * H: V's direct term, kept under detach
+                    dv -= torch.dot(dm, h)
             dx[t] = du
-            dm = opt.lam * du
+            dm = du * opt.lam
         gv = dv.reshape(vth.shape) if learn else None
         return dx, gv, None
 

@@ -116,9 +116,10 @@ class _LIFFused(torch.autograd.Function):
         fire, vf = float(fire_point(v, opt)), float(v)
         u = torch.empty_like(x)
         s = torch.empty_like(x)
+        m = None                             # the membrane kept from the step before (none at t = 0)
         for t in range(x.shape[0]):
-            if t == 0:
-                u[0] = x[0]
+            if m is None:
+                u[t] = x[t]
             else:
                 torch.add(x[t], m, alpha=opt.lam, out=u[t])
             s[t] = u[t] >= fire

@@ -88,6 +88,9 @@ class _SAWB(torch.autograd.Function):
     def forward(ctx, w, bits):
         n = 2 ** (bits - 1) - 1
         alpha = sawb_alpha(w, bits)
+        if alpha == 0:                  # every weight is 0 (max |w| = 0): nothing to scale
+            ctx.save_for_backward(torch.ones_like(w, dtype=torch.bool))
+            return w.clone()
         scale = sawb_scale(alpha, bits)
         # torch.round rounds half to even, as METHOD.md asks
         q = torch.clamp(torch.round(torch.clamp(w, -alpha, alpha) * scale), -n, n)

@@ -338,6 +338,10 @@ def sawb_by_hand():
     up = torch.rand(400, dtype=torch.float64)
     R.sawb_quantize(w, 4).backward(up)
     close(w.grad, up * keep, 0, 'masked straight-through gradient')
+    # all zeros (alpha = max |w| = 0): zeros, and the gradient passes
+    z = torch.zeros(5, dtype=torch.float64, requires_grad=True)
+    R.sawb_quantize(z, 4).backward(torch.ones(5, dtype=torch.float64))
+    close(z.grad, torch.ones(5), 0, 'all-zero weights')
     # float32 input: the quantised weights are exactly q / scale in float32
     w32 = torch.randn(6, 3, 3, 3)
     a = R.sawb_alpha(w32, 4)

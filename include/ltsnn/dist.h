@@ -43,10 +43,6 @@ int lt_dist_node_ranks(const lt_dist *d);
  * (prefixed "rank R of N: " when R is not 0), or LT_OK when none failed.
  * So one rank's error stops every rank with its message. */
 lt_status lt_dist_agree(lt_dist *d, lt_status st, lt_err *err);
-/* Stops every rank of the group at once (MPI_Abort) with exit status code:
- * the CLI's last resort when a rank cannot reach an agreement point.  A
- * group of one returns (the caller exits). */
-void lt_dist_abort(lt_dist *d, int code);
 
 #ifdef __cplusplus
 }

@@ -146,14 +146,6 @@ int lt_dist_size(const lt_dist *d) { return d ? d->size : 1; }
 
 int lt_dist_node_ranks(const lt_dist *d) { return d ? d->local : 1; }
 
-void lt_dist_abort(lt_dist *d, int code)
-{
-#ifdef LT_HAVE_MPI
-    if (d && d->size > 1)
-        MPI_Abort(MPI_COMM_WORLD, code);
-#endif
-}
-
 void lt_dist_get_stats(const lt_dist *d, lt_dist_stats *s)
 {
     if (d)

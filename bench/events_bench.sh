@@ -11,7 +11,7 @@ N=${2:-100000000}
 TMP=$(mktemp -d /tmp/ltsnn-events-bench-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cc -std=c11 -O2 -D_GNU_SOURCE -Iinclude -o "$TMP/events_bench" bench/events_bench.c "$B/libltsnn.a" \
-    -lopenblas -lcjson -lz -lm -fopenmp
+    -ldnnl -lopenblas -lcjson -llz4 -lzstd -lz -lm -fopenmp
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 REAL=../shared/data/events/davis240_IMU_rotDisk.aedat
 echo "== $REAL (real DAVIS240C recording, $(wc -c < $REAL) bytes, 20 reps, page cache warm)"

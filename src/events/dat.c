@@ -186,6 +186,8 @@ static lt_status open_dat(lt_reader *r, lt_err *err)
 }
 
 /* ---- '% ' headers: DAT or EVT ---- */
+/* 2 or 3 for a header naming EVT 2.0 or 3.0, 1 for one naming another EVT
+ * version or encoding (refused by evt.c, never read as DAT), else 0. */
 int lt_evr_prophesee_evt(const uint8_t *head, size_t n)
 {
     size_t i = 0;
@@ -201,6 +203,8 @@ int lt_evr_prophesee_evt(const uint8_t *head, size_t n)
         if (!strncmp(line, "% evt 2.0", 9) || !strncmp(line, "% format EVT2;", 14) ||
             (!strncmp(line, "% format EVT2", 13) && (line[13] == 0 || line[13] == '\r')))
             return 2;
+        if (!strncmp(line, "% evt ", 6) || !strncmp(line, "% format EVT", 12))
+            return 1;
         if (!nl)
             break;
         i += len + 1;

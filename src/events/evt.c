@@ -347,7 +347,12 @@ static lt_status open_evt3(lt_reader *r, lt_err *err)
     return st;
 }
 
-static int detect_evt2(const uint8_t *head, size_t n) { return lt_evr_prophesee_evt(head, n) == 2; }
+/* EVT 2.0, and other EVT versions too: its header parser names and refuses them */
+static int detect_evt2(const uint8_t *head, size_t n)
+{
+    int v = lt_evr_prophesee_evt(head, n);
+    return v == 2 || v == 1;
+}
 static int detect_evt3(const uint8_t *head, size_t n) { return lt_evr_prophesee_evt(head, n) == 3; }
 
 /* ---- EVT 2.0 writer ---- */

@@ -89,6 +89,7 @@ void lt_ev_format_list(char *buf, size_t cap)
         for (int k = 0; k < 4 && rows[i]->exts[k] && o < cap; k++)
             o += (size_t)snprintf(buf + o, cap - o, "%s%s", k ? " " : "", rows[i]->exts[k]);
         if (o < cap)
-            o += (size_t)snprintf(buf + o, cap - o, "%s)", rows[i]->w_event ? "; read, written" : "; read");
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s)", rows[i]->exts[0] ? "; " : "",
+                                  rows[i]->w_event ? "read, written" : "read");
     }
 }

@@ -201,8 +201,9 @@ lt_status lt_evr_read_line(lt_reader *r, uint64_t off, char *line, size_t cap, u
                            int *binary, lt_err *err);
 
 /* Prophesee '% ' header lines (dat.c): which EVT version the lines in head
- * name ("% evt 2.0", "% evt 3.0", "% format EVT2...", "% format EVT3...");
- * 0 when none does (a DAT header, or no header). */
+ * name ("% evt 2.0", "% evt 3.0", "% format EVT2...", "% format EVT3...":
+ * 2 or 3; another "% evt" or "% format EVT" line: 1); 0 when none does (a
+ * DAT header, or no header). */
 int lt_evr_prophesee_evt(const uint8_t *head, size_t n);
 
 /* Writer helpers (writers.c). */

@@ -767,7 +767,9 @@ static void test_api_edges(void)
     lt_reader *r;
     lt_events e = {0};
     size_t got;
-    CHECK(lt_reader_open(&r, REAL "sample_nmnist.bin", NULL, &err) == LT_OK, "%s", err.msg);
+    const uint8_t one[5] = {1, 2, 0x80, 0, 5};
+    write_bytes(tpath("one.bin"), one, 5);
+    CHECK(lt_reader_open(&r, tpath("one.bin"), NULL, &err) == LT_OK, "%s", err.msg);
     CHECK(lt_reader_next(r, &e, 0, &got, &err) == LT_ERR_ARG, "max 0 accepted");
     lt_reader_close(r);
     CHECK(lt_reader_open(&r, tpath("does-not-exist.bin"), NULL, &err) == LT_ERR_IO && strstr(err.msg, "does-not-exist"),
@@ -805,8 +807,14 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    test_real_files();
-    test_npy_equals_dat();
+    /* The real recordings live beside the repository (../shared), not in it. */
+    int have_real = access(REAL "sample_nmnist.bin", R_OK) == 0;
+    if (have_real) {
+        test_real_files();
+        test_npy_equals_dat();
+    } else {
+        printf("test_readers: %s not found; the checks on those real recordings skipped\n", REAL);
+    }
     test_round_trips();
     test_writer_refusals();
     test_aedat_cases();

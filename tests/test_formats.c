@@ -20,45 +20,11 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "events_test.h"
 #include "ltsnn/events.h"
 
 #define DATA "tests/data/events/"
 
-static char tmpdir[64];
-
-static const char *tpath(const char *name)
-{
-    static char bufs[8][256];
-    static int k;
-    char *b = bufs[k++ & 7];
-    snprintf(b, 256, "%s/%s", tmpdir, name);
-    return b;
-}
-
-static void write_bytes(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || (n && fwrite(data, 1, n, f) != n)) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
-    fclose(f);
-}
-
-static uint8_t *read_bytes(const char *path, size_t *n)
-{
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *d = malloc((size_t)len + 1);
-    *n = fread(d, 1, (size_t)len, f);
-    fclose(f);
-    return d;
-}
 
 /* Decode a memory block with lt_reader_next(max = chunk). */
 static lt_status decode_mem(lt_events *out, lt_reader_skips *sk, lt_reader_info *info, const void *mem, size_t len,
@@ -83,11 +49,6 @@ static lt_status decode_mem(lt_events *out, lt_reader_skips *sk, lt_reader_info 
     return st == LT_ERR_EOF ? LT_OK : st;
 }
 
-static int same_events(const lt_events *a, const lt_events *b)
-{
-    return a->n == b->n && (!a->n || (!memcmp(a->t, b->t, a->n * 8) && !memcmp(a->x, b->x, a->n * 2) &&
-                                      !memcmp(a->y, b->y, a->n * 2) && !memcmp(a->p, b->p, a->n)));
-}
 
 static const size_t chunks[] = {1, 2, 5, 7, 13, 1000, (size_t)1 << 20};
 #define NCHUNKS (sizeof chunks / sizeof chunks[0])

@@ -166,6 +166,17 @@ static void make_edges(uint64_t *edge, uint64_t T, u128 den)
     }
 }
 
+/* Count or mark one event at its pixel: fb is its bin's frame pair. */
+static inline __attribute__((always_inline)) void put_px(uint8_t *fb, size_t plane, uint8_t p, int64_t yy,
+                                                         int64_t xx, const int count)
+{
+    uint8_t *px = fb + (p ? plane : 0) + (size_t)(yy + xx);
+    if (count)
+        *px = (uint8_t)(*px + (*px < 255));
+    else
+        *px = 1;
+}
+
 /* The loop for sorted time (or equal-count binning) with every event kept:
  * bins only move forward, so a compare per event finds them.  Inlined
  * with constant by_time / crop / count, it becomes eight tight loops. */
@@ -192,11 +203,7 @@ static inline __attribute__((always_inline)) void bin_sorted(uint8_t *frames, co
         int64_t xx = xo[X[j]], yy = yo[Y[j]];
         if (crop && (xx < 0 || yy < 0))
             continue;
-        uint8_t *px = fb + (P[j] ? plane : 0) + (size_t)(yy + xx);
-        if (count)
-            *px = (uint8_t)(*px + (*px < 255));
-        else
-            *px = 1;
+        put_px(fb, plane, P[j], yy, xx, count);
     }
 }
 
@@ -315,11 +322,7 @@ lt_status lt_bin_events(uint8_t *frames, const lt_events *ev, const lt_bin_opts 
         int64_t xx = xo[X[j]], yy = yo[Y[j]];
         if (crop && (xx < 0 || yy < 0))
             continue;
-        uint8_t *px = fb + (P[j] ? plane : 0) + (size_t)(yy + xx);
-        if (count)
-            *px = (uint8_t)(*px + (*px < 255));
-        else
-            *px = 1;
+        put_px(fb, plane, P[j], yy, xx, count);
     }
     lt_free(xo);
     return LT_OK;

@@ -129,24 +129,38 @@ static void parse_comment(lt_reader *r, const char *line, int first)
         snprintf(r->info.camera, sizeof r->info.camera, "%.*s", (int)sizeof r->info.camera - 1, s);
 }
 
+lt_status lt_evr_percent_line(lt_reader *r, uint64_t off, char *line, size_t cap, uint64_t *next, int *complete,
+                              int *found, lt_err *err)
+{
+    uint8_t c, c2 = '\n';
+    int binary;
+    lt_status st;
+    *found = 0;
+    if (off >= r->src.size)
+        return LT_OK;
+    if ((st = lt_evr_peek(r, off, &c, err)))
+        return st;
+    if (off + 1 < r->src.size && (st = lt_evr_peek(r, off + 1, &c2, err)))
+        return st;
+    if (c != '%' || (c2 != ' ' && c2 != '\n' && c2 != '\r'))
+        return LT_OK;
+    *found = 1;
+    return lt_evr_read_line(r, off, line, cap, next, complete, &binary, err);
+}
+
 static lt_status open_dat(lt_reader *r, lt_err *err)
 {
     char line[256];
     uint64_t off = 0;
     int nlines = 0;
     lt_status st;
-    while (off < r->src.size) {
-        uint8_t c, c2 = '\n';
-        if ((st = lt_evr_peek(r, off, &c, err)))
-            return st;
-        if (off + 1 < r->src.size && (st = lt_evr_peek(r, off + 1, &c2, err)))
-            return st;
-        if (c != '%' || (c2 != ' ' && c2 != '\n' && c2 != '\r'))
-            break;
+    for (;;) {
         uint64_t next;
-        int complete, binary;
-        if ((st = lt_evr_read_line(r, off, line, sizeof line, &next, &complete, &binary, err)))
+        int complete, found;
+        if ((st = lt_evr_percent_line(r, off, line, sizeof line, &next, &complete, &found, err)))
             return st;
+        if (!found)
+            break;
         parse_comment(r, line, nlines == 0);
         nlines++;
         off = next;

@@ -59,18 +59,13 @@ static lt_status parse_header(lt_reader *r, int *version, lt_err *err)
     int fw = 0, fh = 0, gw = 0, gh = 0;
     char plugin[96] = "";
     *version = 0;
-    while (off < r->src.size) {
-        uint8_t c, c2 = '\n';
-        if ((st = lt_evr_peek(r, off, &c, err)))
-            return st;
-        if (off + 1 < r->src.size && (st = lt_evr_peek(r, off + 1, &c2, err)))
-            return st;
-        if (c != '%' || (c2 != ' ' && c2 != '\n' && c2 != '\r'))
-            break;
+    for (;;) {
         uint64_t next;
-        int complete, binary;
-        if ((st = lt_evr_read_line(r, off, line, sizeof line, &next, &complete, &binary, err)))
+        int complete, found;
+        if ((st = lt_evr_percent_line(r, off, line, sizeof line, &next, &complete, &found, err)))
             return st;
+        if (!found)
+            break;
         if (!complete)
             return lt_err_set(err, LT_ERR_FORMAT, "%s: byte %llu: the file ends inside its '%%' header line", r->name,
                               (unsigned long long)off);

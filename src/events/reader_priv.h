@@ -200,6 +200,11 @@ lt_status lt_evr_peek(lt_reader *r, uint64_t off, uint8_t *byte, lt_err *err); /
 lt_status lt_evr_read_line(lt_reader *r, uint64_t off, char *line, size_t cap, uint64_t *next, int *complete,
                            int *binary, lt_err *err);
 
+/* A Prophesee header line ('%' then a space or end of line) at off (dat.c):
+ * *found = 0 when there is none (the header has ended), else the line as
+ * lt_evr_read_line gives it. */
+lt_status lt_evr_percent_line(lt_reader *r, uint64_t off, char *line, size_t cap, uint64_t *next, int *complete,
+                              int *found, lt_err *err);
 /* Prophesee '% ' header lines (dat.c): which EVT version the lines in head
  * name ("% evt 2.0", "% evt 3.0", "% format EVT2...", "% format EVT3...":
  * 2 or 3; another "% evt" or "% format EVT" line: 1); 0 when none does (a

@@ -271,9 +271,6 @@ int cmd_events(int argc, char **argv)
         printf("camera    %s\n", info.camera);
     if (info.detail[0])
         printf("detail    %s\n", info.detail);
-    if (info.format == LT_EVF_AEDAT2)
-        printf("layout    %s%s\n", lt_aedat_layout_name(info.layout),
-               info.layout == LT_AEDAT_LAYOUT_AUTO ? " (no known camera in the header: read as DVS128, checked)" : "");
     for (int i = 0; i < nstreams && i < 16; i++) {
         const lt_reader_stream *q = &streams[i];
         printf("stream    %d %s (%s)", q->id, q->type[0] ? q->type : "?", q->name[0] ? q->name : "-");

@@ -266,6 +266,8 @@ static lt_status open_aedat(lt_reader *r, lt_err *err)
         w = h = 128; /* DVS128 addresses span 128 x 128 */
     r->info.layout = layout;
     r->info.width = w, r->info.height = h;
+    snprintf(r->info.detail, sizeof r->info.detail, "layout %s%s", lt_aedat_layout_name(layout),
+             layout == LT_AEDAT_LAYOUT_AUTO ? " (no known camera in the header: read as DVS128, checked)" : "");
     if (layout == LT_AEDAT_LAYOUT_DAVIS && r->opts.cifar10dvs_fix)
         return lt_err_set(err, LT_ERR_ARG, "%s: the CIFAR10-DVS fix applies to DVS128 addresses, not the DAVIS layout",
                           r->name);

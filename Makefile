@@ -65,8 +65,10 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libltsnn.a $(HDRS)
 
 tests: $(TEST_BIN) $(BUILD)/ltsnn
 
+# TEST_SKIP: test files left out of this run (.ci/run's sanitizer pass leaves out the timing test).
 test: tests
-	@LTSNN=$(BUILD)/ltsnn BUILD=$(BUILD) sh scripts/run-tests.sh $(TEST_BIN) $(sort $(wildcard tests/test_*.sh))
+	@LTSNN=$(BUILD)/ltsnn BUILD=$(BUILD) sh scripts/run-tests.sh $(filter-out $(TEST_SKIP),$(TEST_BIN) \
+	    $(sort $(wildcard tests/test_*.sh)))
 
 # ---- install ----
 install: all

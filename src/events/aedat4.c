@@ -155,6 +155,13 @@ static int xml_attr(const char *t, const char *e, const char *name, char *out, s
     return 0;
 }
 
+/* [p, end) starts with the literal s */
+static int starts(const char *p, const char *end, const char *s)
+{
+    size_t n = strlen(s);
+    return (size_t)(end - p) >= n && !memcmp(p, s, n);
+}
+
 static void parse_xml(struct lt_aedat4 *a, const char *x, size_t len)
 {
     const char *end = x + len;
@@ -166,14 +173,14 @@ static void parse_xml(struct lt_aedat4 *a, const char *x, size_t len)
         const char *gt = memchr(lt, '>', (size_t)(end - lt));
         if (!gt)
             break;
-        if (!strncmp(lt, "<node ", 6)) {
+        if (starts(lt, gt, "<node ")) {
             if (!xml_attr(lt, gt, "path", path, sizeof path))
                 path[0] = 0;
-        } else if (!strncmp(lt, "<attr ", 6)) {
+        } else if (starts(lt, gt, "<attr ")) {
             char key[32];
             const char *vend = NULL;
             for (const char *q = gt; q + 7 <= end; q++)
-                if (!strncmp(q, "</attr>", 7)) {
+                if (starts(q, end, "</attr>")) {
                     vend = q;
                     break;
                 }

@@ -45,8 +45,10 @@ static int format_param(const char *s, const char *key)
 {
     size_t n = strlen(key);
     for (const char *p = strchr(s, ';'); p; p = strchr(p + 1, ';'))
-        if (!strncmp(p + 1, key, n) && p[1 + n] == '=')
-            return atoi(p + 2 + n);
+        if (!strncmp(p + 1, key, n) && p[1 + n] == '=') {
+            long v = strtol(p + 2 + n, NULL, 10);
+            return v > 0 && v <= 65536 ? (int)v : 0;
+        }
     return 0;
 }
 
@@ -297,7 +299,8 @@ static lt_status decode_evt3(lt_reader *r, lt_events *out, size_t k, size_t room
                 r->evt.vec_mask = m, r->evt.vec_x = r->evt.base_x;
                 n = emit_vector(r, out, n, limit, t, lt_evr_off(r, i), &st, err);
             }
-            r->evt.base_x += width;
+            if (r->evt.base_x < 0x10000) /* past any sensor already; never wraps back into one */
+                r->evt.base_x += width;
             break;
         }
         case 0x6: /* TIME_LOW: its own 12 bits only */

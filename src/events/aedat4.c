@@ -358,7 +358,7 @@ static lt_status grow(lt_reader *r, uint8_t **buf, size_t *cap, size_t need, lt_
     return LT_OK;
 }
 
-/* Decompress a->zbuf[0..n) into a->pbuf (one complete frame, nothing after it). */
+/* Decompress a->zbuf[0..n) into a->pbuf (one complete LZ4 or Zstd frame, nothing after it). */
 static lt_status inflate_packet(lt_reader *r, size_t n, lt_err *err)
 {
     struct lt_aedat4 *a = r->a4;
@@ -435,11 +435,7 @@ static lt_status inflate_packet(lt_reader *r, size_t n, lt_err *err)
                               off + ib.pos, n - ib.pos);
         return LT_OK;
     }
-    if ((st = grow(r, &a->pbuf, &a->pcap, n ? n : 1, err)))
-        return st;
-    memcpy(a->pbuf, a->zbuf, n);
-    a->plen = n;
-    return LT_OK;
+    return lt_err_set(err, LT_ERR_ARG, "%s: compression %d", r->name, a->compression); /* open refused it */
 }
 
 /* The EventPacket in a->pbuf: point elems at its events. */
@@ -508,9 +504,17 @@ static lt_status next_packet(lt_reader *r, lt_err *err)
             r->skip[0]++;
             continue;
         }
-        if ((st = grow(r, &a->zbuf, &a->zcap, size ? size : 1, err)) ||
-            (st = lt_rsrc_read(&r->src, a->packet_off, a->zbuf, size, err)) || (st = inflate_packet(r, size, err)) ||
-            (st = parse_events(r, err)))
+        if (a->compression == 0) { /* stored as is: read straight into the packet buffer */
+            if ((st = grow(r, &a->pbuf, &a->pcap, size ? size : 1, err)) ||
+                (st = lt_rsrc_read(&r->src, a->packet_off, a->pbuf, size, err)))
+                return st;
+            a->plen = size;
+        } else if ((st = grow(r, &a->zbuf, &a->zcap, size ? size : 1, err)) ||
+                   (st = lt_rsrc_read(&r->src, a->packet_off, a->zbuf, size, err)) ||
+                   (st = inflate_packet(r, size, err))) {
+            return st;
+        }
+        if ((st = parse_events(r, err)))
             return st;
     }
     return LT_OK;

@@ -96,7 +96,7 @@ static int events_convert(int argc, char **argv)
         {0},
     };
     char usage[1024];
-    snprintf(usage, sizeof usage, "convert IN OUT [--format F] [--from F] [options]\n\nformats: %s", formats);
+    snprintf(usage, sizeof usage, "IN OUT [--format F] [--from F] [options]\n\nformats: %s", formats);
     const char *pos[2];
     int np;
     int rc = cli_parse("events convert", usage, argc, argv, 3, opts, pos, 2, &np);

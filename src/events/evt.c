@@ -230,134 +230,107 @@ static lt_status open_evt2(lt_reader *r, lt_err *err)
 
 /* ---- EVT 3.0 ---- */
 
-/* The decoder's state, held in locals while a block is decoded (the event
- * stores could otherwise alias it and force a reload per word). */
-typedef struct evt3_state {
-    uint64_t wraps;
-    uint32_t high, low, y, base_x, pol, vec_mask, vec_x;
-    int have_high, have_y, have_base;
-} evt3_state;
-
-/* Emit the set bits of the vector s->vec_mask at s->vec_x while n < limit;
- * what is left stays in s->vec_mask. */
-static inline size_t emit_vector(evt3_state *s, int64_t *restrict T, uint16_t *restrict X, uint16_t *restrict Y,
-                                 uint8_t *restrict P, size_t n, size_t limit, int64_t t, uint32_t W, uint32_t H,
-                                 uint32_t *bad_x)
+/* Emit the set bits of the pending vector (r->evt.vec_mask at vec_x) while room lasts. */
+static inline size_t emit_vector(lt_reader *r, lt_events *out, size_t n, size_t limit, int64_t t, uint64_t off,
+                                 lt_status *st, lt_err *err)
 {
-    uint32_t m = s->vec_mask;
-    if (s->vec_x + 12 > W || s->y >= H) { /* near the edge: check each bit */
-        for (uint32_t mm = m; mm; mm &= mm - 1) {
-            uint32_t x = s->vec_x + (uint32_t)__builtin_ctz(mm);
-            if (x >= W || s->y >= H) {
-                *bad_x = x;
-                return n;
-            }
-        }
-    }
+    uint32_t m = r->evt.vec_mask;
     while (m && n < limit) {
-        T[n] = t;
-        X[n] = (uint16_t)(s->vec_x + (uint32_t)__builtin_ctz(m));
-        Y[n] = (uint16_t)s->y;
-        P[n] = (uint8_t)s->pol;
+        uint32_t bit = (uint32_t)__builtin_ctz(m);
+        uint32_t x = r->evt.vec_x + bit;
+        if (x >= r->evt.w || r->evt.y >= r->evt.h) {
+            *st = outside(r, off, x, r->evt.y, err);
+            return n;
+        }
+        out->t[n] = t;
+        out->x[n] = (uint16_t)x;
+        out->y[n] = (uint16_t)r->evt.y;
+        out->p[n] = (uint8_t)r->evt.pol;
         n++;
         m &= m - 1;
     }
-    s->vec_mask = m;
+    r->evt.vec_mask = m;
+    r->pending = (size_t)__builtin_popcount(m);
     return n;
 }
 
 static lt_status decode_evt3(lt_reader *r, lt_events *out, size_t k, size_t room, size_t *produced, lt_err *err)
 {
     const uint8_t *b = r->buf + r->bpos;
-    int64_t *restrict T = out->t;
-    uint16_t *restrict X = out->x, *restrict Y = out->y;
-    uint8_t *restrict P = out->p;
     const size_t n0 = out->n, limit = n0 + room;
-    const uint32_t W = r->evt.w, H = r->evt.h;
-    evt3_state s = {r->evt.wraps, r->evt.high,   r->evt.low,      r->evt.y,         r->evt.base_x,
-                    r->evt.pol,   r->evt.vec_mask, r->evt.vec_x, r->evt.have_high, r->evt.have_y,
-                    r->evt.have_base};
-    uint64_t skip[4] = {0, 0, 0, 0};
     size_t n = n0, i = 0;
-    uint32_t bad_x = UINT32_MAX;
-    uint64_t bad_off = 0;
-    int64_t t = (int64_t)(s.wraps + ((uint64_t)s.high << 12) + s.low);
-    if (s.vec_mask) { /* a vector left half-emitted by the last call (its word is consumed) */
-        n = emit_vector(&s, T, X, Y, P, n, limit, t, W, H, &bad_x);
-        bad_off = lt_evr_off(r, 0) - 2;
-    }
-    for (; bad_x == UINT32_MAX && i < k && n < limit; i++) {
-        uint32_t w = lt_evr_le16(b + 2 * i), v = w & 0xfff, type = w >> 12;
-        if ((0x145u >> type) & 1) {
-            /* ADDR_Y, ADDR_X, TIME_LOW, TIME_HIGH -- most words of a sparse
-             * scene, often in no fixed order -- without a branch: each
-             * updates its own state by a conditional move, and an event is
-             * written at n whatever the word (n < limit, so in bounds) and
-             * kept by advancing n only for a valid ADDR_X. */
-            const uint32_t is_y = type == 0x0, is_x = type == 0x2, is_l = type == 0x6, is_h = type == 0x8;
-            const uint32_t wrap = is_h & (uint32_t)s.have_high & (v < s.high) & (s.high - v > 2048);
-            s.wraps += (uint64_t)wrap << 24;
-            s.high = is_h ? v : s.high;
-            s.have_high |= (int)is_h;
-            s.low = is_l ? v : s.low;
-            s.y = is_y ? (v & 0x7ff) : s.y;
-            s.have_y |= (int)is_y;
-            t = (int64_t)(s.wraps + ((uint64_t)s.high << 12) + s.low);
-            const uint32_t x = v & 0x7ff, placed = (uint32_t)(s.have_high & s.have_y);
-            T[n] = t;
-            X[n] = (uint16_t)x;
-            Y[n] = (uint16_t)s.y;
-            P[n] = (uint8_t)(v >> 11);
-            skip[3] += is_x & !placed;
-            if (is_x & placed) {
-                if (x >= W || s.y >= H) {
-                    bad_x = x, bad_off = lt_evr_off(r, i);
-                    break;
-                }
-                n++;
-            }
-            continue;
-        }
+    lt_status st = LT_OK;
+    uint64_t wraps = r->evt.wraps;
+    int64_t t = (int64_t)(wraps + ((uint64_t)r->evt.high << 12) + r->evt.low);
+    if (r->evt.vec_mask) /* a vector left half-emitted by the last call (its word is consumed) */
+        n = emit_vector(r, out, n, limit, t, lt_evr_off(r, 0) - 2, &st, err);
+    for (; !st && i < k && n < limit; i++) {
+        uint32_t w = lt_evr_le16(b + 2 * i), type = w >> 12, v = w & 0xfff;
         switch (type) {
-        case 0x3: /* VECT_BASE_X */
-            s.base_x = v & 0x7ff, s.pol = v >> 11, s.have_base = 1;
+        case 0x0: /* ADDR_Y */
+            r->evt.y = v & 0x7ff, r->evt.have_y = 1;
             break;
-        case 0x4:   /* VECT_12 */
-        case 0x5: { /* VECT_8 */
-            uint32_t width = w >> 12 == 0x4 ? 12 : 8, m = w >> 12 == 0x4 ? v : v & 0xff;
-            if (!s.have_high || !s.have_y || !s.have_base) {
-                skip[3] += (uint64_t)__builtin_popcount(m);
-            } else if (m) {
-                s.vec_mask = m, s.vec_x = s.base_x;
-                n = emit_vector(&s, T, X, Y, P, n, limit, t, W, H, &bad_x);
-                bad_off = lt_evr_off(r, i);
+        case 0x2: { /* ADDR_X: one event */
+            uint32_t x = v & 0x7ff;
+            if (!r->evt.have_high || !r->evt.have_y) {
+                r->skip[3]++;
+                break;
             }
-            if (s.base_x < 0x10000) /* past any sensor already; never wraps back into one */
-                s.base_x += width;
+            if (x >= r->evt.w || r->evt.y >= r->evt.h) {
+                st = outside(r, lt_evr_off(r, i), x, r->evt.y, err);
+                break;
+            }
+            out->t[n] = t;
+            out->x[n] = (uint16_t)x;
+            out->y[n] = (uint16_t)r->evt.y;
+            out->p[n] = (uint8_t)(v >> 11);
+            n++;
             break;
         }
+        case 0x3: /* VECT_BASE_X */
+            r->evt.base_x = v & 0x7ff, r->evt.pol = v >> 11, r->evt.have_base = 1;
+            break;
+        case 0x4: /* VECT_12 */
+        case 0x5: { /* VECT_8 */
+            uint32_t width = type == 0x4 ? 12 : 8, m = type == 0x4 ? v : v & 0xff;
+            if (!r->evt.have_high || !r->evt.have_y || !r->evt.have_base) {
+                r->skip[3] += (uint64_t)__builtin_popcount(m);
+            } else if (m) {
+                r->evt.vec_mask = m, r->evt.vec_x = r->evt.base_x;
+                n = emit_vector(r, out, n, limit, t, lt_evr_off(r, i), &st, err);
+            }
+            if (r->evt.base_x < 0x10000) /* past any sensor already; never wraps back into one */
+                r->evt.base_x += width;
+            break;
+        }
+        case 0x6: /* TIME_LOW: its own 12 bits only */
+            r->evt.low = v;
+            t = (int64_t)(wraps + ((uint64_t)r->evt.high << 12) + v);
+            break;
+        case 0x8: /* TIME_HIGH: its own 12 bits only; a large drop is the 24-bit wrap */
+            if (r->evt.have_high && v < r->evt.high && r->evt.high - v > 2048)
+                wraps += (uint64_t)1 << 24;
+            r->evt.high = v, r->evt.have_high = 1;
+            t = (int64_t)(wraps + ((uint64_t)v << 12) + r->evt.low);
+            break;
         case 0xA:
-            skip[0]++;
+            r->skip[0]++;
             break;
         case 0xE:
-            skip[1]++;
+            r->skip[1]++;
             break;
         case 0x7:
         case 0xF:
-            skip[2]++;
+            r->skip[2]++;
             break;
         default:
-            return reserved(r, lt_evr_off(r, i), w >> 12, w, 3, err);
+            st = reserved(r, lt_evr_off(r, i), type, w, 3, err);
+            break;
         }
     }
-    if (bad_x != UINT32_MAX)
-        return outside(r, bad_off, bad_x, s.y, err);
-    r->evt.wraps = s.wraps, r->evt.high = s.high, r->evt.low = s.low, r->evt.y = s.y;
-    r->evt.base_x = s.base_x, r->evt.pol = s.pol, r->evt.vec_mask = s.vec_mask, r->evt.vec_x = s.vec_x;
-    r->evt.have_high = s.have_high, r->evt.have_y = s.have_y, r->evt.have_base = s.have_base;
-    r->pending = (size_t)__builtin_popcount(s.vec_mask);
-    for (int q = 0; q < 4; q++)
-        r->skip[q] += skip[q];
+    if (st)
+        return st;
+    r->evt.wraps = wraps;
     *produced += n - n0;
     out->n = n;
     r->bpos += i * 2;

@@ -775,7 +775,7 @@ int main(void)
         test_real_files();
         test_npy_equals_dat();
     } else {
-        printf("test_readers: %s not found; the checks on those real recordings skipped\n", REAL);
+        CHECK_SKIP("%s not found; the checks on those real recordings", REAL);
     }
     test_round_trips();
     test_writer_refusals();

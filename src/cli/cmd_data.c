@@ -404,24 +404,24 @@ static int data_prepare(int argc, char **argv)
     f.T = 10;
     f.seed = 42;
     cli_opt opts[] = {
-        {"--out", CLI_STR, &f.out, "cache prefix: writes PREFIX-train.ltc and PREFIX-test.ltc (required)", 0},
-        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10)", 0},
-        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120)", 0},
-        {"--bin", CLI_STR, &f.bin, "time (equal time, default) or count (equal event count)", 0},
-        {"--value", CLI_STR, &f.value, "binary (1 bit, default) or count (events per pixel, max 255)", 0},
-        {"--space", CLI_STR, &f.space, "scale (default) or crop (centre crop of the sensor)", 0},
-        {"--window-us", CLI_U64, &f.window_us, "keep only the first N microseconds of each sample", 0},
-        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files)", 0},
-        {"--split-rule", CLI_STR, &f.rule, "cifar10-dvs/n-caltech101: random (default) or firstN", 0},
-        {"--test-percent", CLI_INT, &f.test_percent, "random split's test share (default 10, n-caltech101 20)", 0},
-        {"--seed", CLI_U64, &f.seed, "random split's seed (default 42)", 0},
-        {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's", 0},
-        {"--skip-bad", CLI_BOOL, &f.skip_bad, "skip unreadable files with a warning instead of stopping", 0},
-        {"--cifar10dvs-fix", CLI_BOOL, &f.fix, "cifar10-dvs: flip x and invert polarity as its readers do", 0},
-        {"--threads", CLI_INT, &f.threads, "worker threads (default: all cores)", 0},
-        {"--limit", CLI_INT, &f.limit, "fashion-mnist: at most this many samples per split", 0},
+        {"--out", CLI_STR, &f.out, "cache prefix: writes PREFIX-train.ltc and PREFIX-test.ltc (required)", 0, 0, 0},
+        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10)", 0, 0, 0},
+        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120)", 0, 0, 0},
+        {"--bin", CLI_STR, &f.bin, "time (equal time, default) or count (equal event count)", 0, 0, 0},
+        {"--value", CLI_STR, &f.value, "binary (1 bit, default) or count (events per pixel, max 255)", 0, 0, 0},
+        {"--space", CLI_STR, &f.space, "scale (default) or crop (centre crop of the sensor)", 0, 0, 0},
+        {"--window-us", CLI_U64, &f.window_us, "keep only the first N microseconds of each sample", 0, 0, 0},
+        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files)", 0, 0, 0},
+        {"--split-rule", CLI_STR, &f.rule, "cifar10-dvs/n-caltech101: random (default) or firstN", 0, 0, 0},
+        {"--test-percent", CLI_INT, &f.test_percent, "random split's test share (default 10, n-caltech101 20)", 0, 0, 0},
+        {"--seed", CLI_U64, &f.seed, "random split's seed (default 42)", 0, 0, 0},
+        {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's", 0, 0, 0},
+        {"--skip-bad", CLI_BOOL, &f.skip_bad, "skip unreadable files with a warning instead of stopping", 0, 0, 0},
+        {"--cifar10dvs-fix", CLI_BOOL, &f.fix, "cifar10-dvs: flip x and invert polarity as its readers do", 0, 0, 0},
+        {"--threads", CLI_INT, &f.threads, "worker threads (default: all cores)", 0, 0, 0},
+        {"--limit", CLI_INT, &f.limit, "fashion-mnist: at most this many samples per split", 0, 0, 0},
         {"--layout", CLI_STR, &f.layout, "folders: ROOT holds one subfolder per class, recordings of any format "
-                                         "inside (format and sensor from each file; split as --split-rule)", 0},
+                                         "inside (format and sensor from each file; split as --split-rule)", 0, 0, 0},
         {0},
     };
     const char *pos[2];
@@ -598,9 +598,9 @@ static int data_info(int argc, char **argv)
     const char *name = NULL;
     int threads = 0, max_files = 0;
     cli_opt opts[] = {
-        {"--name", CLI_STR, &name, "dataset layout of a folder (default: guessed from its subfolders)", 0},
-        {"--max-files", CLI_INT, &max_files, "folder: read only the first N files of each class", 0},
-        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {"--name", CLI_STR, &name, "dataset layout of a folder (default: guessed from its subfolders)", 0, 0, 0},
+        {"--max-files", CLI_INT, &max_files, "folder: read only the first N files of each class", 0, 0, 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 0, 0},
         {0},
     };
     const char *pos[2];
@@ -660,12 +660,12 @@ static int data_export(int argc, char **argv)
     int limit = 0, threads = 0;
     uint64_t seed = 0;
     cli_opt opts[] = {
-        {"--out", CLI_STR, &out, "output folder (gets Train/ and Test/ like N-MNIST)", 0},
-        {"--root", CLI_STR, &root, "Fashion-MNIST folder (default " LT_FMNIST_DIR ")", 0},
-        {"--split", CLI_STR, &split, "train, test or both (default)", 0},
-        {"--limit", CLI_INT, &limit, "at most this many images per split", 0},
-        {"--seed", CLI_U64, &seed, "simulator seed (default 0)", 0},
-        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {"--out", CLI_STR, &out, "output folder (gets Train/ and Test/ like N-MNIST)", 0, 0, 0},
+        {"--root", CLI_STR, &root, "Fashion-MNIST folder (default " LT_FMNIST_DIR ")", 0, 0, 0},
+        {"--split", CLI_STR, &split, "train, test or both (default)", 0, 0, 0},
+        {"--limit", CLI_INT, &limit, "at most this many images per split", 0, 0, 0},
+        {"--seed", CLI_U64, &seed, "simulator seed (default 0)", 0, 0, 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 0, 0},
         {0},
     };
     const char *pos[1];

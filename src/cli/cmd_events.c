@@ -83,16 +83,16 @@ static int events_convert(int argc, char **argv)
     char formats[512];
     lt_ev_format_list(formats, sizeof formats);
     cli_opt opts[] = {
-        {"--format", CLI_STR, &to, "format to write (default: from OUT's extension)", 0},
-        {"--from", CLI_STR, &from, "format of IN (default: from its header, then its extension)", 0},
-        {"--layout", CLI_STR, &layout, "IN is AEDAT 2.0: its address layout, dvs128 or davis", 0},
-        {"--cifar10dvs", CLI_BOOL, &cifar, "IN is AEDAT 2.0 DVS128: x -> 127 - x and p -> 1 - p", 0},
-        {"--stream", CLI_INT, &stream, "IN is AEDAT 4.0: id of the event stream (default: the first)", 0},
+        {"--format", CLI_STR, &to, "format to write (default: from OUT's extension)", 0, 0, 0},
+        {"--from", CLI_STR, &from, "format of IN (default: from its header, then its extension)", 0, 0, 0},
+        {"--layout", CLI_STR, &layout, "IN is AEDAT 2.0: its address layout, dvs128 or davis", 0, 0, 0},
+        {"--cifar10dvs", CLI_BOOL, &cifar, "IN is AEDAT 2.0 DVS128: x -> 127 - x and p -> 1 - p", 0, 0, 0},
+        {"--stream", CLI_INT, &stream, "IN is AEDAT 4.0: id of the event stream (default: the first)", 0, 0, 0},
         {"--out-layout", CLI_STR, &out_layout, "OUT is AEDAT 2.0: dvs128 or davis (default: dvs128 when the sensor "
-                                               "fits 128x128, else davis)", 0},
-        {"--compression", CLI_STR, &comp, "OUT is AEDAT 4.0: none (default), lz4, lz4-high, zstd or zstd-high", 0},
+                                               "fits 128x128, else davis)", 0, 0, 0},
+        {"--compression", CLI_STR, &comp, "OUT is AEDAT 4.0: none (default), lz4, lz4-high, zstd or zstd-high", 0, 0, 0},
         {"--rebase", CLI_BOOL, &rebase, "subtract the first event's t from every t (DV's epoch microseconds do "
-                                        "not fit 32-bit formats)", 0},
+                                        "not fit 32-bit formats)", 0, 0, 0},
         {0},
     };
     char usage[1024];
@@ -196,11 +196,11 @@ int cmd_events(int argc, char **argv)
     int head = 5, cifar = 0, stream = -1;
     const char *format = NULL, *layout = NULL;
     cli_opt opts[] = {
-        {"--head", CLI_INT, &head, "print the first N events (default 5)", 0},
-        {"--format", CLI_STR, &format, "the file's format (default: from the header, then the extension)", 0},
-        {"--layout", CLI_STR, &layout, "AEDAT address layout: dvs128 or davis (default: from the header's camera)", 0},
-        {"--cifar10dvs", CLI_BOOL, &cifar, "AEDAT DVS128: x -> 127 - x and p -> 1 - p, as CIFAR10-DVS readers do", 0},
-        {"--stream", CLI_INT, &stream, "AEDAT 4.0: id of the event stream to read (default: the first)", 0},
+        {"--head", CLI_INT, &head, "print the first N events (default 5)", 0, 0, 0},
+        {"--format", CLI_STR, &format, "the file's format (default: from the header, then the extension)", 0, 0, 0},
+        {"--layout", CLI_STR, &layout, "AEDAT address layout: dvs128 or davis (default: from the header's camera)", 0, 0, 0},
+        {"--cifar10dvs", CLI_BOOL, &cifar, "AEDAT DVS128: x -> 127 - x and p -> 1 - p, as CIFAR10-DVS readers do", 0, 0, 0},
+        {"--stream", CLI_INT, &stream, "AEDAT 4.0: id of the event stream to read (default: the first)", 0, 0, 0},
         {0},
     };
     char formats[512], usage[1024];

@@ -86,7 +86,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' scripts/ltsnn.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ltsnn.pc
 
 # ---- fuzzing (clang + libFuzzer, ASan + UBSan) ----
-# The parsers are compiled once into build-fuzz/obj with fuzzer coverage, then
+# The library is compiled once into build-fuzz/ with fuzzer coverage, then
 # linked into one binary per fuzz/fuzz_*.c.  `make fuzz` runs each harness for
 # FUZZ_SECONDS; `make fuzz-ci` for FUZZ_CI_SECONDS and fails when one finds a
 # crash, leak, UB or hang (the finding is left in build-fuzz/ci-NAME/).  The
@@ -95,8 +95,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_CI_SECONDS ?= 20
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
-FUZZ_LIB := $(filter src/core/% src/io/% src/events/% src/nn/model.c,$(LIB_SRC))
-FUZZ_OBJ := $(FUZZ_LIB:%.c=build-fuzz/obj/%.o)
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                -fno-omit-frame-pointer -Iinclude -Isrc -D_GNU_SOURCE -fopenmp
 
@@ -104,8 +103,13 @@ build-fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-build-fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ) $(HDRS)
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+# the whole library as an archive: each harness links only what its parser needs
+build-fuzz/libltsnn-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libltsnn-fuzz.a $(HDRS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libltsnn-fuzz.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "ltsnn/synth.h"
+#include "ltsnn/io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -55,4 +55,31 @@ static inline int same_events(const lt_events *a, const lt_events *b)
                                       !memcmp(a->y, b->y, a->n * 2) && !memcmp(a->p, b->p, a->n)));
 }
 
+/* Decode a file (mem == NULL) or a memory block, appending to out, with
+ * lt_reader_next(max = chunk); a call that gives 0 or more than chunk
+ * events is an error.  sk, info: the skipped records and the header, if wanted. */
+static inline lt_status decode_events(lt_events *out, lt_reader_skips *sk, lt_reader_info *info, const char *path,
+                                      const void *mem, size_t mem_len, const lt_reader_opts *o, size_t chunk,
+                                      lt_err *err)
+{
+    lt_reader *r;
+    if (sk)
+        memset(sk, 0, sizeof *sk);
+    lt_status st = mem ? lt_reader_open_mem(&r, mem, mem_len, path, o, err) : lt_reader_open(&r, path, o, err);
+    if (st)
+        return st;
+    if (info)
+        lt_reader_get_info(r, info);
+    size_t got;
+    while ((st = lt_reader_next(r, out, chunk, &got, err)) == LT_OK)
+        if (got == 0 || got > chunk) {
+            st = LT_ERR_ARG;
+            break;
+        }
+    if (sk)
+        lt_reader_get_skips(r, sk);
+    lt_reader_close(r);
+    return st == LT_ERR_EOF ? LT_OK : st;
+}
+
 #endif

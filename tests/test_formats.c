@@ -26,29 +26,13 @@
 #define DATA "tests/data/events/"
 
 
-/* Decode a memory block with lt_reader_next(max = chunk). */
+/* Decode a memory block with lt_reader_next(max = chunk), from no events. */
 static lt_status decode_mem(lt_events *out, lt_reader_skips *sk, lt_reader_info *info, const void *mem, size_t len,
                             const char *name, const lt_reader_opts *o, size_t chunk, lt_err *err)
 {
-    lt_reader *r;
     out->n = 0;
-    lt_status st = lt_reader_open_mem(&r, mem, len, name, o, err);
-    if (st)
-        return st;
-    if (info)
-        lt_reader_get_info(r, info);
-    size_t got;
-    while ((st = lt_reader_next(r, out, chunk, &got, err)) == LT_OK)
-        if (got == 0 || got > chunk) {
-            st = LT_ERR_ARG;
-            break;
-        }
-    if (sk)
-        lt_reader_get_skips(r, sk);
-    lt_reader_close(r);
-    return st == LT_ERR_EOF ? LT_OK : st;
+    return decode_events(out, sk, info, name, mem, len, o, chunk, err);
 }
-
 
 static const size_t chunks[] = {1, 2, 5, 7, 13, 1000, (size_t)1 << 20};
 #define NCHUNKS (sizeof chunks / sizeof chunks[0])

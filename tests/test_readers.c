@@ -24,28 +24,19 @@
 #define REAL "../shared/data/events/"
 
 
-/* Decode everything with lt_reader_next(max = chunk). */
+/* Decode everything with lt_reader_next(max = chunk); *skipped: every record that was not an event. */
 static lt_status decode(lt_events *out, uint64_t *skipped, lt_reader_info *info, const char *path, const void *mem,
                         size_t mem_len, const lt_reader_opts *o, size_t chunk, lt_err *err)
 {
-    lt_reader *r;
-    lt_status st = mem ? lt_reader_open_mem(&r, mem, mem_len, path, o, err) : lt_reader_open(&r, path, o, err);
-    if (st)
-        return st;
-    if (info)
-        lt_reader_get_info(r, info);
-    size_t got;
-    while ((st = lt_reader_next(r, out, chunk, &got, err)) == LT_OK)
-        if (got == 0 || got > chunk) {
-            st = LT_ERR_ARG;
-            break;
-        }
-    if (skipped)
-        *skipped = lt_reader_skipped(r);
-    lt_reader_close(r);
-    return st == LT_ERR_EOF ? LT_OK : st;
+    lt_reader_skips sk;
+    lt_status st = decode_events(out, &sk, info, path, mem, mem_len, o, chunk, err);
+    if (skipped) {
+        *skipped = 0;
+        for (int k = 0; k < sk.n; k++)
+            *skipped += sk.count[k];
+    }
+    return st;
 }
-
 
 /* ---- the README table ---- */
 typedef struct real_file {

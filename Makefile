@@ -1,7 +1,8 @@
 # ltsnn -- C11 + make.  `make` builds libltsnn.a, libltsnn.so and ltsnn;
 # `make test` builds and runs every tests/test_*.c and tests/test_*.sh;
 # `make SANITIZE=1 test` does the same under ASan + UBSan (in build-san/);
-# `make install PREFIX=...`; `make fuzz` runs each parser's libFuzzer harness.
+# `make install PREFIX=...`; `make fuzz` runs each parser's libFuzzer harness;
+# `make fuzz-ci` runs each for FUZZ_CI_SECONDS (20 s) and fails on a finding.
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -11,7 +12,7 @@ BUILD   := build
 
 CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
               -fPIC -fopenmp $(ARCH) -Iinclude -Isrc -D_GNU_SOURCE
-LDLIBS  = -ldnnl -lopenblas -lcjson -lz -lm -fopenmp
+LDLIBS  = -ldnnl -lopenblas -lcjson -llz4 -lzstd -lz -lm -fopenmp
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -103,8 +104,10 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libltsnn.a $(HDRS)
 
 tests: $(TEST_BIN) $(BUILD)/ltsnn
 
+# TEST_SKIP: test files left out of this run (.ci/run's sanitizer pass leaves out the timing test).
 test: tests
-	@LTSNN=$(BUILD)/ltsnn BUILD=$(BUILD) sh scripts/run-tests.sh $(TEST_BIN) $(sort $(wildcard tests/test_*.sh))
+	@LTSNN=$(BUILD)/ltsnn BUILD=$(BUILD) sh scripts/run-tests.sh $(filter-out $(TEST_SKIP),$(TEST_BIN) \
+	    $(sort $(wildcard tests/test_*.sh)))
 
 # ---- install ----
 install: all
@@ -117,22 +120,51 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@MPI_LIBS@|$(MPI_LIBS)|' scripts/ltsnn.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ltsnn.pc
 
-# ---- fuzzing (clang + libFuzzer, ASan + UBSan), bounded time per harness ----
+# ---- fuzzing (clang + libFuzzer, ASan + UBSan) ----
+# The library is compiled once into build-fuzz/ with fuzzer coverage, then
+# linked into one binary per fuzz/fuzz_*.c.  `make fuzz` runs each harness for
+# FUZZ_SECONDS; `make fuzz-ci` for FUZZ_CI_SECONDS and fails when one finds a
+# crash, leak, UB or hang (the finding is left in build-fuzz/ci-NAME/).  The
+# long campaign behind docs/reliability.md is fuzz/campaign.sh.
 FUZZ_SECONDS ?= 30
+FUZZ_CI_SECONDS ?= 20
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
-FUZZ_LIB := $(filter src/core/% src/io/% src/events/% src/nn/model.c,$(LIB_SRC))
-fuzz:
-	@mkdir -p build-fuzz
-	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -Iinclude -Isrc -D_GNU_SOURCE -fopenmp -o build-fuzz/$$n $$f $(FUZZ_LIB) $(LDLIBS); \
-	  mkdir -p build-fuzz/corpus-$$n; \
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer -Iinclude -Isrc -D_GNU_SOURCE -fopenmp
+
+build-fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# the whole library as an archive: each harness links only what its parser needs
+build-fuzz/libltsnn-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libltsnn-fuzz.a $(HDRS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libltsnn-fuzz.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@set -e; for b in $(FUZZ_BIN); do n=$$(basename $$b); mkdir -p build-fuzz/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 build-fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | tail -n 3; \
+	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -artifact_prefix=build-fuzz/$$n- \
+	    build-fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | tail -n 3; \
 	done
+
+fuzz-ci: $(FUZZ_BIN)
+	@fail=0; for b in $(FUZZ_BIN); do n=$$(basename $$b); d=build-fuzz/ci-$$n; rm -rf $$d; mkdir -p $$d/corpus; \
+	  if $$b -max_total_time=$(FUZZ_CI_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	       -artifact_prefix=$$d/ $$d/corpus fuzz/seeds/$$n > $$d/log 2>&1; then \
+	    echo "fuzz-ci: $$n ok ($$(grep -o 'Done [0-9]* runs' $$d/log))"; \
+	  else echo "fuzz-ci: $$n FAILED (log and input in $$d/)"; tail -n 30 $$d/log; fail=1; fi; \
+	done; exit $$fail
 
 clean:
 	rm -rf build build-san build-fuzz libltsnn.a libltsnn.so ltsnn
 
-.PHONY: all test tests install fuzz clean FORCE
+.PHONY: all test tests install fuzz fuzz-build fuzz-ci clean FORCE
 .SECONDARY:

@@ -117,11 +117,13 @@ typedef enum lt_ds_kind {
     LT_DS_CIFAR10DVS = 0, /* ROOT/<class>/NAME.aedat, 10 classes, DVS128 128x128 */
     LT_DS_NMNIST,         /* ROOT/{Train,Test}/<digit>/NAME.bin, 34x34 */
     LT_DS_NCALTECH101,    /* ROOT/<class>/NAME.bin, classes in sorted name order, 240x180 */
-    LT_DS_NCARS           /* ROOT/{train,test}/{background,cars}/NAME.dat, 120x100, background 0, cars 1 */
+    LT_DS_NCARS,          /* ROOT/{train,test}/{background,cars}/NAME.dat, 120x100, background 0, cars 1 */
+    LT_DS_FOLDERS         /* ROOT/<class>/NAME.* in any recording format read (by extension), classes in sorted
+                           * name order, the sensor from each file's header (in_w = in_h = 0) */
 } lt_ds_kind;
-#define LT_DS_KINDS 4
+#define LT_DS_KINDS 5
 
-const char *lt_ds_kind_name(lt_ds_kind k); /* "cifar10-dvs", "n-mnist", "n-caltech101", "n-cars" */
+const char *lt_ds_kind_name(lt_ds_kind k); /* "cifar10-dvs", "n-mnist", "n-caltech101", "n-cars", "folders" */
 lt_status lt_ds_kind_parse(lt_ds_kind *k, const char *name, lt_err *err);
 /* Guess the layout of a folder from its subfolders. */
 lt_status lt_ds_detect(lt_ds_kind *k, const char *root, lt_err *err);

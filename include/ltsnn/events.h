@@ -41,8 +41,12 @@ typedef enum lt_ev_format {
     LT_EVF_AEDAT2,     /* jAER AEDAT 2.0 */
     LT_EVF_ATIS_BIN,   /* 40-bit N-MNIST / N-Caltech101 .bin */
     LT_EVF_DAT,        /* Prophesee DAT (N-Cars, Gen1) */
-    LT_EVF_NPY         /* NumPy structured array with t, x, y, p fields */
+    LT_EVF_NPY,        /* NumPy structured array with t, x, y, p fields */
+    LT_EVF_AEDAT4,     /* iniVation DV AEDAT 4.0 (FlatBuffers packets, LZ4 / Zstd) */
+    LT_EVF_EVT2,       /* Prophesee Metavision EVT 2.0 .raw */
+    LT_EVF_EVT3        /* Prophesee Metavision EVT 3.0 .raw */
 } lt_ev_format;
+#define LT_EVF_COUNT 8 /* one past the last format */
 
 typedef enum lt_aedat_layout {
     LT_AEDAT_LAYOUT_AUTO = 0, /* from the header's camera name (DVS128 or DAVIS) */
@@ -54,6 +58,7 @@ typedef struct lt_reader_opts {
     lt_ev_format format;
     lt_aedat_layout aedat_layout;
     int cifar10dvs_fix;   /* AEDAT DVS128: flip x (127 - x) and invert p, as CIFAR10-DVS readers do */
+    int aedat4_stream;    /* AEDAT 4.0: 1 + the id of the EVTS stream to read; 0 = the first one */
 } lt_reader_opts;
 
 typedef struct lt_reader lt_reader; /* opaque */
@@ -90,16 +95,49 @@ typedef struct lt_reader_info {
     int version;                /* AEDAT: 2 (2.0); DAT: "% Version" (0 if absent); npy: major version */
     int header_only;            /* the file ends inside its header: no events (not an error) */
     uint64_t header_bytes;      /* bytes before the first record */
-    uint64_t records;           /* records in the data section: events + skipped + overflow markers */
-    char camera[96];            /* AEDAT "# AEChip:" (else "# HardwareInterface:"), DAT's first comment line */
+    uint64_t records;           /* records in the data section: events + skipped + overflow markers
+                                   (EVT: 16/32-bit words; AEDAT 4.0: 0, packets are counted as read) */
+    char camera[96];            /* AEDAT "# AEChip:" (else "# HardwareInterface:"), DAT's first comment line,
+                                   EVT's plugin/sensor line, AEDAT 4.0's event stream source */
+    char detail[128];           /* format specifics: AEDAT 4.0 compression and streams, EVT's "% format" */
 } lt_reader_info;
 void lt_reader_get_info(const lt_reader *r, lt_reader_info *info);
 /* Records read so far that are not events: AEDAT IMU/APS (bit 31) and
- * special (DAVIS bit 10, DVS128 bit 15) words, ATIS y == 240 overflow markers. */
+ * special (DAVIS bit 10, DVS128 bit 15) words, ATIS y == 240 overflow markers,
+ * EVT EXT_TRIGGER / OTHERS / CONTINUED words, AEDAT 4.0 packets of other
+ * streams.  The sum of lt_reader_get_skips's counts. */
 uint64_t lt_reader_skipped(const lt_reader *r);
+#define LT_READER_SKIP_KINDS 4
+typedef struct lt_reader_skips {
+    int n;                                    /* kinds this format counts */
+    const char *what[LT_READER_SKIP_KINDS];   /* "IMU/APS words", "EXT_TRIGGER words", ... */
+    uint64_t count[LT_READER_SKIP_KINDS];
+} lt_reader_skips;
+void lt_reader_get_skips(const lt_reader *r, lt_reader_skips *s);
 
-/* "aedat", "atis", "bin", "dat", "npy", "auto" (and the names lt_ev_format_name prints). */
+/* AEDAT 4.0 streams, from the header's XML description (other formats: none). */
+typedef struct lt_reader_stream {
+    int id;
+    char type[8];               /* typeIdentifier: "EVTS", "FRME", "IMUS", "TRIG", ... */
+    char name[32];              /* originalOutputName: "events", "frames", ... */
+    char source[48];            /* the camera: "DAVIS346_00000104" */
+    int width, height;          /* sizeX, sizeY when given, else 0 */
+    int read;                   /* 1: this stream is decoded as the events; 0: skipped */
+    uint64_t packets, bytes;    /* packets met so far and their bytes in the file */
+} lt_reader_stream;
+int lt_reader_stream_count(const lt_reader *r);
+void lt_reader_stream_get(const lt_reader *r, int i, lt_reader_stream *s);
+
+/* "aedat", "atis", "bin", "dat", "npy", "aedat4", "evt2", "evt3", "auto" (and the names
+ * lt_ev_format_name prints). */
 lt_status lt_ev_format_parse(lt_ev_format *f, const char *name, lt_err *err);
+/* The format the extension of path names (".aedat4" -> AEDAT4), else LT_EVF_AUTO. */
+lt_ev_format lt_ev_format_from_ext(const char *path);
+/* Every format's names, extensions and whether it is written, for help texts:
+ * "aedat2 (.aedat; read, written), ...". */
+void lt_ev_format_list(char *buf, size_t cap);
+/* 1 if ltsnn writes the format. */
+int lt_ev_format_writable(lt_ev_format f);
 /* "dvs128", "davis", "auto". */
 lt_status lt_aedat_layout_parse(lt_aedat_layout *l, const char *name, lt_err *err);
 const char *lt_aedat_layout_name(lt_aedat_layout l);
@@ -117,11 +155,20 @@ const char *lt_aedat_layout_name(lt_aedat_layout l);
  *   DAT:  x, y < 2^14, t >= 0 and the same wrap rule; "% Width"/"% Height"
  *         are written when given.
  *   npy:  structured [('t', '<i8'), ('x', '<u2'), ('y', '<u2'), ('p', '|u1')].
+ *   EVT 2.0: x, y < 2048, t >= 0, and t may not go back across a 64 us
+ *         step (TIME_HIGH only moves forward; its wrap at 2^34 us is written
+ *         as the reader unwraps it); "% format EVT2;width=..;height=.." given a size.
+ *   AEDAT 4.0: x, y < 32768, any t; one EVTS stream, packets of up to 4096
+ *         events, compressed as aedat4_compression says.
  * p must be 0 or 1 everywhere.  Files appear atomically at close. */
+typedef enum lt_aedat4_compression {
+    LT_AEDAT4_NONE = 0, LT_AEDAT4_LZ4, LT_AEDAT4_LZ4_HIGH, LT_AEDAT4_ZSTD, LT_AEDAT4_ZSTD_HIGH
+} lt_aedat4_compression;
 typedef struct lt_writer_opts {
-    lt_ev_format format;          /* AUTO: from the path's extension (.aedat .bin .dat .npy) */
+    lt_ev_format format;          /* AUTO: from the path's extension (.aedat .bin .dat .npy .raw .aedat4) */
     lt_aedat_layout aedat_layout; /* AEDAT2: DVS128 (also for AUTO) or DAVIS */
     int width, height;            /* sensor size for the header; 0 = unknown */
+    lt_aedat4_compression aedat4_compression; /* AEDAT 4.0 packets (default none) */
 } lt_writer_opts;
 
 typedef struct lt_writer lt_writer; /* opaque */

@@ -15,7 +15,8 @@
 
 #define NAMES_HELP                                                                                        \
     "NAME: cifar10-dvs, n-mnist, n-caltech101, n-cars (ROOT = the dataset folder), fashion-mnist,\n"      \
-    "      n-fashion-mnist (ROOT defaults to " LT_FMNIST_DIR ")"
+    "      n-fashion-mnist (ROOT defaults to " LT_FMNIST_DIR "),\n"                                        \
+    "      folders (or ROOT --layout folders): ROOT/<class>/ holding recordings of any format ltsnn reads"
 static const char *const prepare_usage =
     "NAME [ROOT] --out PREFIX [options]\n\n"
     "Converts a dataset once into frame caches: PREFIX-train.ltc and PREFIX-test.ltc\n"
@@ -109,7 +110,7 @@ static int is_folder(const char *p)
 /* ---- prepare ---- */
 
 typedef struct prep_flags {
-    const char *out, *bin, *value, *space, *split, *rule, *sensor;
+    const char *out, *bin, *value, *space, *split, *rule, *sensor, *layout;
     int T, size[3], test_percent, skip_bad, fix, threads, limit;
     uint64_t window_us, seed;
 } prep_flags;
@@ -233,7 +234,7 @@ static int events_prepare(lt_ds_kind kind, const char *root, prep_flags *f, cli_
         fprintf(stderr, "ltsnn %s: --test-percent %d: expected 0..100\n", VERB, f->test_percent);
         return 2;
     }
-    const int own_split = kind == LT_DS_CIFAR10DVS || kind == LT_DS_NCALTECH101;
+    const int own_split = kind == LT_DS_CIFAR10DVS || kind == LT_DS_NCALTECH101 || kind == LT_DS_FOLDERS;
     for (cli_opt *o = opts; o->name; o++) {
         if (o->seen && !strcmp(o->name, "--limit")) {
             fprintf(stderr, "ltsnn %s: --limit applies to fashion-mnist only\n", VERB);
@@ -419,6 +420,8 @@ static int data_prepare(int argc, char **argv)
         {"--cifar10dvs-fix", CLI_BOOL, &f.fix, "cifar10-dvs: flip x and invert polarity as its readers do", 0, 0, 0},
         {"--threads", CLI_INT, &f.threads, "worker threads (default: all cores)", 0, 0, 0},
         {"--limit", CLI_INT, &f.limit, "fashion-mnist: at most this many samples per split", 0, 0, 0},
+        {"--layout", CLI_STR, &f.layout, "folders: ROOT holds one subfolder per class, recordings of any format "
+                                         "inside (format and sensor from each file; split as --split-rule)", 0, 0, 0},
         {0},
     };
     const char *pos[2];
@@ -443,6 +446,20 @@ static int data_prepare(int argc, char **argv)
         fprintf(stderr, "ltsnn %s prepare: --T must be >= 1, --threads and --limit >= 0\n", VERB);
         goto free_args;
     }
+    if (f.layout) { /* ROOT --layout folders, or folders ROOT --layout folders */
+        if (strcmp(f.layout, "folders")) {
+            fprintf(stderr, "ltsnn %s prepare: --layout %s: the one layout of your own is 'folders' (one subfolder "
+                    "per class)\n", VERB, f.layout);
+            goto free_args;
+        }
+        if (n_pos == 2 && strcmp(pos[0], "folders")) {
+            fprintf(stderr, "ltsnn %s prepare: --layout folders reads ROOT's class subfolders; '%s' names another "
+                    "layout (give ROOT alone)\n", VERB, pos[0]);
+            goto free_args;
+        }
+        rc = events_prepare(LT_DS_FOLDERS, pos[n_pos - 1], &f, opts);
+        goto free_args;
+    }
     if (!strcmp(pos[0], "fashion-mnist") || !strcmp(pos[0], "n-fashion-mnist")) {
         rc = fmnist_prepare(pos[0], n_pos > 1 ? pos[1] : LT_FMNIST_DIR, &f, opts);
         goto free_args;
@@ -451,7 +468,7 @@ static int data_prepare(int argc, char **argv)
     lt_err err;
     if (lt_ds_kind_parse(&kind, pos[0], &err)) {
         fprintf(stderr, "ltsnn %s prepare: unknown dataset '%s' (expected cifar10-dvs, n-mnist, n-caltech101, "
-                "n-cars, fashion-mnist or n-fashion-mnist)\n", VERB, pos[0]);
+                "n-cars, folders, fashion-mnist or n-fashion-mnist)\n", VERB, pos[0]);
         goto free_args;
     }
     if (n_pos < 2) {
@@ -524,10 +541,16 @@ static int folder_info(const char *name, const char *root, size_t max_files, int
         return 1;
     }
     printf("%s: %s dataset folder\n", root, lt_ds_kind_name(kind));
-    printf("  sensor    %dx%d (width x height)\n", ds.in_w, ds.in_h);
-    printf("  format    %s\n", lt_ev_format_name(ds.reader.format));
+    if (ds.in_w)
+        printf("  sensor    %dx%d (width x height)\n", ds.in_w, ds.in_h);
+    else
+        printf("  sensor    from each recording's header\n");
+    if (ds.reader.format)
+        printf("  format    %s\n", lt_ev_format_name(ds.reader.format));
+    else
+        printf("  format    any ltsnn reads, from each recording\n");
     printf("  files     %zu train, %zu test", ds.train.n, ds.test.n);
-    if (kind == LT_DS_CIFAR10DVS || kind == LT_DS_NCALTECH101)
+    if (kind == LT_DS_CIFAR10DVS || kind == LT_DS_NCALTECH101 || kind == LT_DS_FOLDERS)
         printf(" (ltsnn's split: %d%% per class drawn with seed %llu)", ds.split.test_percent,
                (unsigned long long)ds.split.seed);
     printf("\n  classes   %d\n", ds.classes);

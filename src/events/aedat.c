@@ -13,7 +13,7 @@
  * the first one that does not fit (a bit above 15 set) is refused rather
  * than misread.  Timestamps unwrap across 32-bit overflows (reader_priv.h).
  * The CIFAR10-DVS option mirrors x (127 - x) and inverts p on DVS128 data
- * (docs/events.md). */
+ * (docs/events.md).  Also the AEDAT 2.0 encoder (DVS128 or DAVIS). */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,7 +88,7 @@ static inline void ts_start(lt_reader *r, const uint8_t *b, size_t k)
     }
 }
 
-static lt_status decode_dvs128(lt_reader *r, lt_events *out, size_t k, size_t *produced, lt_err *err)
+static lt_status decode_dvs128(lt_reader *r, lt_events *out, size_t k, size_t room, size_t *produced, lt_err *err)
 {
     const uint8_t *b = r->buf + r->bpos;
     ts_start(r, b, k);
@@ -96,7 +96,7 @@ static lt_status decode_dvs128(lt_reader *r, lt_events *out, size_t k, size_t *p
     uint16_t *X = out->x, *Y = out->y;
     uint8_t *P = out->p;
     size_t n = out->n;
-    uint64_t hi = r->ts_hi, skipped = 0;
+    uint64_t hi = r->ts_hi, special = 0;
     uint32_t last = r->ts_last;
     const uint32_t xflip = r->opts.cifar10dvs_fix ? 127 : 0, pflip = r->opts.cifar10dvs_fix ? 1 : 0;
     for (size_t i = 0; i < k; i++) {
@@ -115,7 +115,7 @@ static lt_status decode_dvs128(lt_reader *r, lt_events *out, size_t k, size_t *p
                               (unsigned long long)lt_evr_off(r, i), a);
         }
         if (a & 0x8000u) {
-            skipped++;
+            special++;
             continue;
         }
         T[n] = (int64_t)(hi + ts);
@@ -127,12 +127,12 @@ static lt_status decode_dvs128(lt_reader *r, lt_events *out, size_t k, size_t *p
     *produced += n - out->n;
     out->n = n;
     r->ts_hi = hi, r->ts_last = last;
-    r->skipped += skipped;
+    r->skip[1] += special;
     r->bpos += k * 8;
     return LT_OK;
 }
 
-static lt_status decode_davis(lt_reader *r, lt_events *out, size_t k, size_t *produced, lt_err *err)
+static lt_status decode_davis(lt_reader *r, lt_events *out, size_t k, size_t room, size_t *produced, lt_err *err)
 {
     const uint8_t *b = r->buf + r->bpos;
     ts_start(r, b, k);
@@ -140,7 +140,7 @@ static lt_status decode_davis(lt_reader *r, lt_events *out, size_t k, size_t *pr
     uint16_t *X = out->x, *Y = out->y;
     uint8_t *P = out->p;
     size_t n = out->n;
-    uint64_t hi = r->ts_hi, skipped = 0;
+    uint64_t hi = r->ts_hi, imu = 0, special = 0;
     uint32_t last = r->ts_last;
     /* unknown sensor: the field widths bound x and y */
     const uint32_t w = r->info.width ? (uint32_t)r->info.width : 1024, h = r->info.height ? (uint32_t)r->info.height : 512;
@@ -150,7 +150,8 @@ static lt_status decode_davis(lt_reader *r, lt_events *out, size_t k, size_t *pr
             hi += (uint64_t)1 << 32;
         last = ts;
         if (a & 0x80000400u) { /* bit 31: APS/IMU sample, bit 10: special event */
-            skipped++;
+            imu += a >> 31;
+            special += !(a >> 31);
             continue;
         }
         uint32_t x = (a >> 12) & 0x3ff, y = (a >> 22) & 0x1ff;
@@ -167,13 +168,14 @@ static lt_status decode_davis(lt_reader *r, lt_events *out, size_t k, size_t *pr
     *produced += n - out->n;
     out->n = n;
     r->ts_hi = hi, r->ts_last = last;
-    r->skipped += skipped;
+    r->skip[0] += imu;
+    r->skip[1] += special;
     r->bpos += k * 8;
     return LT_OK;
 }
 
 /* ---- header ---- */
-lt_status lt_evr_open_aedat(lt_reader *r, lt_err *err)
+static lt_status open_aedat(lt_reader *r, lt_err *err)
 {
     char line[512], chip[96] = "", hw[96] = "", source[96] = "";
     uint64_t off = 0;
@@ -264,9 +266,93 @@ lt_status lt_evr_open_aedat(lt_reader *r, lt_err *err)
         w = h = 128; /* DVS128 addresses span 128 x 128 */
     r->info.layout = layout;
     r->info.width = w, r->info.height = h;
+    snprintf(r->info.detail, sizeof r->info.detail, "layout %s%s", lt_aedat_layout_name(layout),
+             layout == LT_AEDAT_LAYOUT_AUTO ? " (no known camera in the header: read as DVS128, checked)" : "");
     if (layout == LT_AEDAT_LAYOUT_DAVIS && r->opts.cifar10dvs_fix)
         return lt_err_set(err, LT_ERR_ARG, "%s: the CIFAR10-DVS fix applies to DVS128 addresses, not the DAVIS layout",
                           r->name);
     r->decode = layout == LT_AEDAT_LAYOUT_DAVIS ? decode_davis : decode_dvs128;
+    lt_evr_skip_kind(r, 0, "IMU/APS words");
+    lt_evr_skip_kind(r, 1, "special words");
     return LT_OK;
 }
+
+/* "#!AER-DAT" of any version but 4.x (AEDAT 4.0 is its own format; 1.0 and
+ * 3.x are refused by open with their version). */
+static int detect_aedat2(const uint8_t *head, size_t n)
+{
+    return n >= 9 && !memcmp(head, "#!AER-DAT", 9) && !(n >= 10 && head[9] == '4');
+}
+
+/* ---- writer ---- */
+typedef struct davis_chip {
+    int w, h;
+    const char *chip;
+} davis_chip;
+
+static const davis_chip davis_chips[] = {
+    {240, 180, "eu.seebetter.ini.chips.davis.DAVIS240C"}, {346, 260, "eu.seebetter.ini.chips.davis.Davis346B"},
+    {640, 480, "eu.seebetter.ini.chips.davis.Davis640"},  {208, 192, "eu.seebetter.ini.chips.davis.Davis208"},
+    {128, 128, "eu.seebetter.ini.chips.davis.DAVIS128"},
+};
+
+static lt_status w_open_aedat(lt_writer *w, lt_err *err)
+{
+    if (w->layout == LT_AEDAT_LAYOUT_DVS128 && (w->w > 128 || w->h > 128))
+        return lt_err_set(err, LT_ERR_ARG, "%s: sensor %dx%d does not fit DVS128 addresses (128x128)", w->af.path,
+                          w->w, w->h);
+    if (w->layout == LT_AEDAT_LAYOUT_DAVIS && (w->w > 1024 || w->h > 512))
+        return lt_err_set(err, LT_ERR_ARG, "%s: sensor %dx%d does not fit DAVIS addresses (1024x512)", w->af.path,
+                          w->w, w->h);
+    char line[256];
+    const char *chip = "ch.unizh.ini.jaer.chip.retina.DVS128";
+    if (w->layout == LT_AEDAT_LAYOUT_DAVIS) {
+        chip = "eu.seebetter.ini.chips.davis.DAVIS"; /* a DAVIS of unknown size */
+        for (size_t i = 0; i < sizeof davis_chips / sizeof davis_chips[0]; i++)
+            if (davis_chips[i].w == w->w && davis_chips[i].h == w->h)
+                chip = davis_chips[i].chip;
+    }
+    snprintf(line, sizeof line, "# AEChip: %s\r\n", chip);
+    lt_status st = lt_evw_put_text(w, "#!AER-DAT2.0\r\n# This is a raw AE data file - do not edit\r\n"
+                                      "# Data format is int32 address, int32 timestamp (8 bytes total), repeated for "
+                                      "each event\r\n# Timestamps tick is 1 us\r\n# created by ltsnn\r\n", err);
+    return st ? st : lt_evw_put_text(w, line, err);
+}
+
+static inline void st_be32(uint8_t *q, uint32_t v)
+{
+    q[0] = (uint8_t)(v >> 24), q[1] = (uint8_t)(v >> 16), q[2] = (uint8_t)(v >> 8), q[3] = (uint8_t)v;
+}
+
+static lt_status w_event_aedat(lt_writer *w, const lt_events *ev, size_t i, lt_err *err)
+{
+    uint8_t rec[8];
+    uint32_t x = ev->x[i], y = ev->y[i], p = ev->p[i], ts, a;
+    int bw = w->w ? w->w : 1 << 30, bh = w->h ? w->h : 1 << 30;
+    if (w->layout == LT_AEDAT_LAYOUT_DAVIS) {
+        if (x >= 1024 || y >= 512 || (int)x >= bw || (int)y >= bh)
+            return lt_evw_bad(w, i, ev, "outside the DAVIS sensor (x < 1024, y < 512 and inside the given size)", err);
+        a = y << 22 | x << 12 | p << 11;
+    } else {
+        if (x >= 128 || y >= 128 || (int)x >= bw || (int)y >= bh)
+            return lt_evw_bad(w, i, ev, "outside the DVS128 sensor (x, y < 128)", err);
+        a = y << 8 | x << 1 | p;
+    }
+    if (!lt_evw_wrap_ok(w, ev->t[i], &ts))
+        return lt_evw_bad(w, i, ev, "t cannot be stored as a 32-bit AEDAT timestamp that the reader unwraps back", err);
+    st_be32(rec, a);
+    st_be32(rec + 4, ts);
+    return lt_evw_put(w, rec, 8, err);
+}
+
+const lt_evr_format lt_evr_fmt_aedat2 = {
+    .id = LT_EVF_AEDAT2,
+    .name = "aedat2",
+    .aliases = {"aedat"},
+    .exts = {".aedat"},
+    .describe = "jAER AEDAT 2.0 (DVS128 or DAVIS addresses)",
+    .detect = detect_aedat2,
+    .open = open_aedat,
+    .w_open = w_open_aedat,
+    .w_event = w_event_aedat,
+};

@@ -27,7 +27,10 @@ static const char *const cifar10_classes[10] = {"airplane", "automobile", "bird"
 static const char *const ncars_classes[2] = {"background", "cars"};
 static const char *const digit_classes[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
-static const char *const kind_names[LT_DS_KINDS] = {"cifar10-dvs", "n-mnist", "n-caltech101", "n-cars"};
+static const char *const kind_names[LT_DS_KINDS] = {"cifar10-dvs", "n-mnist", "n-caltech101", "n-cars", "folders"};
+
+/* list_dir's filter for "any recording ltsnn reads" (LT_DS_FOLDERS): by the format table's extensions. */
+static const char REC_ANY[] = "*";
 
 #define CHUNK 64 /* files converted in parallel before their results are appended in order */
 
@@ -59,8 +62,8 @@ lt_status lt_ds_kind_parse(lt_ds_kind *k, const char *name, lt_err *err)
             *k = (lt_ds_kind)i;
             return LT_OK;
         }
-    return lt_err_set(err, LT_ERR_ARG, "unknown dataset '%s' (expected cifar10-dvs, n-mnist, n-caltech101 or "
-                      "n-cars)", name);
+    return lt_err_set(err, LT_ERR_ARG, "unknown dataset '%s' (expected cifar10-dvs, n-mnist, n-caltech101, "
+                      "n-cars or folders)", name);
 }
 
 void lt_ds_scan_opts_default(lt_ds_scan_opts *o)
@@ -143,7 +146,7 @@ static lt_status list_dir(strlist *out, const char *dir, const char *ext, lt_err
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        if (ext && !ends_with_ci(e->d_name, ext))
+        if (ext && (ext == REC_ANY ? lt_ev_format_from_ext(e->d_name) == LT_EVF_AUTO : !ends_with_ci(e->d_name, ext)))
             continue;
         int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (n < 0 || (size_t)n >= sizeof path) {
@@ -396,6 +399,23 @@ lt_status lt_ds_scan(lt_ds *ds, lt_ds_kind kind, const char *root, const lt_ds_s
         strlist_free(&cl);
         break;
     }
+    case LT_DS_FOLDERS: { /* ROOT/<class>/<any recording>, the format and sensor from each file */
+        ds->in_w = ds->in_h = 0;
+        ds->reader.format = LT_EVF_AUTO;
+        strlist cl;
+        if ((st = list_dir(&cl, root, NULL, err)))
+            break;
+        if (cl.n == 0 || cl.n > INT32_MAX)
+            st = lt_err_set(err, LT_ERR_IO, "%s: no class folders (the folders layout is ROOT/<class>/<recordings>)",
+                            root);
+        else
+            st = set_classes(ds, (const char *const *)cl.s, (int)cl.n, err);
+        for (int c = 0; c < ds->classes && !st; c++)
+            if (!(st = join(dir, sizeof dir, root, cl.s[c], err)))
+                st = add_class_split(ds, caps, dir, c, REC_ANY, err);
+        strlist_free(&cl);
+        break;
+    }
     case LT_DS_NMNIST:
         ds->in_w = ds->in_h = 34;
         ds->reader.format = LT_EVF_ATIS_BIN;
@@ -476,7 +496,7 @@ static lt_status resolve_bin(lt_bin_opts *b, const lt_ds *ds, const lt_ds_prep_o
     }
     /* Checks T, H, W, modes and window once, with a stand-in sensor size. */
     lt_bin_opts probe = *b;
-    if (probe.in_w < 0)
+    if (probe.in_w <= 0) /* per sample: the recording's extent (-1) or its header's sensor (0) */
         probe.in_w = probe.in_h = 1;
     lt_events none = {0};
     uint8_t *tmp = NULL;
@@ -513,9 +533,11 @@ lt_status lt_ds_writer_open(lt_cache_writer **w, const char *path, const lt_ds *
     char sensor[32], split[48] = "";
     if (b.in_w < 0)
         snprintf(sensor, sizeof sensor, "auto");
+    else if (b.in_w == 0)
+        snprintf(sensor, sizeof sensor, "header");
     else
         snprintf(sensor, sizeof sensor, "%dx%d", b.in_w, b.in_h);
-    if (ds->kind == LT_DS_CIFAR10DVS || ds->kind == LT_DS_NCALTECH101) {
+    if (ds->kind == LT_DS_CIFAR10DVS || ds->kind == LT_DS_NCALTECH101 || ds->kind == LT_DS_FOLDERS) {
         if (ds->split.rule == LT_SPLIT_FIRST)
             snprintf(split, sizeof split, " rule=first%d", ds->split.first_n);
         else
@@ -536,10 +558,21 @@ typedef struct worker {
     uint8_t *frames; /* [T, 2, H, W] */
 } worker;
 
-static lt_status read_events(lt_events *ev, const char *path, const lt_reader_opts *ro, lt_err *e)
+/* All events of one file; *w, *h get the sensor size its header gives (0 if none). */
+static lt_status read_events(lt_events *ev, int *w, int *h, const char *path, const lt_reader_opts *ro, lt_err *e)
 {
     ev->n = 0;
-    lt_status st = lt_events_read_file(ev, path, ro, e);
+    lt_reader *r;
+    size_t got;
+    lt_status st = lt_reader_open(&r, path, ro, e);
+    if (!st) {
+        lt_reader_sensor(r, w, h);
+        while ((st = lt_reader_next(r, ev, (size_t)1 << 20, &got, e)) == LT_OK)
+            ;
+        if (st == LT_ERR_EOF)
+            st = LT_OK;
+        lt_reader_close(r);
+    }
     if (st && !strstr(e->msg, path))
         lt_err_prefix(e, "%s: ", path);
     return st;
@@ -548,10 +581,17 @@ static lt_status read_events(lt_events *ev, const char *path, const lt_reader_op
 static lt_status convert_one(uint8_t *out, worker *wk, const char *path, const lt_reader_opts *ro,
                              const lt_bin_opts *b, size_t frame_n, lt_err *e)
 {
-    lt_status st = read_events(&wk->ev, path, ro, e);
+    int hw = 0, hh = 0;
+    lt_status st = read_events(&wk->ev, &hw, &hh, path, ro, e);
     if (st)
         return st;
     lt_bin_opts bo = *b;
+    if (bo.in_w == 0) { /* the folders layout: the sensor this recording's header gives */
+        if (!hw || !hh)
+            return lt_err_set(e, LT_ERR_FORMAT, "%s: the recording does not say its sensor size (give --sensor "
+                              "WIDTHxHEIGHT, or auto for each recording's extent)", path);
+        bo.in_w = hw, bo.in_h = hh;
+    }
     if (bo.in_w < 0) { /* per sample: the extent of this recording */
         int xm = 0, ym = 0;
         for (size_t j = 0; j < wk->ev.n; j++) {
@@ -703,7 +743,8 @@ lt_status lt_ds_stats_compute(lt_ds_stats *s, const lt_ds *ds, const lt_ds_files
             lt_events *ev = &wk[thread_id()].ev;
             file_stat *q = &fs[k];
             memset(q, 0, sizeof *q);
-            q->st = read_events(ev, f->paths[pick[base + (size_t)k]], &ds->reader, &errs[k]);
+            int hw, hh;
+            q->st = read_events(ev, &hw, &hh, f->paths[pick[base + (size_t)k]], &ds->reader, &errs[k]);
             if (q->st)
                 continue;
             q->n = ev->n;

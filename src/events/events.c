@@ -1,6 +1,6 @@
 /* events.c -- the lt_events chunk (structure of arrays) and the names of
- * formats and layouts.  Decoding lives in reader.c and one file per format;
- * encoding in writers.c. */
+ * the AEDAT 2.0 address layouts.  Format names are the format table's
+ * (formats.c); decoding lives in reader.c and one file per format. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,41 +69,14 @@ void lt_events_free(lt_events *e)
     memset(e, 0, sizeof *e);
 }
 
-const char *lt_ev_format_name(lt_ev_format f)
-{
-    switch (f) {
-    case LT_EVF_AUTO: return "auto";
-    case LT_EVF_AEDAT2: return "aedat2";
-    case LT_EVF_ATIS_BIN: return "atis-bin";
-    case LT_EVF_DAT: return "dat";
-    case LT_EVF_NPY: return "npy";
-    }
-    return "unknown";
-}
-
 typedef struct name_val {
     const char *name;
     int val;
 } name_val;
 
-static const name_val format_names[] = {
-    {"auto", LT_EVF_AUTO}, {"aedat", LT_EVF_AEDAT2}, {"aedat2", LT_EVF_AEDAT2}, {"atis", LT_EVF_ATIS_BIN},
-    {"atis-bin", LT_EVF_ATIS_BIN}, {"bin", LT_EVF_ATIS_BIN}, {"dat", LT_EVF_DAT}, {"npy", LT_EVF_NPY},
-};
-
 static const name_val layout_names[] = {
     {"auto", LT_AEDAT_LAYOUT_AUTO}, {"dvs128", LT_AEDAT_LAYOUT_DVS128}, {"davis", LT_AEDAT_LAYOUT_DAVIS},
 };
-
-lt_status lt_ev_format_parse(lt_ev_format *f, const char *name, lt_err *err)
-{
-    for (size_t i = 0; i < sizeof format_names / sizeof format_names[0]; i++)
-        if (!strcmp(name, format_names[i].name)) {
-            *f = (lt_ev_format)format_names[i].val;
-            return LT_OK;
-        }
-    return lt_err_set(err, LT_ERR_ARG, "event format '%s': expected aedat, atis (bin), dat, npy or auto", name);
-}
 
 lt_status lt_aedat_layout_parse(lt_aedat_layout *l, const char *name, lt_err *err)
 {

@@ -1,14 +1,11 @@
-/* reader.c -- opening an event recording: format detection, the block loop
- * every format shares, and the NumPy (.npy) event decoder.
- *
- * Detection looks at the first bytes ('#!AER-DAT', '\x93NUMPY', '% '), then
- * at the extension (.bin -> ATIS, .aedat, .dat, .npy); opts.format overrides
- * both.  The per-format header parsers and record decoders are in aedat.c,
- * atis.c and dat.c.  Not for writing (writers.c). */
+/* reader.c -- opening an event recording: format detection from the
+ * table's detectors (then the extension; opts.format overrides both), the
+ * call loop every format shares, the record loop of the fixed-record
+ * formats, and the header-line helpers.  The formats themselves are one
+ * file each (formats.c lists them).  Not for writing (writers.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "events/reader_priv.h"
 
@@ -70,146 +67,38 @@ lt_status lt_evr_read_line(lt_reader *r, uint64_t off, char *line, size_t cap, u
     return LT_OK;
 }
 
-/* ---- npy events: a structured array with t, x, y, p fields ---- */
-static int npy_pick(const lt_npy *a, const char *const *names, int n, int *idx, const char **dup)
-{
-    *idx = -1;
-    for (int i = 0; i < n; i++) {
-        int k = lt_npy_field_index(a, names[i]);
-        if (k < 0)
-            continue;
-        if (*idx >= 0) {
-            *dup = names[i];
-            return 0;
-        }
-        *idx = k;
-    }
-    return 1;
-}
-
-static lt_status npy_decode(lt_reader *r, lt_events *out, size_t k, size_t *produced, lt_err *err)
-{
-    const uint8_t *raw = r->buf + r->bpos;
-    uint64_t row0 = (lt_evr_off(r, 0) - r->data_off) / r->rec;
-    size_t n0 = out->n;
-    lt_status st = lt_npy_convert_i64(&r->npy, r->f_t, raw, k, out->t + n0, row0, err);
-    if (st)
-        return st;
-    const int fields[3] = {r->f_x, r->f_y, r->f_p};
-    for (int f = 0; f < 3; f++) {
-        if ((st = lt_npy_convert_i64(&r->npy, fields[f], raw, k, r->tmp, row0, err)))
-            return st;
-        const int64_t *v = r->tmp;
-        if (f < 2) {
-            uint16_t *dst = (f == 0 ? out->x : out->y) + n0;
-            for (size_t i = 0; i < k; i++) {
-                if (v[i] < 0 || v[i] > 65535)
-                    return lt_err_set(err, LT_ERR_FORMAT, "%s: row %llu (byte %llu): %s = %lld, expected 0..65535", r->name,
-                                      (unsigned long long)(row0 + i), (unsigned long long)lt_evr_off(r, i),
-                                      r->npy.fields[fields[f]].name, (long long)v[i]);
-                dst[i] = (uint16_t)v[i];
-            }
-        } else {
-            uint8_t *dst = out->p + n0;
-            for (size_t i = 0; i < k; i++) {
-                /* -1/+1 polarity (some converters write it) is OFF/ON */
-                if (v[i] < -1 || v[i] > 1)
-                    return lt_err_set(err, LT_ERR_FORMAT, "%s: row %llu (byte %llu): %s = %lld, expected 0 or 1 (or -1 for OFF)",
-                                      r->name, (unsigned long long)(row0 + i), (unsigned long long)lt_evr_off(r, i),
-                                      r->npy.fields[fields[f]].name, (long long)v[i]);
-                dst[i] = v[i] == 1;
-            }
-        }
-    }
-    out->n += k;
-    *produced += k;
-    r->bpos += k * r->rec;
-    return LT_OK;
-}
-
-static lt_status open_npy(lt_reader *r, lt_err *err)
-{
-    lt_status st = r->mem ? lt_npy_open_mem(&r->npy, r->mem, r->mem_len, r->name, err)
-                          : lt_npy_open(&r->npy, r->name, err);
-    if (st)
-        return st;
-    const lt_npy *a = &r->npy;
-    char desc[512];
-    lt_npy_describe(a, desc, sizeof desc);
-    if (!a->structured || a->ndim != 1)
-        return lt_err_set(err, LT_ERR_FORMAT,
-                          "%s: npy %s: expected a 1-D structured array with fields t (or ts, timestamp), x, y, p (or polarity)",
-                          r->name, desc);
-    static const char *const tn[] = {"t", "ts", "timestamp"}, *const xn[] = {"x"}, *const yn[] = {"y"},
-                             *const pn[] = {"p", "polarity"};
-    const char *dup = NULL;
-    if (!npy_pick(a, tn, 3, &r->f_t, &dup) || !npy_pick(a, pn, 2, &r->f_p, &dup))
-        return lt_err_set(err, LT_ERR_FORMAT, "%s: npy %s: two fields could be the %s field (ambiguous)", r->name, desc,
-                          dup[0] == 'p' ? "polarity" : "timestamp");
-    npy_pick(a, xn, 1, &r->f_x, &dup);
-    npy_pick(a, yn, 1, &r->f_y, &dup);
-    const char *missing = r->f_t < 0 ? "t (or ts, timestamp)" : r->f_x < 0 ? "x" : r->f_y < 0 ? "y"
-                        : r->f_p < 0 ? "p (or polarity)" : NULL;
-    if (missing)
-        return lt_err_set(err, LT_ERR_FORMAT, "%s: npy %s: no field %s", r->name, desc, missing);
-    const int f4[4] = {r->f_t, r->f_x, r->f_y, r->f_p};
-    for (int i = 0; i < 4; i++) {
-        char kd = a->fields[f4[i]].kind;
-        if (kd != 'b' && kd != 'i' && kd != 'u' && kd != 'f')
-            return lt_err_set(err, LT_ERR_FORMAT, "%s: npy field '%s' is not numeric", r->name, a->fields[f4[i]].name);
-    }
-    if (a->itemsize > 65536)
-        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: npy records of %llu bytes (at most 65536 for events)", r->name,
-                          (unsigned long long)a->itemsize);
-    r->rec = (size_t)a->itemsize;
-    r->data_off = a->data_offset;
-    r->data_end = r->src.size;
-    r->tmp = malloc((LT_EVR_BLOCK / r->rec + 1) * sizeof *r->tmp);
-    if (!r->tmp)
-        return lt_err_set(err, LT_ERR_NOMEM, "%s: out of memory", r->name);
-    r->info.version = a->major;
-    r->decode = npy_decode;
-    return LT_OK;
-}
-
 /* ---- detection ---- */
-static const char *extension(const char *name)
+static lt_status detect(lt_reader *r, const lt_evr_format **fmt, lt_err *err)
 {
-    const char *slash = strrchr(name, '/');
-    const char *dot = strrchr(slash ? slash : name, '.');
-    return dot ? dot : "";
-}
-
-static lt_status detect(lt_reader *r, lt_ev_format *fmt, lt_err *err)
-{
-    uint8_t head[16] = {0};
-    size_t n = r->src.size < sizeof head ? (size_t)r->src.size : sizeof head;
+    size_t n = r->src.size < LT_EVR_HEAD ? (size_t)r->src.size : LT_EVR_HEAD;
+    uint8_t *head = malloc(n ? n : 1);
+    if (!head)
+        return lt_err_set(err, LT_ERR_NOMEM, "%s: out of memory", r->name);
     lt_status st = lt_rsrc_read(&r->src, 0, head, n, err);
-    if (st)
-        return st;
-    if (n >= 9 && !memcmp(head, "#!AER-DAT", 9))
-        *fmt = LT_EVF_AEDAT2;
-    else if (n >= 6 && !memcmp(head, "\x93NUMPY", 6))
-        *fmt = LT_EVF_NPY;
-    else if (n >= 2 && head[0] == '%' && head[1] == ' ')
-        *fmt = LT_EVF_DAT;
-    else {
-        const char *ext = extension(r->name);
-        if (!strcasecmp(ext, ".bin"))
-            *fmt = LT_EVF_ATIS_BIN;
-        else if (!strcasecmp(ext, ".aedat"))
-            *fmt = LT_EVF_AEDAT2;
-        else if (!strcasecmp(ext, ".dat"))
-            *fmt = LT_EVF_DAT;
-        else if (!strcasecmp(ext, ".npy"))
-            *fmt = LT_EVF_NPY;
-        else
-            return lt_err_set(err, LT_ERR_FORMAT,
-                              "%s: byte 0: cannot tell the event format: no '#!AER-DAT', '%% ' or '\\x93NUMPY' header and "
-                              "the extension '%s' is not .bin/.aedat/.dat/.npy (give the format explicitly)",
-                              r->name, ext);
+    *fmt = NULL;
+    for (size_t i = 0; !st && lt_evr_format_at(i); i++) {
+        const lt_evr_format *f = lt_evr_format_at(i);
+        if (f->detect && f->detect(head, n)) {
+            *fmt = f;
+            break;
+        }
     }
-    return LT_OK;
+    free(head);
+    if (st || *fmt)
+        return st;
+    lt_ev_format by_ext = lt_ev_format_from_ext(r->name);
+    if (by_ext != LT_EVF_AUTO) {
+        *fmt = lt_evr_format_of(by_ext);
+        return LT_OK;
+    }
+    char list[512];
+    lt_ev_format_list(list, sizeof list);
+    const char *slash = strrchr(r->name, '/');
+    const char *dot = strrchr(slash ? slash : r->name, '.');
+    return lt_err_set(err, LT_ERR_FORMAT,
+                      "%s: byte 0: cannot tell the event format: no known header ('#!AER-DAT', '%% ' lines, "
+                      "'\\x93NUMPY') and the extension '%s' names none of %s (give the format explicitly)",
+                      r->name, dot ? dot : "", list);
 }
 
 static lt_status open_common(lt_reader *r, const lt_reader_opts *opts, lt_err *err)
@@ -218,31 +107,36 @@ static lt_status open_common(lt_reader *r, const lt_reader_opts *opts, lt_err *e
     r->name = r->src.name;
     if (opts)
         r->opts = *opts;
-    if ((unsigned)r->opts.format > LT_EVF_NPY)
+    if (r->opts.format != LT_EVF_AUTO && !lt_evr_format_of(r->opts.format))
         return lt_err_set(err, LT_ERR_ARG, "%s: unknown reader format %d", r->name, (int)r->opts.format);
     if ((unsigned)r->opts.aedat_layout > LT_AEDAT_LAYOUT_DAVIS)
         return lt_err_set(err, LT_ERR_ARG, "%s: unknown AEDAT layout %d", r->name, (int)r->opts.aedat_layout);
-    lt_ev_format fmt = r->opts.format;
-    r->forced = fmt != LT_EVF_AUTO;
-    if (!r->forced && (st = detect(r, &fmt, err)))
-        return st;
-    if (r->opts.cifar10dvs_fix && fmt != LT_EVF_AEDAT2)
-        return lt_err_set(err, LT_ERR_ARG, "%s: the CIFAR10-DVS fix applies to AEDAT (DVS128) files, not %s", r->name,
-                          lt_ev_format_name(fmt));
-    r->info.format = fmt;
+    if (r->opts.aedat4_stream < 0)
+        return lt_err_set(err, LT_ERR_ARG, "%s: AEDAT 4.0 stream %d: expected 1 + a stream id, or 0", r->name,
+                          r->opts.aedat4_stream);
+    r->forced = r->opts.format != LT_EVF_AUTO;
     r->bufcap = r->src.size < LT_EVR_BLOCK ? (size_t)r->src.size + 1 : LT_EVR_BLOCK;
     r->buf = malloc(r->bufcap);
     if (!r->buf)
         return lt_err_set(err, LT_ERR_NOMEM, "%s: out of memory", r->name);
-    switch (fmt) {
-    case LT_EVF_AEDAT2: st = lt_evr_open_aedat(r, err); break;
-    case LT_EVF_ATIS_BIN: st = lt_evr_open_atis(r, err); break;
-    case LT_EVF_DAT: st = lt_evr_open_dat(r, err); break;
-    case LT_EVF_NPY: st = open_npy(r, err); break;
-    default: st = lt_err_set(err, LT_ERR_ARG, "%s: no format", r->name); break;
-    }
-    if (st)
+    const lt_evr_format *f = r->forced ? lt_evr_format_of(r->opts.format) : NULL;
+    if (!f && (st = detect(r, &f, err)))
         return st;
+    r->fmt = f;
+    if (r->opts.cifar10dvs_fix && f->id != LT_EVF_AEDAT2)
+        return lt_err_set(err, LT_ERR_ARG, "%s: the CIFAR10-DVS fix applies to AEDAT (DVS128) files, not %s", r->name,
+                          f->name);
+    if (r->opts.aedat4_stream && f->id != LT_EVF_AEDAT4)
+        return lt_err_set(err, LT_ERR_ARG, "%s: a stream choice applies to AEDAT 4.0 files, not %s", r->name, f->name);
+    r->info.format = f->id;
+    if (r->src.size == 0 && !f->empty_ok)
+        return lt_err_set(err, LT_ERR_FORMAT, "%s: byte 0: the file is empty; a %s file holds at least a header", r->name,
+                          f->name);
+    r->per_rec = 1;
+    if ((st = f->open(r, err)))
+        return st;
+    if (r->next) /* the format reads its own way (AEDAT 4.0) */
+        return LT_OK;
     uint64_t span = r->data_end - r->data_off;
     if (span % r->rec)
         return lt_err_set(err, LT_ERR_FORMAT,
@@ -255,6 +149,7 @@ static lt_status open_common(lt_reader *r, const lt_reader_opts *opts, lt_err *e
     r->next_off = r->data_off;
     r->blen = r->bpos = 0;
     r->buf_off = r->data_off;
+    r->next = lt_evr_next_records;
     if (r->rec > r->bufcap) { /* a record larger than a small file cannot hold data; stay safe anyway */
         uint8_t *nb = realloc(r->buf, r->rec);
         if (!nb)
@@ -318,6 +213,33 @@ static lt_status load_block(lt_reader *r, lt_err *err)
     return LT_OK;
 }
 
+lt_status lt_evr_next_records(lt_reader *r, lt_events *out, size_t room, size_t *produced, lt_err *err)
+{
+    lt_status st;
+    if (r->bpos == r->blen && !r->pending) {
+        if (r->next_off >= r->data_end) {
+            r->eof = 1;
+            return LT_OK;
+        }
+        if ((st = load_block(r, err)))
+            return st;
+    }
+    size_t k = (r->blen - r->bpos) / r->rec;
+    size_t want;
+    if (r->per_rec == 1) {
+        if (k > room)
+            k = room;
+        want = k;
+    } else {
+        want = k > (SIZE_MAX - r->pending) / r->per_rec ? SIZE_MAX : k * r->per_rec + r->pending;
+        if (want > room)
+            want = room;
+    }
+    if ((st = lt_events_reserve(out, out->n + want, err)))
+        return st;
+    return r->decode(r, out, k, want, produced, err);
+}
+
 lt_status lt_reader_next(lt_reader *r, lt_events *out, size_t max, size_t *got, lt_err *err)
 {
     *got = 0;
@@ -329,21 +251,9 @@ lt_status lt_reader_next(lt_reader *r, lt_events *out, size_t max, size_t *got, 
         return lt_err_set(err, LT_ERR_ARG, "%s: lt_reader_next with max = 0", r->name);
     size_t n0 = out->n;
     lt_status st = LT_OK;
-    while (*got < max) {
-        if (r->bpos == r->blen) {
-            if (r->next_off >= r->data_end)
-                break;
-            if ((st = load_block(r, err)))
-                goto fail;
-        }
-        size_t k = (r->blen - r->bpos) / r->rec;
-        if (k > max - *got)
-            k = max - *got;
-        if ((st = lt_events_reserve(out, out->n + k, err)))
+    while (*got < max && !r->eof)
+        if ((st = r->next(r, out, max - *got, got, err)))
             goto fail;
-        if ((st = r->decode(r, out, k, got, err)))
-            goto fail;
-    }
     if (*got == 0)
         return lt_err_set(err, LT_ERR_EOF, "%s: end of events", r->name);
     return LT_OK;
@@ -362,6 +272,8 @@ void lt_reader_close(lt_reader *r)
 {
     if (!r)
         return;
+    if (r->fmt && r->fmt->close)
+        r->fmt->close(r);
     lt_npy_close(&r->npy);
     lt_rsrc_close(&r->src);
     free(r->buf);
@@ -379,7 +291,23 @@ void lt_reader_sensor(const lt_reader *r, int *width, int *height)
 
 void lt_reader_get_info(const lt_reader *r, lt_reader_info *info) { *info = r->info; }
 
-uint64_t lt_reader_skipped(const lt_reader *r) { return r->skipped; }
+uint64_t lt_reader_skipped(const lt_reader *r)
+{
+    uint64_t n = 0;
+    for (int k = 0; k < LT_EVR_SKIP_KINDS; k++)
+        n += r->skip[k];
+    return n;
+}
+
+void lt_reader_get_skips(const lt_reader *r, lt_reader_skips *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int k = 0; k < LT_EVR_SKIP_KINDS; k++)
+        if (r->skip_what[k]) {
+            s->what[s->n] = r->skip_what[k];
+            s->count[s->n++] = r->skip[k];
+        }
+}
 
 lt_status lt_events_read_file(lt_events *out, const char *path, const lt_reader_opts *opts, lt_err *err)
 {
@@ -388,8 +316,9 @@ lt_status lt_events_read_file(lt_events *out, const char *path, const lt_reader_
     if (st)
         return st;
     size_t n0 = out->n, got;
-    /* Reserve what the record count promises (at most: skipped words shrink it). */
-    if (r->info.records < SIZE_MAX / 16 && (st = lt_events_reserve(out, n0 + (size_t)r->info.records, err)))
+    /* Reserve what the record count promises (at most, for one-event records: skipped words shrink it). */
+    if (r->per_rec == 1 && r->info.records < SIZE_MAX / 16 &&
+        (st = lt_events_reserve(out, n0 + (size_t)r->info.records, err)))
         goto close_reader;
     while ((st = lt_reader_next(r, out, (size_t)1 << 20, &got, err)) == LT_OK)
         ;

@@ -11,7 +11,7 @@ BUILD   := build
 
 CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
               -fPIC -fopenmp $(ARCH) -Iinclude -Isrc -D_GNU_SOURCE
-LDLIBS  = -ldnnl -lopenblas -lcjson -lz -lm -fopenmp
+LDLIBS  = -ldnnl -lopenblas -lcjson -lz -lstb -lm -fopenmp
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -22,7 +22,7 @@ endif
 
 CFLAGS  += $(CFLAGS_BASE) $(OPT)
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c src/detect/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 HDRS     := $(wildcard include/*.h include/ltsnn/*.h src/*/*.h tests/*.h)

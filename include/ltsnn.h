@@ -17,5 +17,6 @@
 #include "ltsnn/nn.h"
 #include "ltsnn/train.h"
 #include "ltsnn/plot.h"
+#include "ltsnn/detect.h"
 
 #endif

@@ -157,10 +157,11 @@ typedef struct lt_gen1_synth_opts {
     size_t n[LT_GEN1_SPLITS]; /* recordings per split (default 48, 12, 12) */
     double duration_s;        /* per recording (default 6) */
     int64_t box_period_us;    /* boxes every ... (default 100000) */
-    int render_hz;            /* scene renders per second fed to the DVS simulator (default 250) */
+    int render_hz;            /* scene renders per second fed to the DVS simulator (default 100) */
     lt_gen1_layout layout;    /* box file dtype (default v2) */
     uint64_t seed;            /* default 1 */
     int threads;              /* 0 = lt_get_threads() */
+    /* Called after each recording, from the worker threads but never two at once. */
     void (*progress)(void *ctx, size_t done, size_t total);
     void *ctx;
 } lt_gen1_synth_opts;

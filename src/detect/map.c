@@ -335,13 +335,18 @@ size_t lt_map_filter_apply(lt_map_box *b, size_t n, const lt_map_filter *f)
     return kept;
 }
 
-static lt_status check_sorted(const lt_map_box *b, size_t n, const char *name, const char *what, lt_err *err)
+/* One recording's boxes: in time order, classes in range (named by recording and box). */
+static lt_status check_rec(const lt_map_box *b, size_t n, int classes, const char *name, const char *what, lt_err *err)
 {
-    for (size_t i = 1; i < n; i++)
-        if (b[i].t < b[i - 1].t)
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && b[i].t < b[i - 1].t)
             return lt_err_set(err, LT_ERR_FORMAT, "%s: %s box %zu has t %lld, before box %zu's %lld (boxes must be in "
                               "time order)", name ? name : "recording", what, i, (long long)b[i].t, i - 1,
                               (long long)b[i - 1].t);
+        if (b[i].cls < 0 || b[i].cls >= classes)
+            return lt_err_set(err, LT_ERR_FORMAT, "%s: %s box %zu has class %d, expected 0..%d",
+                              name ? name : "recording", what, i, (int)b[i].cls, classes - 1);
+    }
     return LT_OK;
 }
 
@@ -352,8 +357,8 @@ lt_status lt_map_eval_recordings(lt_map_result *r, lt_map_rec *recs, size_t n, i
     size_t images = 0;
     for (size_t k = 0; k < n; k++) {
         lt_map_rec *rc = &recs[k];
-        if ((st = check_sorted(rc->gt, rc->n_gt, rc->name, "ground-truth", err)) ||
-            (st = check_sorted(rc->dt, rc->n_dt, rc->name, "detection", err)))
+        if ((st = check_rec(rc->gt, rc->n_gt, classes, rc->name, "ground-truth", err)) ||
+            (st = check_rec(rc->dt, rc->n_dt, classes, rc->name, "detection", err)))
             return st;
         if (f) {
             rc->n_gt = lt_map_filter_apply(rc->gt, rc->n_gt, f);

@@ -317,6 +317,7 @@ lt_status lt_map_eval(lt_map_result *r, const lt_map_image *im, size_t n, int cl
  * as the toolbox's numpy does). */
 typedef struct lt_map_filter {
     char name[16];
+    int active;         /* 0: keep every box ("none") */
     int64_t skip_us;
     float min_diag, min_side;
 } lt_map_filter;

@@ -308,12 +308,13 @@ lt_status lt_map_filter_preset(lt_map_filter *f, const char *name, lt_err *err)
         const char *name;
         int64_t skip_us;
         float diag, side;
-    } presets[] = {{"toolbox", 100000, 30, 20}, {"paper", 500000, 30, 10}, {"none", INT64_MIN, 0, 0}};
+    } presets[] = {{"toolbox", 100000, 30, 20}, {"paper", 500000, 30, 10}, {"none", 0, 0, 0}};
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
         if (!strcmp(name, presets[i].name)) {
             memset(f, 0, sizeof *f);
             strcpy(f->name, presets[i].name);
             f->skip_us = presets[i].skip_us, f->min_diag = presets[i].diag, f->min_side = presets[i].side;
+            f->active = strcmp(name, "none") != 0;
             return LT_OK;
         }
     return lt_err_set(err, LT_ERR_ARG, "filter '%s': expected toolbox (skip 0.1 s, diagonal 30, side 20), paper "
@@ -322,6 +323,8 @@ lt_status lt_map_filter_preset(lt_map_filter *f, const char *name, lt_err *err)
 
 size_t lt_map_filter_apply(lt_map_box *b, size_t n, const lt_map_filter *f)
 {
+    if (!f->active)
+        return n;
     size_t kept = 0;
     const float diag2 = f->min_diag * f->min_diag;
     for (size_t i = 0; i < n; i++) {

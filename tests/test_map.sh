@@ -97,17 +97,17 @@ PY
     fi
 }
 
-for seed in 1 2 3 4 5; do
+for seed in 1 2 3 4; do
     k=$(( seed % 3 == 0 ? 3 : 2 ))
     make_case $seed $(( 2 + seed )) $k || { fail "making case $seed"; continue; }
     for f in none toolbox paper; do
-        for tol in 50000 0 25000; do
+        for tol in 50000 0 20000; do
             compare $seed $k $f $tol
         done
     done
 done
 echo "test_map: $checks filter/tolerance cases agree with map_ref.py to 1e-6"
-[ "$checks" -eq 45 ] || fail "only $checks of 45 comparisons ran"
+[ "$checks" -eq 36 ] || fail "only $checks of 36 comparisons ran"
 
 # a detection file with a float64 x is refused, not misread
 $PY - "$T/1/dt/rec00_bbox.npy" <<'PY'

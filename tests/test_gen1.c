@@ -243,10 +243,18 @@ static int total(const uint8_t *f)
     return s;
 }
 
+/* DIR/NAME as a recording's base, its _td.dat and _bbox.npy paths. */
+static void rec_paths(char *base, char *td, char *bb, const char *name)
+{
+    snprintf(base, 600, "%s/%s", dir, name);
+    snprintf(td, 700, "%s_td.dat", base);
+    snprintf(bb, 700, "%s_bbox.npy", base);
+}
+
 static void test_recording(void)
 {
-    char base[600];
-    snprintf(base, sizeof base, "%s/rec", dir);
+    char base[600], td[700], bb[700];
+    rec_paths(base, td, bb, "rec");
     write_rec(base, rec_events, 6, 304, 240);
     write_boxes(base, 0);
     lt_gen1_opts o;
@@ -255,9 +263,6 @@ static void test_recording(void)
     seen v;
     memset(&v, 0, sizeof v);
     lt_err err;
-    char td[700], bb[700];
-    snprintf(td, sizeof td, "%s_td.dat", base);
-    snprintf(bb, sizeof bb, "%s_bbox.npy", base);
     CHECK(lt_gen1_recording(td, bb, &o, keep, &v, &err) == LT_OK, "%s", err.msg);
     CHECK(v.n == 2 && v.t[0] == 150000 && v.t[1] == 200000, "samples at 150 and 200 ms (50 ms < window): %d", v.n);
     if (v.n == 2) {
@@ -286,37 +291,29 @@ static void test_recording(void)
               strstr(err.msg, "no _bbox.npy"), "missing box file: %s", err.msg);
     CHECK(lt_gen1_recording(NULL, bb, &o, keep, &v, &err) == LT_ERR_IO && strstr(err.msg, "no _td.dat"),
           "missing recording: %s", err.msg);
-    snprintf(base, sizeof base, "%s/empty", dir);
+    rec_paths(base, td, bb, "empty");
     write_rec(base, rec_events, 0, 304, 240);
     write_boxes(base, 0);
-    snprintf(td, sizeof td, "%s_td.dat", base);
-    snprintf(bb, sizeof bb, "%s_bbox.npy", base);
     CHECK(lt_gen1_recording(td, bb, &o, keep, &v, &err) == LT_ERR_FORMAT && strstr(err.msg, "no events"),
           "empty recording: %s", err.msg);
-    snprintf(base, sizeof base, "%s/order", dir);
+    rec_paths(base, td, bb, "order");
     const int64_t back[3][4] = {{1000, 1, 1, 1}, {90000, 2, 2, 0}, {80000, 3, 3, 1}};
     write_rec(base, back, 3, 304, 240);
     write_boxes(base, 0);
-    snprintf(td, sizeof td, "%s_td.dat", base);
-    snprintf(bb, sizeof bb, "%s_bbox.npy", base);
     CHECK(lt_gen1_recording(td, bb, &o, keep, &v, &err) == LT_ERR_FORMAT && strstr(err.msg, "event 2") &&
               strstr(err.msg, "time order"), "events backwards: %s", err.msg);
-    snprintf(base, sizeof base, "%s/out", dir);
+    rec_paths(base, td, bb, "out");
     const int64_t wide[2][4] = {{1000, 1, 1, 1}, {2000, 310, 2, 0}};
     write_rec(base, wide, 2, 0, 0); /* no size in the header: ltsnn's own check */
     write_boxes(base, 0);
-    snprintf(td, sizeof td, "%s_td.dat", base);
-    snprintf(bb, sizeof bb, "%s_bbox.npy", base);
     CHECK(lt_gen1_recording(td, bb, &o, keep, &v, &err) == LT_ERR_FORMAT && strstr(err.msg, "event 1") &&
               strstr(err.msg, "outside the 304x240"), "event outside: %s", err.msg);
     write_rec(base, wide, 1, 640, 480);
     CHECK(lt_gen1_recording(td, bb, &o, keep, &v, &err) == LT_ERR_FORMAT && strstr(err.msg, "640x480"),
           "header sensor: %s", err.msg);
-    snprintf(base, sizeof base, "%s/cls", dir);
+    rec_paths(base, td, bb, "cls");
     write_rec(base, rec_events, 6, 304, 240);
     write_boxes(base, 1);
-    snprintf(td, sizeof td, "%s_td.dat", base);
-    snprintf(bb, sizeof bb, "%s_bbox.npy", base);
     CHECK(lt_gen1_recording(td, bb, &o, keep, &v, &err) == LT_ERR_FORMAT && strstr(err.msg, "cls_bbox.npy: box 4") &&
               strstr(err.msg, "class_id 3"), "class out of range: %s", err.msg);
 }

@@ -638,7 +638,8 @@ static lt_status collect(void *ctx, const lt_gen1_sample *s, lt_err *err)
         lt_frames_pack(dst, s->frames, ro->frame_n);
     else
         memcpy(dst, s->frames, ro->frame_n);
-    memcpy(ro->boxes + ro->nb, s->boxes, s->n_boxes * sizeof *s->boxes);
+    if (s->n_boxes)
+        memcpy(ro->boxes + ro->nb, s->boxes, s->n_boxes * sizeof *s->boxes);
     ro->nb += s->n_boxes;
     ro->nbox[ro->n] = s->n_boxes;
     ro->t[ro->n] = s->t;

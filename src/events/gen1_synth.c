@@ -446,11 +446,13 @@ static lt_status push_box(lt_gen1_boxes *b, size_t *cap, int64_t t, const object
         lt_status st = lt_gen1_boxes_alloc(&nb, c, err);
         if (st)
             return st;
-        memcpy(nb.t, b->t, b->n * sizeof *b->t);
-        memcpy(nb.x, b->x, b->n * sizeof *b->x), memcpy(nb.y, b->y, b->n * sizeof *b->y);
-        memcpy(nb.w, b->w, b->n * sizeof *b->w), memcpy(nb.h, b->h, b->n * sizeof *b->h);
-        memcpy(nb.cls, b->cls, b->n * sizeof *b->cls), memcpy(nb.track, b->track, b->n * sizeof *b->track);
-        memcpy(nb.score, b->score, b->n * sizeof *b->score);
+        if (b->n) {
+            memcpy(nb.t, b->t, b->n * sizeof *b->t);
+            memcpy(nb.x, b->x, b->n * sizeof *b->x), memcpy(nb.y, b->y, b->n * sizeof *b->y);
+            memcpy(nb.w, b->w, b->n * sizeof *b->w), memcpy(nb.h, b->h, b->n * sizeof *b->h);
+            memcpy(nb.cls, b->cls, b->n * sizeof *b->cls), memcpy(nb.track, b->track, b->n * sizeof *b->track);
+            memcpy(nb.score, b->score, b->n * sizeof *b->score);
+        }
         nb.n = b->n;
         lt_gen1_boxes_free(b);
         *b = nb;

@@ -387,6 +387,12 @@ static void test_convert(void)
     CHECK(d.sample_t[0] == 150000 && d.sample_t[1] == 200000 && d.sample_rec[2] == 1 && d.labels[3] == 0,
           "per-sample t and recording");
     CHECK(d.class_names && !strcmp(d.class_names[1], "pedestrian"), "class names");
+    /* lt_cache_write of the opened dataset gives the same file back */
+    CHECK(lt_cache_write(tp("c3.ltc"), &d, &err) == LT_OK, "%s", err.msg);
+    size_t l3;
+    unsigned char *b3 = slurp(tp("c3.ltc"), &l3);
+    CHECK(b3 && l3 == l1 && !memcmp(b1, b3, l1), "a detection dataset written again is the same file");
+    free(b3);
     /* the frames are the walk's, packed: sample 1 bit (t 1, ON, y 4, x 4) */
     float *x = malloc(2 * 2 * 24 * 38 * sizeof *x);
     lt_dataset_get(&d, 1, x, 2, 1, 0);

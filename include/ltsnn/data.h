@@ -3,7 +3,8 @@
  * Every source (a prepared frame cache on disk, the built-in demo data,
  * Fashion-MNIST) ends up as an lt_dataset: n samples of Ts stored frames
  * [Ts, C, H, W], each element 1 bit (binary event frames, bit-packed) or 8 bits
- * (count frames, analog images), plus one label per sample.  The trainer only
+ * (count frames, analog images), plus one label per sample, or for detection
+ * (task LT_TASK_DETECT, METHOD.md §9) each sample's boxes.  The trainer only
  * calls lt_dataset_get to unpack samples into a float batch. */
 #ifndef LTSNN_DATA_H
 #define LTSNN_DATA_H

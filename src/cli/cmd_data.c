@@ -22,7 +22,8 @@
 static const char *const prepare_usage =
     "NAME [ROOT] --out PREFIX [options]\n\n"
     "Converts a dataset once into frame caches: PREFIX-train.ltc and PREFIX-test.ltc\n"
-    "(--split all: PREFIX-all.ltc), which ltsnn train --data PREFIX reads.\n" NAMES_HELP;
+    "(--split all: PREFIX-all.ltc; gen1: also PREFIX-val.ltc, with boxes), which ltsnn train\n"
+    "--data PREFIX reads.\n" NAMES_HELP;
 static const char *const info_usage =
     "[NAME] CACHE|PREFIX|ROOT [options]\n\n"
     "A cache: shape, options and samples (or boxes) per class.  A prefix: each of its caches.\n"
@@ -543,18 +544,20 @@ static int data_prepare(int argc, char **argv)
     f.seed = 42;
     cli_opt opts[] = {
         {"--out", CLI_STR, &f.out, "cache prefix: writes PREFIX-train.ltc and PREFIX-test.ltc (required)", 0},
-        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10)", 0},
-        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120)", 0},
+        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10, gen1 5)", 0},
+        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120, gen1 240x304)", 0},
         {"--bin", CLI_STR, &f.bin, "time (equal time, default) or count (equal event count)", 0},
         {"--value", CLI_STR, &f.value, "binary (1 bit, default) or count (events per pixel, max 255)", 0},
         {"--space", CLI_STR, &f.space, "scale (default) or crop (centre crop of the sensor)", 0},
         {"--window-us", CLI_U64, &f.window_us, "keep only the first N microseconds of each sample", 0},
         {"--window", CLI_STR, &f.window, "gen1: events before each box time (default 100ms; us, ms or s)", 0},
-        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files)", 0},
+        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files); gen1: train, val or test",
+         0},
         {"--split-rule", CLI_STR, &f.rule, "cifar10-dvs/n-caltech101: random (default) or firstN", 0},
         {"--test-percent", CLI_INT, &f.test_percent, "random split's test share (default 10, n-caltech101 20)", 0},
         {"--seed", CLI_U64, &f.seed, "random split's seed (default 42)", 0},
-        {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's", 0},
+        {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's (gen1 "
+         "304x240)", 0},
         {"--skip-bad", CLI_BOOL, &f.skip_bad, "skip unreadable files with a warning instead of stopping", 0},
         {"--cifar10dvs-fix", CLI_BOOL, &f.fix, "cifar10-dvs: flip x and invert polarity as its readers do", 0},
         {"--threads", CLI_INT, &f.threads, "worker threads (default: all cores)", 0},

@@ -45,8 +45,13 @@ $(BUILD)/libltsnn.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libltsnn.so: $(LIB_OBJ)
-	$(CC) -shared -o $@ $^ $(LDLIBS)
+# only what the public headers declare is exported (scripts/exports.sh)
+$(BUILD)/ltsnn.map: scripts/exports.sh include/ltsnn.h $(wildcard include/ltsnn/*.h)
+	@mkdir -p $(dir $@)
+	sh scripts/exports.sh include/ltsnn.h include/ltsnn/*.h > $@
+
+$(BUILD)/libltsnn.so: $(LIB_OBJ) $(BUILD)/ltsnn.map
+	$(CC) -shared -Wl,--version-script=$(BUILD)/ltsnn.map -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(BUILD)/ltsnn: $(CLI_OBJ) $(BUILD)/libltsnn.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libltsnn.a $(LDLIBS)

@@ -135,7 +135,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < tr.n; i++)
         most = tr.box_start[i + 1] - tr.box_start[i] > most ? (size_t)(tr.box_start[i + 1] - tr.box_start[i]) : most;
     lt_box *boxes = malloc(((size_t)a.B * most + 1) * sizeof *boxes);
-    uint64_t *start = malloc(((size_t)a.B + 1) * sizeof *start);
+    uint32_t *start = malloc(((size_t)a.B + 1) * sizeof *start);
     lt_rng rng;
     lt_rng_seed(&rng, a.seed);
     for (size_t i = 0; i < tr.n; i++)

@@ -15,6 +15,7 @@
 #include "ltsnn/data.h"
 #include "ltsnn/synth.h"
 #include "ltsnn/nn.h"
+#include "ltsnn/head.h"
 #include "ltsnn/train.h"
 #include "ltsnn/plot.h"
 #include "ltsnn/detect.h"

@@ -538,7 +538,7 @@ static void test_real_files(void)
                  {"NCARS_obj_004397_td.dat", "real-cars/test/background/obj_004397_td.dat", LT_DS_NCARS, 4407}};
     char src[1024], cwd[512], p[1024], c[1024];
     if (!getcwd(cwd, sizeof cwd) || access("../shared/data/events/sample_nmnist.bin", R_OK)) {
-        printf("test_datasets: ../shared/data/events not found; real recordings skipped\n");
+        CHECK_SKIP("../shared/data/events not found; real recordings");
         return;
     }
     lt_err err;

@@ -91,7 +91,7 @@ static double ref_image(const double *o, const lt_box *gt, int ng, const ref_geo
 }
 
 /* The whole batch's loss from the reference, O [T, B, K]. */
-static double ref_loss(const float *O, const lt_box *boxes, const uint64_t *start, const ref_geom *g, int tet, int T,
+static double ref_loss(const float *O, const lt_box *boxes, const uint32_t *start, const ref_geom *g, int tet, int T,
                        int B, double *margin)
 {
     const size_t K = (size_t)g->Sh * g->Sw * (5 * g->A + g->C);
@@ -126,7 +126,7 @@ static void test_loss_hand(void)
     const int grid[2] = {1, 2};
     const float anchors[2] = {1, 1};
     const lt_box gt = {0.75f, 0.5f, 0.5f, 1.0f, 1};
-    const uint64_t start[2] = {0, 1};
+    const uint32_t start[2] = {0, 1};
     float O[14] = {0}, dO[14];
     /* All outputs 0: left slot decodes to [0, .5] x [0, 1] (IoU 0 with the GT
      * box): noobj .5^2 = .25; right slot: every coord target is met
@@ -171,7 +171,7 @@ static void test_loss_rules(void)
     const int grid[2] = {1, 1};
     const float anchors[4] = {1, 1, 0.5f, 0.5f};
     float O[11] = {0}, dO[11];
-    const uint64_t one[2] = {0, 1}, two[2] = {0, 2}, none[2] = {0, 0};
+    const uint32_t one[2] = {0, 1}, two[2] = {0, 2}, none[2] = {0, 0};
     /* a large box goes to slot 0, a small one to slot 1 */
     lt_box big = {0.5f, 0.5f, 0.9f, 0.9f, 0}, small = {0.5f, 0.5f, 0.4f, 0.4f, 0};
     lt_det_parts p = lt_det_loss(dO, O, &big, one, anchors, grid, 2, 1, LT_DET_LOSS_MEAN, 1, 1);
@@ -232,7 +232,7 @@ static void test_loss_fd(int tet)
     float *O = malloc(N * sizeof *O), *dO = malloc(N * sizeof *dO), *tmp = malloc(N * sizeof *tmp);
     lt_box boxes[7];
     /* image 0: 3 boxes, image 1: none, image 2: 4 boxes (two in one cell) */
-    const uint64_t start[4] = {0, 3, 3, 7};
+    const uint32_t start[4] = {0, 3, 3, 7};
     lt_rng r;
     lt_rng_seed(&r, tet ? 11 : 7);
     double margin = 0;

@@ -401,7 +401,7 @@ static void test_convert(void)
     /* batches and anchors */
     size_t idx[2] = {3, 0};
     lt_box bb[8];
-    uint64_t start[3];
+    uint32_t start[3];
     CHECK(lt_dataset_box_total(&d, idx, 2) == 3, "box total");
     CHECK(lt_det_batch_boxes(bb, start, &d, idx, 2) == 3 && start[0] == 0 && start[1] == 2 && start[2] == 3 &&
               bb[2].cls == 1, "batch of samples 3 and 0");

@@ -367,7 +367,7 @@ int main(void)
         test_fmnist_files();
         test_fmnist_make();
     } else {
-        printf("test_idx: %s not installed, Fashion-MNIST checks skipped\n", LT_FMNIST_DIR);
+        CHECK_SKIP("%s not installed: the Fashion-MNIST checks", LT_FMNIST_DIR);
     }
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -10,7 +10,7 @@ LTSNN=${LTSNN:-./ltsnn}
 PY=/usr/bin/python3
 if ! $PY -c 'import numpy' 2>/dev/null; then
     echo "test_map: python3-numpy not installed (scripts/install-deps.sh installs it); skipped"
-    exit 0
+    exit 77
 fi
 T=$(mktemp -d /tmp/ltsnn-test-map.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM

@@ -216,48 +216,56 @@ static void forward_modes(void)
     lt_net_free(b);
 }
 
-/* The memory plan of src/nn/net.c, counted by hand for 4C3-FC3 on 1x4x4,
- * T=2, batch 1 (2 frames; a conv output or spike tensor is 2*64 floats):
- * training keeps the conv output (BN's input, 128), the spikes in a
- * ping-pong buffer (the FC reads them, 128), BN's mean/invstd/scale (12) and
- * the logits (6) = 274 floats; gradients: the FC's dx (128) in one buffer,
- * the fused LIF writes over it, the fused BN over the conv output = 128.
- * The plain plan (keep_all) adds the BN output (128), the LIF's u (128) and
- * its kept spikes, and needs two gradient buffers: 530 and 256.  Inference:
- * two ping-pong buffers (conv output, spikes), 12 and 6 = 274; plain: plus
- * a u scratch = 402.  Parameters 36 + 8 + 1 + 195 = 240, BN buffers 8.
+/* The memory plan of src/nn/net.c + plan.c, counted by hand for 4C3-FC3
+ * on 1x4x4, T=2, batch 1 (2 frames; a conv output or spike tensor is 2*64 =
+ * 128 floats, the logits 6, rounded up to 16).  Steps: forward of layer i
+ * is i (conv 0, BN 1, LIF 2, FC 3), the head 4, backward of layer i is 8-i.
+ * Training: the conv output A lives 0..7 (BN's backward reads it) and BN's
+ * dx is written over it (to 8); the spikes S live 2..3 and are rebuilt for
+ * the FC's backward at 5; the FC's dx (5..6) becomes the fused LIF's dx in
+ * place (to 7); the LIF rebuilds u in a scratch at 6.  Packed: A at 0, S
+ * at 128, its rebuilt copy at 128 (S is dead by then), the gradient at 256,
+ * the u scratch at 128 (the copy is dead at 6), the logits at 256 (before
+ * the gradient is born): 384, plus BN's mean/invstd/scale 12 = 396 floats.
+ * Inference: the spikes are written over A (it dies at the LIF), the
+ * logits next to it: 144 + 12 = 156.  The plain plan (keep_all: no fusion,
+ * nothing rebuilt or in place, every output kept to the end in training)
+ * packs A, the BN output, S, u, three gradients and the logits into 784 +
+ * 12 = 796, and 256 + 12 = 268 in inference.
  *
- * 4C3-AP2-FC3 (pooled spikes 2*16, kept for the FC): training 128 + 12 + 128
- * + 32 + 6 = 306; the FC's dx goes into the LIF's spike buffer (average
- * pooling does not read the spikes), the pooling's dx (128) into a buffer =
- * 128 (without the borrowing 160).  Plain: 562 and 256.  Inference as above,
- * the pooled spikes in a ping-pong buffer: 274 and 402. */
+ * 4C3-AP2-FC3 (pooled spikes 2*16 = 32, kept for the FC's backward; average
+ * pooling does not read the spikes, so they are not rebuilt): training A
+ * 0..10 with BN's dx, S 2..3, the pooled P 3..6, the logits 4..5, the FC's
+ * dx 6..7, the pooling's dx 7..8 merged with the LIF's (to 9), the u
+ * scratch at 8: 384 + 12 = 396; inference: A with S over it 0..3, P at 128
+ * (3..4), the logits at 0 (A is dead): 160 + 12 = 172; plain 816 + 12 =
+ * 828 and 256 + 12 = 268.  Parameters 36 + 8 + 1 + 195 = 240, BN buffers 8. */
 static void memory_plan(void)
 {
     const char *models[2] = {"4C3-FC3", "4C3-AP2-FC3"};
-    const size_t want_acts[2][2][2] = {{{274, 402}, {274, 530}}, {{274, 402}, {306, 562}}};
-    const size_t want_grad[2][2][2] = {{{0, 0}, {128, 256}}, {{0, 0}, {128, 256}}};
+    const size_t want[2][2][2] = {{{156, 268}, {396, 796}}, {{172, 268}, {396, 828}}};
     for (int run = 0; run < 8; run++) {
         int mi = run / 4, train = run / 2 % 2, plain = run % 2;
         lt_err err = {0};
         lt_net_config nc = {.model = models[mi], .in_c = 1, .in_h = 4, .in_w = 4, .T = 2, .B = 1,
                             .train = train, .keep_all = plain};
         lt_neuron_default(&nc.neuron);
-        lt_net *n = NULL;
-        CHECK(!lt_net_create(&n, &nc, &err), "create: %s", err.msg);
-        if (!n)
-            continue;
-        lt_net_memory m;
-        lt_net_memory_use(n, &m);
-        CHECK(m.acts == want_acts[mi][train][plain] * 4, "%s train %d plain %d: activations %zu bytes, want "
-              "%zu", models[mi], train, plain, m.acts, want_acts[mi][train][plain] * 4);
-        CHECK(m.grad_bufs == want_grad[mi][train][plain] * 4, "%s train %d plain %d: gradient buffers %zu "
-              "bytes, want %zu", models[mi], train, plain, m.grad_bufs, want_grad[mi][train][plain] * 4);
-        size_t np = mi ? 36 + 8 + 1 + 16 * 3 + 3 : 240;
-        CHECK(m.params == np * 4 && m.grads == (train ? np * 4 : 0) && m.buffers == 8 * 4,
-              "%s train %d: params %zu grads %zu buffers %zu bytes", models[mi], train, m.params, m.grads,
-              m.buffers);
-        lt_net_free(n);
+        for (int planned = 0; planned < 2; planned++) {
+            nc.plan_only = planned;
+            lt_net *n = NULL;
+            CHECK(!lt_net_create(&n, &nc, &err), "create: %s", err.msg);
+            if (!n)
+                continue;
+            lt_net_memory m;
+            lt_net_memory_use(n, &m);
+            CHECK(m.arena == want[mi][train][plain] * 4, "%s train %d plain %d planned-only %d: arena %zu bytes, "
+                  "want %zu", models[mi], train, plain, planned, m.arena, want[mi][train][plain] * 4);
+            size_t np = mi ? 36 + 8 + 1 + 16 * 3 + 3 : 240;
+            CHECK(m.params == np * 4 && m.grads == (train ? np * 4 : 0) && m.buffers == 8 * 4,
+                  "%s train %d: params %zu grads %zu buffers %zu bytes", models[mi], train, m.params, m.grads,
+                  m.buffers);
+            lt_net_free(n);
+        }
     }
 }
 

@@ -220,7 +220,7 @@ size_t lt_det_outputs(const int grid[2], int A, int C);
  * a class below C); dO [T, B, K] is overwritten with dL/dO: in mean mode
  * dL/dObar / T at every step.  Computed in double.  The ignore rule and
  * which slot owns which box are taken as constants of O (no gradient). */
-lt_det_parts lt_det_loss(float *dO, const float *O, const lt_box *boxes, const uint64_t *box_start,
+lt_det_parts lt_det_loss(float *dO, const float *O, const lt_box *boxes, const uint32_t *box_start,
                          const float *anchors, const int grid[2], int A, int C, lt_det_loss_mode mode, int T, int B);
 
 /* The time average of image b, obar[K] = (1/T) sum_t O[t, b, :]. */
@@ -266,9 +266,10 @@ lt_status lt_det_anchors_parse(float *anchors, int A, const char *s, lt_err *err
 lt_status lt_det_grid_parse(int grid[2], const char *s, lt_err *err);
 
 /* The targets of a batch: the boxes of samples idx[0..B) of a detection
- * dataset, one after another, into out, and start [B + 1]; returns the
- * total.  out needs lt_dataset_box_total(d, idx, B) entries. */
-size_t lt_det_batch_boxes(lt_box *out, uint64_t *start, const lt_dataset *d, const size_t *idx, int B);
+ * dataset, one after another, into out, and start [B + 1] (the form of
+ * lt_targets in head.h); returns the total.  out needs
+ * lt_dataset_box_total(d, idx, B) entries (below 2^32). */
+size_t lt_det_batch_boxes(lt_box *out, uint32_t *start, const lt_dataset *d, const size_t *idx, int B);
 size_t lt_dataset_box_total(const lt_dataset *d, const size_t *idx, int B);
 
 /* ======================================================================

@@ -97,6 +97,62 @@ lt_status lt_stw_meta(lt_st_writer *w, const char *key, const char *val, lt_err 
 lt_status lt_stw_write(lt_st_writer *w, const char *path, lt_err *err); /* atomic */
 void lt_stw_free(lt_st_writer *w);
 
+/* ---- IDX files (LeCun's MNIST format), plain or gzip-compressed ----
+ * Magic 0x00 0x00 TYPE NDIM, then NDIM big-endian uint32 dimensions, then
+ * the data.  Only unsigned bytes (TYPE 0x08) are accepted; other types are
+ * refused by name.  Sizes are checked for overflow, a short file or stream
+ * is an error naming the file and the byte offset, and so are trailing
+ * bytes. */
+#define LT_IDX_MAXDIM 4
+typedef struct lt_idx {
+    int ndim;
+    size_t dims[LT_IDX_MAXDIM];
+    size_t numel;    /* product of dims (after max_items) */
+    size_t items_in_file; /* dims[0] as the header gives it */
+    uint8_t *data;   /* [numel], malloc'd */
+} lt_idx;
+
+/* max_items > 0: read only the first max_items entries along dims[0] (dims[0]
+ * is then reduced and trailing data is not checked). */
+lt_status lt_idx_read(lt_idx *a, const char *path, size_t max_items, lt_err *err);
+void lt_idx_free(lt_idx *a);
+
+/* ---- SVG line charts (src/io/svg.c) ----
+ * A figure made of panels, each with axes, "nice" ticks, labels, a legend
+ * and any number of line series (one <polyline> each, so a series is one
+ * element whatever its gaps).  Files are written atomically (lt_afile).  It
+ * knows nothing about training. */
+typedef struct lt_plot_series {
+    const char *label;    /* legend text; NULL or "": not in the legend */
+    const double *x, *y;  /* n points; a point with a non-finite x or y is left out */
+    size_t n;
+    int right_axis;       /* 1: drawn against the panel's right y axis */
+    int dashed;
+    int color;            /* palette index (10 colours, cycled); -1: the series' index */
+} lt_plot_series;
+
+typedef struct lt_plot_panel {
+    const char *title, *xlabel, *ylabel;
+    const char *y2label;  /* the right axis, drawn only when a series uses it */
+    const lt_plot_series *series;
+    size_t n_series;
+    /* Axis limits: used as given when lo < hi, otherwise taken from the data
+     * and widened to the nearest ticks. */
+    double x_lo, x_hi, y_lo, y_hi, y2_lo, y2_hi;
+} lt_plot_panel;
+
+typedef struct lt_plot_figure {
+    const char *title;    /* NULL: none */
+    int width, height;    /* pixels; 0: 520 per column, 380 per row */
+    int cols;             /* panels per row; 0: all in one row */
+    const lt_plot_panel *panels;
+    size_t n_panels;
+} lt_plot_figure;
+
+/* Writes the figure as a standalone SVG document (starts "<svg", ends
+ * "</svg>\n"), atomically. */
+lt_status lt_svg_write(const char *path, const lt_plot_figure *fig, lt_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,12 +14,18 @@ extern "C" {
 #endif
 
 /* ---- model strings ---- */
+/* A token's kind is the row of the block table (src/nn/blocks.c) that
+ * parsed it.  The first rows are fixed, so code may test for them by name;
+ * later rows (Rk / Rks2 residual blocks, GAP) are found with
+ * lt_token_kind_name. */
 typedef enum lt_tok_kind { LT_TOK_CONV = 0, LT_TOK_DW, LT_TOK_AP2, LT_TOK_MP2, LT_TOK_FC } lt_tok_kind;
 
 typedef struct lt_token {
-    lt_tok_kind kind;
-    int n;   /* filters / outputs (CONV, DW, FC) */
-    int k;   /* kernel size (CONV) */
+    int kind;    /* row of the block table (lt_tok_kind for the first rows) */
+    int n;       /* filters / outputs (kCn, kDW, FCn, Rk) */
+    int k;       /* kernel size (kCn) */
+    int stride;  /* 1, or 2 (Rks2) */
+    int pos;     /* 1-based character position in the expanded string (messages) */
 } lt_token;
 
 #define LT_MAX_TOKENS 128
@@ -29,8 +35,11 @@ typedef struct lt_model_spec {
     lt_token tok[LT_MAX_TOKENS];
 } lt_model_spec;
 
+/* The syntax of a token kind, "kCn", "Rk" ... ("?" for an unknown kind). */
+const char *lt_token_kind_name(int kind);
+
 /* Expands a preset name (vgg7, vgg9, vgg11, mobilenet-light / mobilenet_light,
- * yolov2) or parses a dash-separated string.  classes > 0 replaces the last FC
+ * yolov2, resnet19, small, fmnist, fmnist-res) or parses a dash-separated string.  classes > 0 replaces the last FC
  * of a preset; for an explicit string it must equal the last FC (else an
  * error).  Errors name the token, its 1-based character position and what was
  * expected. */
@@ -38,18 +47,36 @@ lt_status lt_model_parse(lt_model_spec *spec, const char *model, int classes, lt
 /* Prints the spec back in canonical form ("32C3-64DW-AP2-FC10"). */
 void lt_model_format(const lt_model_spec *spec, char *buf, size_t len);
 const char *lt_model_preset(const char *name); /* expanded string or NULL */
+/* The input a preset was made for (resnet19 3x32x32, fmnist 1x28x28, the
+ * VGGs 2x48x48 ...); 0 if name is not a preset. */
+int lt_model_preset_input(const char *name, int *c, int *h, int *w);
 
-/* ---- neuron options (METHOD.md §1-2); the kernel struct lives in kernels.h
- * but the net keeps its own public copy here ---- */
+/* ---- neuron options (METHOD.md §1-2) ---- */
+typedef enum lt_vth_mode {
+    LT_MODE_FIXED = 0,  /* fixed threshold (V is not learned) */
+    LT_MODE_STSG,       /* straight-through, Eq. 6 */
+    LT_MODE_SGP,        /* separate gradient path, Eqs. 8-11 (default) */
+    LT_MODE_PENALTY_ALL,/* "GPW for all", Table 2 */
+    LT_MODE_SGP_STSG,   /* what the authors' released code computes */
+    LT_MODE_DSR         /* the DSR baseline, Eq. 7 (spikes are V, not 1) */
+} lt_vth_mode;
+
+typedef enum lt_window {
+    LT_WIN_SIGMOID = 0,
+    LT_WIN_ARCTAN,
+    LT_WIN_TRIANGLE,
+    LT_WIN_PIECEWISE
+} lt_window;
+
 typedef struct lt_neuron {
-    float lam;        /* 0.5 */
-    float g;          /* 1 */
-    float alpha;      /* DSR 0.3 */
-    int mode;         /* lt_vth_mode: 0 fixed 1 stsg 2 sgp 3 penalty_all 4 sgp_stsg 5 dsr */
-    int window;       /* lt_window: 0 sigmoid 1 arctan 2 triangle 3 piecewise */
+    float lam;          /* 0.5 */
+    float g;            /* 1 */
+    float alpha;        /* DSR 0.3 */
+    lt_vth_mode mode;   /* LT_MODE_SGP */
+    lt_window window;   /* LT_WIN_SIGMOID */
     int soft_reset;
     int detach_reset;
-    float vth_init;   /* 1.0 */
+    float vth_init;     /* 1.0 */
 } lt_neuron;
 
 void lt_neuron_default(lt_neuron *n);
@@ -57,9 +84,23 @@ lt_status lt_neuron_set_mode(lt_neuron *n, const char *name, lt_err *err);
 lt_status lt_neuron_set_window(lt_neuron *n, const char *name, lt_err *err);
 const char *lt_mode_name(int mode);
 const char *lt_window_name(int window);
+/* The network options a run is defined by (the neuron's, and BN's kind), as
+ * key/value strings: mode, window, lam, g, alpha, reset, detach_reset, bn.
+ * Checkpoint metadata, config.json and the resume check all write them
+ * through this one list; lt_net_option_set reads one back. */
+#define LT_NET_OPTIONS 8
+typedef struct lt_kv {
+    const char *key;
+    char val[32];
+} lt_kv;
+int lt_net_options(const lt_neuron *n, int bn, lt_kv kv[LT_NET_OPTIONS]);
+/* Sets one option (neuron or bn) from its string; an unknown key is not an error (returns LT_OK, *known = 0). */
+lt_status lt_net_option_set(lt_neuron *n, int *bn, const char *key, const char *val, int *known, lt_err *err);
 
 /* ---- the network ---- */
 typedef struct lt_net lt_net; /* opaque; see src/nn/net.h */
+
+enum { LT_BN_STANDARD = 0, LT_BN_TD = 1 };
 
 typedef struct lt_net_config {
     const char *model;   /* preset name or string */
@@ -68,7 +109,9 @@ typedef struct lt_net_config {
     int T;               /* time steps */
     int B;               /* max batch (activations are planned for it) */
     lt_neuron neuron;
+    int bn;              /* LT_BN_STANDARD (0) or LT_BN_TD: threshold-dependent BN (METHOD.md §8) */
     int train;           /* 1: plan gradients and optimiser state too */
+    int plan_only;       /* 1: plan shapes, counts and memory, allocate no block (ltsnn info) */
     int keep_all;        /* tests: no BN+LIF fusion, every output, spike and membrane tensor kept, no
                           * rebuild, nothing in place: the oracle the memory plan is checked against */
 } lt_net_config;
@@ -110,17 +153,21 @@ void lt_net_layer_info(const lt_net *net, int i, lt_layer_info *info);
 size_t lt_net_params(const lt_net *net);          /* learned, thresholds included */
 size_t lt_net_macs(const lt_net *net);            /* per time step, per sample */
 size_t lt_net_weight_count(const lt_net *net);    /* conv + linear weights (4-bit size rule) */
-/* Bytes of each block the net allocated at planning (nothing else is
- * allocated later; an optimiser adds its own state, Adam 2 x params). */
+/* Bytes of each block the net allocates (or, planned only, would
+ * allocate); nothing else is allocated later (an optimiser adds its own
+ * state, Adam 2 x params). */
 typedef struct lt_net_memory {
     size_t params, grads, buffers; /* parameters, their gradients, BN running statistics */
-    size_t acts;                   /* kept outputs, saved tensors, ping-pong scratch */
-    size_t grad_bufs;              /* activation gradients (training) */
+    size_t arena;                  /* activations, saved tensors, activation gradients and neuron scratch:
+                                    * one block, planned from the tensors' lifetimes */
+    size_t kept;                   /* of the arena: what forward keeps for backward (live at the turn) */
     size_t work;                   /* kernels' scratch */
 } lt_net_memory;
 void lt_net_memory_use(const lt_net *net, lt_net_memory *m);
 void lt_net_expanded_model(const lt_net *net, char *buf, size_t len);
 const lt_net_config *lt_net_cfg(const lt_net *net);
+/* Values per time step of the net's output: the class count of a
+ * classifier, Sh*Sw*(5A+C) of a detector. */
 int lt_net_classes(const lt_net *net);
 
 /* ---- named tensors: the checkpoint view (docs/checkpoints.md) ----

@@ -1,9 +1,5 @@
-/* ltsnn/plot.h -- SVG line charts, and the figures of a training run.
- *
- * The chart writer (src/io/svg.c) draws a figure made of panels, each with
- * axes, "nice" ticks, labels, a legend and any number of line series (one
- * <polyline> each, so a series is one element whatever its gaps).  Files
- * are written atomically (lt_afile).  It knows nothing about training.
+/* ltsnn/plot.h -- the figures of a training run (the SVG chart writer
+ * they are drawn with is in ltsnn/io.h).
  *
  * lt_plot_run (src/train/plot.c) reads a run directory's log.jsonl and
  * config.json and draws the paper's figures from them:
@@ -16,42 +12,11 @@
 #include <stddef.h>
 
 #include "ltsnn/core.h"
+#include "ltsnn/io.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- charts ---- */
-typedef struct lt_plot_series {
-    const char *label;    /* legend text; NULL or "": not in the legend */
-    const double *x, *y;  /* n points; a point with a non-finite x or y is left out */
-    size_t n;
-    int right_axis;       /* 1: drawn against the panel's right y axis */
-    int dashed;
-    int color;            /* palette index (10 colours, cycled); -1: the series' index */
-} lt_plot_series;
-
-typedef struct lt_plot_panel {
-    const char *title, *xlabel, *ylabel;
-    const char *y2label;  /* the right axis, drawn only when a series uses it */
-    const lt_plot_series *series;
-    size_t n_series;
-    /* Axis limits: used as given when lo < hi, otherwise taken from the data
-     * and widened to the nearest ticks. */
-    double x_lo, x_hi, y_lo, y_hi, y2_lo, y2_hi;
-} lt_plot_panel;
-
-typedef struct lt_plot_figure {
-    const char *title;    /* NULL: none */
-    int width, height;    /* pixels; 0: 520 per column, 380 per row */
-    int cols;             /* panels per row; 0: all in one row */
-    const lt_plot_panel *panels;
-    size_t n_panels;
-} lt_plot_figure;
-
-/* Writes the figure as a standalone SVG document (starts "<svg", ends
- * "</svg>\n"), atomically. */
-lt_status lt_svg_write(const char *path, const lt_plot_figure *fig, lt_err *err);
 
 /* ---- a training run's log ---- */
 typedef struct lt_run_log {

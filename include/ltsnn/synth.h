@@ -122,26 +122,6 @@ lt_status lt_demo_make(lt_dataset *d, const lt_demo_opts *o, lt_err *err);
  * appended to out; *label gets its class.  What lt_demo_make bins. */
 lt_status lt_demo_events(lt_events *out, int32_t *label, const lt_demo_opts *o, size_t i, lt_err *err);
 
-/* ---- IDX files (LeCun's MNIST format), plain or gzip-compressed ----
- * Magic 0x00 0x00 TYPE NDIM, then NDIM big-endian uint32 dimensions, then
- * the data.  Only unsigned bytes (TYPE 0x08) are accepted; other types are
- * refused by name.  Sizes are checked for overflow, a short file or stream
- * is an error naming the file and the byte offset, and so are trailing
- * bytes. */
-#define LT_IDX_MAXDIM 4
-typedef struct lt_idx {
-    int ndim;
-    size_t dims[LT_IDX_MAXDIM];
-    size_t numel;    /* product of dims (after max_items) */
-    size_t items_in_file; /* dims[0] as the header gives it */
-    uint8_t *data;   /* [numel], malloc'd */
-} lt_idx;
-
-/* max_items > 0: read only the first max_items entries along dims[0] (dims[0]
- * is then reduced and trailing data is not checked). */
-lt_status lt_idx_read(lt_idx *a, const char *path, size_t max_items, lt_err *err);
-void lt_idx_free(lt_idx *a);
-
 /* ---- Fashion-MNIST (gzipped IDX from /usr/share/datasets/fashion-mnist) ----
  * static: the analog 1x28x28 image (8 bits, scale 1/255) fed at every step (Ts = 1);
  * neuromorphic: the DVS simulator moves each image through three saccades

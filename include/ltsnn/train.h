@@ -1,7 +1,7 @@
 /* ltsnn/train.h -- the training and evaluation loops.
  *
- * lt_train runs epochs of shuffled mini-batches (METHOD.md §4 loss, §5
- * optimiser) over an lt_dataset, evaluates on the test split after each
+ * lt_train runs epochs of shuffled mini-batches (a head's loss, by default
+ * the classification loss of METHOD.md §4; §5 optimiser) over an lt_dataset, evaluates on the test split after each
  * epoch, and keeps a run directory: log.jsonl (one JSON object per epoch),
  * config.json, last.safetensors (weights + optimiser state + RNG, what
  * --resume reads) and best.safetensors (best test accuracy).  It reports
@@ -10,6 +10,7 @@
 #define LTSNN_TRAIN_H
 
 #include "ltsnn/data.h"
+#include "ltsnn/head.h"
 #include "ltsnn/nn.h"
 
 #ifdef __cplusplus
@@ -28,6 +29,7 @@ typedef struct lt_train_config {
     double max_seconds;    /* > 0: stop (after evaluating) once training time passes this */
     const char *data_name; /* recorded in config.json and checkpoints */
     int eval_batch;        /* 0: same as batch */
+    lt_head *head;         /* the loss and metrics; NULL: the classification head with beta and tet */
 } lt_train_config;
 
 void lt_train_config_default(lt_train_config *c);
@@ -41,6 +43,11 @@ typedef struct lt_progress {
     /* phase 2 only */
     double train_loss, train_acc, test_acc, epoch_s;
     int best;              /* this epoch set a new best test accuracy */
+    /* the head's own view: its kind (part and metric names), the epoch's
+     * sums so far (phases 0 and 2), the evaluation (phase 2) */
+    const lt_head_kind *head;
+    const lt_head_stats *stats;
+    const lt_eval_result *eval;
 } lt_progress;
 
 typedef void (*lt_progress_fn)(void *ctx, const lt_progress *p);
@@ -50,6 +57,9 @@ typedef void (*lt_progress_fn)(void *ctx, const lt_progress *p);
 lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test, const lt_train_config *c,
                    lt_progress_fn progress, void *ctx, lt_err *err);
 
+/* Evaluates a whole dataset in eval mode through a head: r gets the head's
+ * results (accuracy and confusion for classification). */
+lt_status lt_evaluate_head(lt_net *net, lt_head *head, const lt_dataset *d, lt_eval_result *r, lt_err *err);
 /* Accuracy (percent) and, if confusion != NULL, the K x K confusion matrix
  * (row = true class, column = prediction) over a whole dataset, eval mode. */
 lt_status lt_evaluate(lt_net *net, const lt_dataset *d, double *acc, int64_t *confusion, lt_err *err);

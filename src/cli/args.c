@@ -1,11 +1,14 @@
 /* args.c -- the flag parser every verb uses (cli.h). */
+#include <assert.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "ltsnn.h"
 
 int cli_is_tty(int fd) { return isatty(fd); }
 
@@ -39,13 +42,47 @@ int cli_parse_shape(const char *s, int *c, int *h, int *w)
     return 1;
 }
 
+int cli_seen(const cli_opt *opts, const char *name)
+{
+    for (const cli_opt *o = opts; o && o->name; o++)
+        if (!strcmp(o->name, name))
+            return o->seen;
+    assert(!"cli_seen: no such flag in the table");
+    return 0;
+}
+
+static int has_range(const cli_opt *o) { return o->lo != 0 || o->hi != 0; }
+
+static void range_str(char *buf, size_t len, const cli_opt *o)
+{
+    if (o->hi >= 1e30)
+        snprintf(buf, len, ">= %g", o->lo);
+    else
+        snprintf(buf, len, "%g to %g", o->lo, o->hi);
+}
+
 static void print_usage(const char *verb, const char *usage, const cli_opt *opts, FILE *f)
 {
     fprintf(f, "usage: ltsnn %s %s\n", verb, usage);
     if (opts && opts[0].name)
         fprintf(f, "\noptions:\n");
-    for (const cli_opt *o = opts; o && o->name; o++)
-        fprintf(f, "  %-18s %s\n", o->name, o->help ? o->help : "");
+    for (const cli_opt *o = opts; o && o->name; o++) {
+        char r[64] = "";
+        if (has_range(o))
+            range_str(r, sizeof r, o);
+        fprintf(f, "  %-18s %s%s%s%s\n", o->name, o->help ? o->help : "", *r ? " [" : "", r, *r ? "]" : "");
+    }
+    fprintf(f, "  %-18s %s\n", "--version", "print the version and exit");
+}
+
+static int out_of_range(const char *verb, const cli_opt *o, double x, const char *v)
+{
+    if (!has_range(o) || (x >= o->lo && x <= o->hi))
+        return 0;
+    char r[64];
+    range_str(r, sizeof r, o);
+    fprintf(stderr, "ltsnn %s: %s %s is out of range (%s)\n", verb, o->name, v, r);
+    return 1;
 }
 
 static int set_value(const char *verb, cli_opt *o, const char *v)
@@ -57,6 +94,8 @@ static int set_value(const char *verb, cli_opt *o, const char *v)
         long x = strtol(v, &end, 10);
         if (!*v || *end || errno || x < -2147483647L || x > 2147483647L)
             goto bad;
+        if (out_of_range(verb, o, (double)x, v))
+            return 2;
         *(int *)o->dst = (int)x;
         break;
     }
@@ -66,13 +105,17 @@ static int set_value(const char *verb, cli_opt *o, const char *v)
         unsigned long long x = strtoull(v, &end, 10);
         if (!*v || *end || errno)
             goto bad;
+        if (out_of_range(verb, o, (double)x, v))
+            return 2;
         *(uint64_t *)o->dst = (uint64_t)x;
         break;
     }
     case CLI_FLOAT: {
         float x = strtof(v, &end);
-        if (!*v || *end || errno)
+        if (!*v || *end || errno || !isfinite(x))
             goto bad;
+        if (out_of_range(verb, o, (double)x, v))
+            return 2;
         *(float *)o->dst = x;
         break;
     }
@@ -92,7 +135,7 @@ static int set_value(const char *verb, cli_opt *o, const char *v)
 bad:
     fprintf(stderr, "ltsnn %s: %s: cannot read '%s' as %s\n", verb, o->name, v,
             o->kind == CLI_INT ? "an integer" : o->kind == CLI_U64 ? "a non-negative integer"
-            : o->kind == CLI_FLOAT ? "a number" : "a shape like 2x48x48 or 48x48");
+            : o->kind == CLI_FLOAT ? "a finite number" : "a shape like 2x48x48 or 48x48");
     return 2;
 }
 
@@ -104,6 +147,10 @@ int cli_parse(const char *verb, const char *usage, int argc, char **argv, int fi
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             print_usage(verb, usage, opts, stdout);
+            return 1;
+        }
+        if (!strcmp(a, "--version")) {
+            printf("ltsnn %s\n", LTSNN_VERSION);
             return 1;
         }
         if (a[0] == '-' && a[1] == '-' && a[2]) {

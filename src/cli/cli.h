@@ -13,12 +13,17 @@ typedef struct cli_opt {
     void *dst;          /* int*, uint64_t*, float*, const char**, int* (bool: set to 1), int[3] (CxHxW or HxW) */
     const char *help;
     int seen;           /* set by cli_parse */
+    double lo, hi;      /* numbers: the accepted range, inclusive (lo == hi == 0: any) */
 } cli_opt;
 
+/* Flags are looked up by name, never by their index in the table. */
+int cli_seen(const cli_opt *opts, const char *name);
+
 /* Parses argv[first..argc): flags from the table (either "--x v" or "--x=v"),
- * the rest into pos[] (at most max_pos).  On error prints
- * "ltsnn VERB: ..." to stderr and returns 2; on --help prints usage and
- * returns 1; else 0. */
+ * the rest into pos[] (at most max_pos).  A number outside its flag's range
+ * is an error naming the flag, the value and the range.  On error prints
+ * "ltsnn VERB: ..." to stderr and returns 2; on --help (usage) or --version
+ * prints and returns 1; else 0. */
 int cli_parse(const char *verb, const char *usage, int argc, char **argv, int first, cli_opt *opts,
               const char **pos, int max_pos, int *n_pos);
 /* "2x48x48" -> c,h,w (or "48x48" -> h,w with c = 0). Returns 0 on error. */
@@ -27,6 +32,8 @@ int cli_is_tty(int fd);
 
 struct lt_neuron;
 /* Applies --mode/--window/--reset (NULL = not given) to n and checks lam, g, alpha; prints and returns 2 on error. */
+int cli_bn_flag(const char *verb, int *bn, const char *v); /* "standard" or "td"; prints and returns 2 */
+int cli_default_bn(const char *model);                      /* td for resnet19, else standard */
 int cli_neuron_flags(const char *verb, struct lt_neuron *n, const char *mode, const char *window, const char *reset);
 
 int cmd_info(int argc, char **argv);

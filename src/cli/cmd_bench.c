@@ -1,7 +1,7 @@
 /* cmd_bench.c -- `ltsnn bench`: time a training step (forward, loss,
  * backward, optimiser) or an inference forward, the way
- * ../shared/bench/bench_torch.py times PyTorch, and print one JSON line.
- * FLOPs follow bench_torch.py's rule: forward 2 * MACs, training 6 * MACs,
+ * the PyTorch reference's benchmark (bench/) times PyTorch, and print one
+ * JSON line.  FLOPs follow its rule: forward 2 * MACs, training 6 * MACs,
  * MACs counted per frame over B*T frames. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,6 @@
 #include <sys/resource.h>
 
 #include "cli/cli.h"
-#include "kernels/kernels.h"
 #include "ltsnn.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -21,26 +20,27 @@ static int cmp_double(const void *a, const void *b)
 int cmd_bench(int argc, char **argv)
 {
     const char *model = "vgg9", *what = "train", *weights = NULL, *input = NULL, *mode = "sgp",
-               *window = NULL;
+               *window = NULL, *bn = NULL;
     int shape[3] = {2, 48, 48}, T = 10, B = 16, threads = 0, warmup = 3, steps = 10, classes = 10;
     float density = 0.15f;
     uint64_t seed = 0;
     cli_opt opts[] = {
-        {"--model", CLI_STR, &model, "preset or model string (default vgg9)", 0},
-        {"--what", CLI_STR, &what, "train (default) or infer", 0},
-        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0},
-        {"--classes", CLI_INT, &classes, "classes (default 10)", 0},
-        {"--T", CLI_INT, &T, "time steps (default 10)", 0},
-        {"--batch", CLI_INT, &B, "batch size (default 16)", 0},
-        {"--threads", CLI_INT, &threads, "threads (default: all cores)", 0},
-        {"--warmup", CLI_INT, &warmup, "untimed steps first (default 3)", 0},
-        {"--steps", CLI_INT, &steps, "timed steps (default 10)", 0},
-        {"--density", CLI_FLOAT, &density, "fraction of ones in random binary input frames (default 0.15)", 0},
-        {"--weights", CLI_STR, &weights, "start from this checkpoint (else a fresh init)", 0},
-        {"--x", CLI_STR, &input, "safetensors with x [B,T,C,H,W] (and y [B]) to use as the batch", 0},
-        {"--mode", CLI_STR, &mode, "threshold mode (default sgp)", 0},
-        {"--window", CLI_STR, &window, "SGP window: sigmoid (default) arctan triangle piecewise", 0},
-        {"--seed", CLI_U64, &seed, "seed for init and random input (default 0)", 0},
+        {"--model", CLI_STR, &model, "preset or model string (default vgg9)", 0, 0, 0},
+        {"--what", CLI_STR, &what, "train (default) or infer", 0, 0, 0},
+        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0, 0, 0},
+        {"--classes", CLI_INT, &classes, "classes (default 10)", 0, 1, 1000000},
+        {"--T", CLI_INT, &T, "time steps (default 10)", 0, 1, 10000},
+        {"--batch", CLI_INT, &B, "batch size (default 16)", 0, 1, 65536},
+        {"--threads", CLI_INT, &threads, "threads (default: all cores)", 0, 1, 1024},
+        {"--warmup", CLI_INT, &warmup, "untimed steps first (default 3)", 0, 0, 100000},
+        {"--steps", CLI_INT, &steps, "timed steps (default 10)", 0, 1, 100000},
+        {"--density", CLI_FLOAT, &density, "fraction of ones in random binary input frames (default 0.15)", 0, 0, 1},
+        {"--weights", CLI_STR, &weights, "start from this checkpoint (else a fresh init)", 0, 0, 0},
+        {"--x", CLI_STR, &input, "safetensors with x [B,T,C,H,W] (and y [B]) to use as the batch", 0, 0, 0},
+        {"--mode", CLI_STR, &mode, "threshold mode (default sgp)", 0, 0, 0},
+        {"--window", CLI_STR, &window, "SGP window: sigmoid (default) arctan triangle piecewise", 0, 0, 0},
+        {"--seed", CLI_U64, &seed, "seed for init and random input (default 0)", 0, 0, 0},
+        {"--bn", CLI_STR, &bn, "standard or td (default: td for resnet19, else standard)", 0, 0, 0},
         {0},
     };
     const char *pos[1];
@@ -50,24 +50,29 @@ int cmd_bench(int argc, char **argv)
     if (r)
         return r == 1 ? 0 : r;
     int train = !strcmp(what, "train");
-    if ((!train && strcmp(what, "infer")) || T < 1 || B < 1 || steps < 1 || warmup < 0 || shape[0] < 1 ||
-        steps > 100000 || warmup > 100000) {
-        fprintf(stderr, "ltsnn bench: need --what train|infer, --T, --batch >= 1, 1 <= --steps <= 100000, "
-                        "0 <= --warmup <= 100000, --input CxHxW\n");
+    if (!train && strcmp(what, "infer")) {
+        fprintf(stderr, "ltsnn bench: --what must be train or infer, not '%s'\n", what);
+        return 2;
+    }
+    if (!cli_seen(opts, "--input"))
+        lt_model_preset_input(model, &shape[0], &shape[1], &shape[2]);
+    if (shape[0] < 1) {
+        fprintf(stderr, "ltsnn bench: --input needs three numbers CxHxW, e.g. 2x48x48\n");
         return 2;
     }
     if (threads > 0)
         lt_set_threads(threads);
     lt_err err = {0};
     lt_net_config nc = {.model = model, .in_c = shape[0], .in_h = shape[1], .in_w = shape[2], .classes = classes,
-                        .T = T, .B = B, .train = train};
+                        .T = T, .B = B, .train = train, .bn = cli_default_bn(model)};
     lt_neuron_default(&nc.neuron);
-    if ((r = cli_neuron_flags("bench", &nc.neuron, mode, window, NULL)))
+    if ((r = cli_neuron_flags("bench", &nc.neuron, mode, window, NULL)) || (bn && (r = cli_bn_flag("bench", &nc.bn, bn))))
         return r;
     if (!lt_model_preset(model))
         nc.classes = 0;
     lt_net *net = NULL;
     lt_optim *opt = NULL;
+    lt_head *head = NULL;
     lt_st_file xf = {0};
     size_t frame = (size_t)shape[0] * shape[1] * shape[2], nx = (size_t)T * B * frame;
     float *x = lt_alloc(nx * sizeof(float)), *dO = NULL;
@@ -136,9 +141,10 @@ int cmd_bench(int argc, char **argv)
     if (train) {
         lt_optim_config oc;
         lt_optim_config_default(&oc);
-        if (lt_optim_create(&opt, net, &oc, &err))
+        if (lt_optim_create(&opt, net, &oc, &err) || lt_head_classify(&head, net, 0.45f, 1, &err))
             goto fail;
     }
+    lt_targets tg = {.b = B, .labels = y};
     double density_in = 0;
     for (size_t i = 0; i < nx; i++)
         density_in += x[i] != 0;
@@ -147,7 +153,7 @@ int cmd_bench(int argc, char **argv)
         double t0 = lt_time_s();
         if (train) {
             const float *O = lt_net_forward(net, x, B, 1);
-            lt_loss_forward_backward(dO, O, y, lt_net_omega(net), 0.45f, 1, T, B, K);
+            lt_head_loss(head, dO, O, &tg, NULL);
             lt_net_zero_grad(net);
             lt_net_backward(net, dO);
             lt_optim_step(opt);
@@ -169,10 +175,11 @@ int cmd_bench(int argc, char **argv)
     printf("{\"impl\": \"ltsnn\", \"arch\": \"%s\", \"model\": \"%s\", \"what\": \"%s\", \"T\": %d, \"B\": %d, "
            "\"hw\": %d, \"threads\": %d, \"params\": %zu, \"fwd_MACs_per_frame\": %zu, \"counted_GFLOP\": %.4f, "
            "\"median_s\": %.5f, \"min_s\": %.5f, \"max_s\": %.5f, \"per_sample_ms\": %.4f, \"GFLOPs\": %.2f, "
-           "\"maxrss_MiB_self\": %.1f, \"input_density\": %.4f, \"mode\": \"%s\", \"window\": \"%s\", \"rate\": [",
+           "\"maxrss_MiB_self\": %.1f, \"input_density\": %.4f, \"mode\": \"%s\", \"window\": \"%s\", \"bn\": \"%s\", "
+           "\"rate\": [",
            model, m, what, T, B, shape[1], lt_get_threads(), lt_net_params(net), lt_net_macs(net), flops / 1e9, med,
            mn, mx, 1e3 * med / B, flops / med / 1e9, ru.ru_maxrss / 1024.0, density_in,
-           lt_mode_name(nc.neuron.mode), lt_window_name(nc.neuron.window));
+           lt_mode_name(nc.neuron.mode), lt_window_name(nc.neuron.window), nc.bn == LT_BN_TD ? "td" : "standard");
     for (int k = 0; k < lt_net_n_lif(net); k++)
         printf("%s%.4f", k ? ", " : "", lt_net_rate(net, k));
     printf("], \"vth\": [");
@@ -184,6 +191,7 @@ fail:
     if (rc)
         fprintf(stderr, "ltsnn bench: %s\n", err.msg);
     lt_optim_free(opt);
+    lt_head_free(head);
     lt_net_free(net);
     lt_st_free(&xf);
     lt_free(x);

@@ -543,25 +543,26 @@ static int data_prepare(int argc, char **argv)
     f.T = 10;
     f.seed = 42;
     cli_opt opts[] = {
-        {"--out", CLI_STR, &f.out, "cache prefix: writes PREFIX-train.ltc and PREFIX-test.ltc (required)", 0},
-        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10, gen1 5)", 0},
-        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120, gen1 240x304)", 0},
-        {"--bin", CLI_STR, &f.bin, "time (equal time, default) or count (equal event count)", 0},
-        {"--value", CLI_STR, &f.value, "binary (1 bit, default) or count (events per pixel, max 255)", 0},
-        {"--space", CLI_STR, &f.space, "scale (default) or crop (centre crop of the sensor)", 0},
-        {"--window-us", CLI_U64, &f.window_us, "keep only the first N microseconds of each sample", 0},
-        {"--window", CLI_STR, &f.window, "gen1: events before each box time (default 100ms; us, ms or s)", 0},
-        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files); gen1: train, val or test",
+        {"--out", CLI_STR, &f.out, "cache prefix: writes PREFIX-train.ltc and PREFIX-test.ltc (required)", 0, 0, 0},
+        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10, gen1 5)", 0, 0, 0},
+        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120, gen1 240x304)", 0, 0,
          0},
-        {"--split-rule", CLI_STR, &f.rule, "cifar10-dvs/n-caltech101: random (default) or firstN", 0},
-        {"--test-percent", CLI_INT, &f.test_percent, "random split's test share (default 10, n-caltech101 20)", 0},
-        {"--seed", CLI_U64, &f.seed, "random split's seed (default 42)", 0},
+        {"--bin", CLI_STR, &f.bin, "time (equal time, default) or count (equal event count)", 0, 0, 0},
+        {"--value", CLI_STR, &f.value, "binary (1 bit, default) or count (events per pixel, max 255)", 0, 0, 0},
+        {"--space", CLI_STR, &f.space, "scale (default) or crop (centre crop of the sensor)", 0, 0, 0},
+        {"--window-us", CLI_U64, &f.window_us, "keep only the first N microseconds of each sample", 0, 0, 0},
+        {"--window", CLI_STR, &f.window, "gen1: events before each box time (default 100ms; us, ms or s)", 0, 0, 0},
+        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files); gen1: train, val or test",
+         0, 0, 0},
+        {"--split-rule", CLI_STR, &f.rule, "cifar10-dvs/n-caltech101: random (default) or firstN", 0, 0, 0},
+        {"--test-percent", CLI_INT, &f.test_percent, "random split's test share (default 10, n-caltech101 20)", 0, 0, 0},
+        {"--seed", CLI_U64, &f.seed, "random split's seed (default 42)", 0, 0, 0},
         {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's (gen1 "
-         "304x240)", 0},
-        {"--skip-bad", CLI_BOOL, &f.skip_bad, "skip unreadable files with a warning instead of stopping", 0},
-        {"--cifar10dvs-fix", CLI_BOOL, &f.fix, "cifar10-dvs: flip x and invert polarity as its readers do", 0},
-        {"--threads", CLI_INT, &f.threads, "worker threads (default: all cores)", 0},
-        {"--limit", CLI_INT, &f.limit, "fashion-mnist: at most this many samples per split", 0},
+         "304x240)", 0, 0, 0},
+        {"--skip-bad", CLI_BOOL, &f.skip_bad, "skip unreadable files with a warning instead of stopping", 0, 0, 0},
+        {"--cifar10dvs-fix", CLI_BOOL, &f.fix, "cifar10-dvs: flip x and invert polarity as its readers do", 0, 0, 0},
+        {"--threads", CLI_INT, &f.threads, "worker threads (default: all cores)", 0, 0, 0},
+        {"--limit", CLI_INT, &f.limit, "fashion-mnist: at most this many samples per split", 0, 0, 0},
         {0},
     };
     const char *pos[2];
@@ -804,9 +805,9 @@ static int data_info(int argc, char **argv)
     const char *name = NULL;
     int threads = 0, max_files = 0;
     cli_opt opts[] = {
-        {"--name", CLI_STR, &name, "dataset layout of a folder (default: guessed from its subfolders)", 0},
-        {"--max-files", CLI_INT, &max_files, "folder: read only the first N files of each class", 0},
-        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {"--name", CLI_STR, &name, "dataset layout of a folder (default: guessed from its subfolders)", 0, 0, 0},
+        {"--max-files", CLI_INT, &max_files, "folder: read only the first N files of each class", 0, 0, 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 0, 0},
         {0},
     };
     const char *pos[2];
@@ -866,12 +867,12 @@ static int data_export(int argc, char **argv)
     int limit = 0, threads = 0;
     uint64_t seed = 0;
     cli_opt opts[] = {
-        {"--out", CLI_STR, &out, "output folder (gets Train/ and Test/ like N-MNIST)", 0},
-        {"--root", CLI_STR, &root, "Fashion-MNIST folder (default " LT_FMNIST_DIR ")", 0},
-        {"--split", CLI_STR, &split, "train, test or both (default)", 0},
-        {"--limit", CLI_INT, &limit, "at most this many images per split", 0},
-        {"--seed", CLI_U64, &seed, "simulator seed (default 0)", 0},
-        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {"--out", CLI_STR, &out, "output folder (gets Train/ and Test/ like N-MNIST)", 0, 0, 0},
+        {"--root", CLI_STR, &root, "Fashion-MNIST folder (default " LT_FMNIST_DIR ")", 0, 0, 0},
+        {"--split", CLI_STR, &split, "train, test or both (default)", 0, 0, 0},
+        {"--limit", CLI_INT, &limit, "at most this many images per split", 0, 0, 0},
+        {"--seed", CLI_U64, &seed, "simulator seed (default 0)", 0, 0, 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 0, 0},
         {0},
     };
     const char *pos[1];
@@ -916,15 +917,16 @@ static int data_synth_gen1(int argc, char **argv)
     const char *box = NULL, *dtype = "v2";
     uint64_t seed = o.seed;
     cli_opt opts[] = {
-        {"--train", CLI_INT, &n[0], "recordings in train/ (default 48)", 0},
-        {"--val", CLI_INT, &n[1], "recordings in val/ (default 12)", 0},
-        {"--test", CLI_INT, &n[2], "recordings in test/ (default 12)", 0},
-        {"--duration", CLI_FLOAT, &duration, "seconds per recording (default 6)", 0},
-        {"--box-period", CLI_STR, &box, "time between box time stamps (default 100ms)", 0},
-        {"--render-hz", CLI_INT, &render_hz, "scene renders per second fed to the DVS simulator (default 100)", 0},
-        {"--bbox-dtype", CLI_STR, &dtype, "v2 (t i8 ... class_confidence, default) or v1 (ts u8 ..., packed)", 0},
-        {"--seed", CLI_U64, &seed, "seed (default 1); recording i of split s is seeded from (seed, s, i)", 0},
-        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {"--train", CLI_INT, &n[0], "recordings in train/ (default 48)", 0, 0, 1e6},
+        {"--val", CLI_INT, &n[1], "recordings in val/ (default 12)", 0, 0, 1e6},
+        {"--test", CLI_INT, &n[2], "recordings in test/ (default 12)", 0, 0, 1e6},
+        {"--duration", CLI_FLOAT, &duration, "seconds per recording (default 6)", 0, 0.01, 3600},
+        {"--box-period", CLI_STR, &box, "time between box time stamps (default 100ms)", 0, 0, 0},
+        {"--render-hz", CLI_INT, &render_hz, "scene renders per second fed to the DVS simulator (default 100)", 0, 10,
+         100000},
+        {"--bbox-dtype", CLI_STR, &dtype, "v2 (t i8 ... class_confidence, default) or v1 (ts u8 ..., packed)", 0, 0, 0},
+        {"--seed", CLI_U64, &seed, "seed (default 1); recording i of split s is seeded from (seed, s, i)", 0, 0, 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 0, 4096},
         {0},
     };
     const char *pos[1];
@@ -936,12 +938,6 @@ static int data_synth_gen1(int argc, char **argv)
         return r == 1 ? 0 : r;
     if (np != 1) {
         fprintf(stderr, "ltsnn %s synth-gen1: give the output folder\n", VERB);
-        return 2;
-    }
-    if (n[0] < 0 || n[1] < 0 || n[2] < 0 || threads < 0 || !(duration > 0 && duration <= 3600) || render_hz < 10 ||
-        render_hz > 100000) {
-        fprintf(stderr, "ltsnn %s synth-gen1: --train/--val/--test and --threads must be >= 0, --duration in (0, 3600] "
-                "s, --render-hz 10..100000\n", VERB);
         return 2;
     }
     if (box && (cli_parse_duration(box, &o.box_period_us) || o.box_period_us < 1000)) {

@@ -99,12 +99,12 @@ int cli_show_gen1(int argc, char **argv)
     const char *out = NULL, *window = NULL, *sensor = NULL;
     int frames = 6, zoom = 2, cols = 3;
     cli_opt opts[] = {
-        {"--out", CLI_STR, &out, "output folder for the PNG images (created if missing; required)", 0},
-        {"--frames", CLI_INT, &frames, "box times to draw, spread over the recording (default 6, at most 64)", 0},
-        {"--window", CLI_STR, &window, "events drawn before each box time (default 100ms)", 0},
-        {"--zoom", CLI_INT, &zoom, "pixels per sensor pixel in the single images (default 2)", 0},
-        {"--columns", CLI_INT, &cols, "frames a row on the contact sheet (default 3)", 0},
-        {"--sensor", CLI_STR, &sensor, "sensor WIDTHxHEIGHT (default 304x240)", 0},
+        {"--out", CLI_STR, &out, "output folder for the PNG images (created if missing; required)", 0, 0, 0},
+        {"--frames", CLI_INT, &frames, "box times to draw, spread over the recording (default 6)", 0, 1, MAX_FRAMES},
+        {"--window", CLI_STR, &window, "events drawn before each box time (default 100ms)", 0, 0, 0},
+        {"--zoom", CLI_INT, &zoom, "pixels per sensor pixel in the single images (default 2)", 0, 1, 8},
+        {"--columns", CLI_INT, &cols, "frames a row on the contact sheet (default 3)", 0, 1, 16},
+        {"--sensor", CLI_STR, &sensor, "sensor WIDTHxHEIGHT (default 304x240)", 0, 0, 0},
         {0},
     };
     const char *pos[2];
@@ -118,10 +118,6 @@ int cli_show_gen1(int argc, char **argv)
         return r == 1 ? 0 : r;
     if (np != 2 || !out) {
         fprintf(stderr, "ltsnn %s: give a folder, a recording name and --out DIR\n", VERB);
-        return 2;
-    }
-    if (frames < 1 || frames > MAX_FRAMES || zoom < 1 || zoom > 8 || cols < 1 || cols > 16) {
-        fprintf(stderr, "ltsnn %s: --frames 1..%d, --zoom 1..8, --columns 1..16\n", VERB, MAX_FRAMES);
         return 2;
     }
     lt_gen1_opts go;

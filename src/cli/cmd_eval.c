@@ -11,11 +11,11 @@ int cmd_eval(int argc, char **argv)
     const char *data = NULL, *split = "test";
     int batch = 32, threads = 0, T = 0;
     cli_opt opts[] = {
-        {"--data", CLI_STR, &data, "demo, fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare", 0},
-        {"--split", CLI_STR, &split, "test (default) or train", 0},
-        {"--batch", CLI_INT, &batch, "batch size (default 32)", 0},
-        {"--T", CLI_INT, &T, "time steps (default: the checkpoint's)", 0},
-        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
+        {"--data", CLI_STR, &data, "demo, fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare", 0, 0, 0},
+        {"--split", CLI_STR, &split, "test (default) or train", 0, 0, 0},
+        {"--batch", CLI_INT, &batch, "batch size (default 32)", 0, 1, 65536},
+        {"--T", CLI_INT, &T, "time steps (default: the checkpoint's)", 0, 1, 10000},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
         {0},
     };
     const char *pos[1];

@@ -56,10 +56,10 @@ int cmd_events(int argc, char **argv)
     int head = 5, cifar = 0;
     const char *format = NULL, *layout = NULL;
     cli_opt opts[] = {
-        {"--head", CLI_INT, &head, "print the first N events (default 5)", 0},
-        {"--format", CLI_STR, &format, "aedat, atis (bin), dat or npy (default: from the header, then the extension)", 0},
-        {"--layout", CLI_STR, &layout, "AEDAT address layout: dvs128 or davis (default: from the header's camera)", 0},
-        {"--cifar10dvs", CLI_BOOL, &cifar, "AEDAT DVS128: x -> 127 - x and p -> 1 - p, as CIFAR10-DVS readers do", 0},
+        {"--head", CLI_INT, &head, "print the first N events (default 5)", 0, 0, 0},
+        {"--format", CLI_STR, &format, "aedat, atis (bin), dat or npy (default: from the header, then the extension)", 0, 0, 0},
+        {"--layout", CLI_STR, &layout, "AEDAT address layout: dvs128 or davis (default: from the header's camera)", 0, 0, 0},
+        {"--cifar10dvs", CLI_BOOL, &cifar, "AEDAT DVS128: x -> 127 - x and p -> 1 - p, as CIFAR10-DVS readers do", 0, 0, 0},
         {0},
     };
     const char *pos[1];

@@ -8,28 +8,28 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "kernels/kernels.h"
 #include "ltsnn.h"
 
 int cmd_grad(int argc, char **argv)
 {
     const char *wpath = NULL, *xpath = NULL, *out = NULL, *mode = NULL, *window = NULL, *reset = NULL;
-    const char *loss = "tet";
+    const char *loss = "tet", *bn = NULL;
     float beta = 0.45f, lam = 0, g = 0, alpha = 0;
     int detach = 0;
     cli_opt opts[] = {
-        {"--weights", CLI_STR, &wpath, "checkpoint with the model in its metadata", 0},
-        {"--batch", CLI_STR, &xpath, "safetensors with x [B,T,C,H,W] float32 and y [B] int32/int64", 0},
-        {"--out", CLI_STR, &out, "output safetensors: loss, O [B,T,K], <name>.grad", 0},
-        {"--mode", CLI_STR, &mode, "threshold mode (default: the checkpoint's)", 0},
-        {"--window", CLI_STR, &window, "SGP window (default: the checkpoint's)", 0},
-        {"--lam", CLI_FLOAT, &lam, "leak factor", 0},
-        {"--g", CLI_FLOAT, &g, "surrogate width", 0},
-        {"--alpha", CLI_FLOAT, &alpha, "DSR alpha", 0},
-        {"--reset", CLI_STR, &reset, "hard or soft", 0},
-        {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0},
-        {"--beta", CLI_FLOAT, &beta, "CE weight (default: the checkpoint's beta, else 0.45)", 0},
-        {"--loss", CLI_STR, &loss, "tet (default) or mean", 0},
+        {"--weights", CLI_STR, &wpath, "checkpoint with the model in its metadata", 0, 0, 0},
+        {"--batch", CLI_STR, &xpath, "safetensors with x [B,T,C,H,W] float32 and y [B] int32/int64", 0, 0, 0},
+        {"--out", CLI_STR, &out, "output safetensors: loss, O [B,T,K], <name>.grad", 0, 0, 0},
+        {"--mode", CLI_STR, &mode, "threshold mode (default: the checkpoint's)", 0, 0, 0},
+        {"--window", CLI_STR, &window, "SGP window (default: the checkpoint's)", 0, 0, 0},
+        {"--lam", CLI_FLOAT, &lam, "leak factor (default: the checkpoint's, else 0.5)", 0, 0, 1},
+        {"--g", CLI_FLOAT, &g, "surrogate width (default: the checkpoint's, else 1)", 0, 1e-6, 1e30},
+        {"--alpha", CLI_FLOAT, &alpha, "DSR alpha (default: the checkpoint's, else 0.3)", 0, 1e-6, 1},
+        {"--reset", CLI_STR, &reset, "hard or soft (default: the checkpoint's, else hard)", 0, 0, 0},
+        {"--bn", CLI_STR, &bn, "standard or td (default: the checkpoint's, else standard)", 0, 0, 0},
+        {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
+        {"--beta", CLI_FLOAT, &beta, "CE weight (default: the checkpoint's beta, else 0.45)", 0, 0, 1},
+        {"--loss", CLI_STR, &loss, "tet (default) or mean", 0, 0, 0},
         {0},
     };
     const char *pos[1];
@@ -55,15 +55,15 @@ int cmd_grad(int argc, char **argv)
         return 1;
     }
     /* flags given on the command line override the checkpoint's metadata */
-    if (opts[5].seen)
+    if (cli_seen(opts, "--lam"))
         nc.neuron.lam = lam;
-    if (opts[6].seen)
+    if (cli_seen(opts, "--g"))
         nc.neuron.g = g;
-    if (opts[7].seen)
+    if (cli_seen(opts, "--alpha"))
         nc.neuron.alpha = alpha;
     if (detach)
         nc.neuron.detach_reset = 1;
-    if ((r = cli_neuron_flags("grad", &nc.neuron, mode, window, reset)))
+    if ((r = cli_neuron_flags("grad", &nc.neuron, mode, window, reset)) || (bn && (r = cli_bn_flag("grad", &nc.bn, bn))))
         return r;
 
     lt_st_file xf = {0}, wf = {0};
@@ -71,11 +71,12 @@ int cmd_grad(int argc, char **argv)
     float *x = NULL, *dO = NULL, *Obt = NULL;
     int32_t *y = NULL;
     lt_st_writer *w = NULL;
+    lt_head *head = NULL;
     char (*gnames)[96] = NULL;
     int rc = 1;
     if (lt_st_read(&xf, xpath, &err))
         goto fail;
-    if (!opts[10].seen && !lt_st_read(&wf, wpath, &err)) {
+    if (!cli_seen(opts, "--beta") && !lt_st_read(&wf, wpath, &err)) {
         const char *b = lt_st_meta(&wf, "beta");
         if (b)
             beta = strtof(b, NULL);
@@ -136,14 +137,18 @@ int cmd_grad(int argc, char **argv)
         lt_err_set(&err, LT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    lt_loss_parts lp = lt_loss_forward_backward(dO, O, y, lt_net_omega(net), beta, strcmp(loss, "mean") != 0, T, B, K);
+    if (lt_head_classify(&head, net, beta, strcmp(loss, "mean") != 0, &err))
+        goto fail;
+    lt_targets tg = {.b = B, .labels = y};
+    lt_head_stats hs = {0};
+    double lossd = lt_head_loss(head, dO, O, &tg, &hs);
     for (int t = 0; t < T; t++)
         for (int b = 0; b < B; b++)
             memcpy(Obt + ((size_t)b * T + t) * K, O + ((size_t)t * B + b) * K, (size_t)K * sizeof(float));
     lt_net_zero_grad(net);
     lt_net_backward(net, dO);
 
-    float lossv = (float)lp.loss;
+    float lossv = (float)lossd;
     int64_t s1[1] = {1}, sO[3] = {B, T, K};
     w = lt_stw_new();
     int n = lt_net_n_named(net);
@@ -165,12 +170,16 @@ int cmd_grad(int argc, char **argv)
     if (lt_stw_meta(w, "model", model, &err) || lt_stw_meta(w, "mode", lt_mode_name(nc.neuron.mode), &err) ||
         lt_stw_meta(w, "window", lt_window_name(nc.neuron.window), &err) || lt_stw_write(w, out, &err))
         goto fail;
-    printf("loss %.7g (CE %.7g, MSE %.7g, Omega %.6g); wrote %s\n", lp.loss, lp.ce, lp.mse, lt_net_omega(net), out);
+    printf("loss %.7g (", lossd);
+    for (int i = 0; i < head->kind->n_parts; i++)
+        printf("%s%s %.7g", i ? ", " : "", head->kind->part[i], hs.part[i] / B);
+    printf(", Omega %.6g); wrote %s\n", lt_net_omega(net), out);
     rc = 0;
 fail:
     if (rc)
         fprintf(stderr, "ltsnn grad: %s\n", err.msg);
     lt_stw_free(w);
+    lt_head_free(head);
     free(gnames);
     lt_st_free(&xf);
     lt_st_free(&wf);

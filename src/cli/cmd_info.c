@@ -21,11 +21,13 @@ static void commas(char *buf, size_t len, size_t v)
 int cmd_info(int argc, char **argv)
 {
     int shape[3] = {2, 48, 48}, classes = 0, T = 10, B = 16;
+    const char *bn = NULL;
     cli_opt opts[] = {
-        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0},
-        {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0},
-        {"--T", CLI_INT, &T, "time steps for the memory plan (default 10)", 0},
-        {"--batch", CLI_INT, &B, "batch size for the memory plan (default 16)", 0},
+        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default: the preset's, else 2x48x48)", 0, 0, 0},
+        {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0, 1, 1000000},
+        {"--T", CLI_INT, &T, "time steps for the memory plan (default 10)", 0, 1, 10000},
+        {"--batch", CLI_INT, &B, "batch size for the memory plan (default 16)", 0, 1, 65536},
+        {"--bn", CLI_STR, &bn, "standard or td (default: td for resnet19, else standard)", 0, 0, 0},
         {0},
     };
     const char *pos[1];
@@ -43,8 +45,14 @@ int cmd_info(int argc, char **argv)
         fprintf(stderr, "ltsnn info: --input needs three numbers CxHxW, e.g. 2x48x48\n");
         return 2;
     }
+    if (!cli_seen(opts, "--input"))
+        lt_model_preset_input(pos[0], &shape[0], &shape[1], &shape[2]);
+    int bn_v = cli_default_bn(pos[0]);
+    if (bn && (r = cli_bn_flag("info", &bn_v, bn)))
+        return r;
+    /* planned only: info never touches the memory it reports */
     lt_net_config cfg = {.model = pos[0], .in_c = shape[0], .in_h = shape[1], .in_w = shape[2],
-                         .classes = classes, .T = 1, .B = 1, .train = 0};
+                         .classes = classes, .T = 1, .B = 1, .train = 0, .bn = bn_v, .plan_only = 1};
     lt_neuron_default(&cfg.neuron);
     lt_err err = {0};
     lt_net *net;
@@ -54,7 +62,8 @@ int cmd_info(int argc, char **argv)
     }
     char model[4096];
     lt_net_expanded_model(net, model, sizeof model);
-    printf("model  %s\ninput  %dx%dx%d, %d classes\n\n", model, shape[0], shape[1], shape[2], lt_net_classes(net));
+    printf("model  %s\ninput  %dx%dx%d, %d outputs per step, %s BN\n\n", model, shape[0], shape[1], shape[2],
+           lt_net_classes(net), bn_v == LT_BN_TD ? "td" : "standard");
     printf("%-14s %-8s %-16s %14s %16s\n", "block", "token", "output CxHxW", "params", "MACs/step");
     /* aggregate layers by token: the paper's notation is per token */
     int nl = lt_net_n_layers(net);
@@ -105,8 +114,7 @@ int cmd_info(int argc, char **argv)
     printf("MACs per step     %s (%.1fM per sample per time step)\n", a, macs / 1e6);
     lt_net_free(net);
 
-    /* the memory plan at T x batch: the nets are planned and their blocks
-     * allocated (untouched, so the pages cost nothing), then freed */
+    /* the memory plan at T x batch, planned only (nothing allocated) */
     printf("\nmemory planned at T=%d, batch %d (MiB)\n", T, B);
     for (int train = 1; train >= 0; train--) {
         cfg.T = T, cfg.B = B, cfg.train = train;
@@ -120,14 +128,14 @@ int cmd_info(int argc, char **argv)
         const double MiB = 1024.0 * 1024.0;
         /* training adds Adam's two moments per parameter (ltsnn train's default optimiser) */
         size_t adam = train ? 2 * mu.params : 0;
-        size_t total = mu.params + mu.grads + adam + mu.buffers + mu.acts + mu.grad_bufs + mu.work;
+        size_t total = mu.params + mu.grads + adam + mu.buffers + mu.arena + mu.work;
         if (train)
-            printf("training          %.1f: activations %.1f, activation gradients %.1f, parameters + gradients + "
-                   "Adam %.1f, kernel scratch %.1f\n", total / MiB, mu.acts / MiB, mu.grad_bufs / MiB,
-                   (mu.params + mu.grads + adam + mu.buffers) / MiB, mu.work / MiB);
+            printf("training          %.1f: activations and their gradients %.1f (%.1f kept for backward), "
+                   "parameters + gradients + Adam %.1f, kernel scratch %.1f\n", total / MiB, mu.arena / MiB,
+                   mu.kept / MiB, (mu.params + mu.grads + adam + mu.buffers) / MiB, mu.work / MiB);
         else
             printf("inference         %.1f: activations %.1f, parameters %.1f, kernel scratch %.1f\n", total / MiB,
-                   mu.acts / MiB, (mu.params + mu.buffers) / MiB, mu.work / MiB);
+                   mu.arena / MiB, (mu.params + mu.buffers) / MiB, mu.work / MiB);
     }
     printf("(the process adds its libraries and the input batch)\n");
     return 0;

@@ -10,15 +10,17 @@ int cmd_init(int argc, char **argv)
 {
     int shape[3] = {2, 48, 48}, classes = 0, T = 10;
     uint64_t seed = 0;
-    const char *out = NULL, *mode = "sgp", *window = "sigmoid";
+    const char *out = NULL, *mode = "sgp", *window = "sigmoid", *bn = NULL;
     cli_opt opts[] = {
-        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default 2x48x48)", 0},
-        {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0},
-        {"--seed", CLI_U64, &seed, "initialisation seed (default 0)", 0},
-        {"--T", CLI_INT, &T, "time steps recorded in the metadata (default 10)", 0},
-        {"--mode", CLI_STR, &mode, "threshold mode recorded in the metadata (default sgp)", 0},
-        {"--window", CLI_STR, &window, "SGP window recorded in the metadata (default sigmoid)", 0},
-        {"--out", CLI_STR, &out, "output checkpoint (.safetensors)", 0},
+        {"--input", CLI_SHAPE, shape, "input shape CxHxW (default: the preset's, else 2x48x48)", 0, 0, 0},
+        {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0, 1, 1000000},
+        {"--seed", CLI_U64, &seed, "initialisation seed (default 0)", 0, 0, 0},
+        {"--T", CLI_INT, &T, "time steps recorded in the metadata (default 10)", 0, 1, 10000},
+        {"--mode", CLI_STR, &mode, "threshold mode recorded in the metadata (default sgp)", 0, 0, 0},
+        {"--window", CLI_STR, &window, "SGP window recorded in the metadata (default sigmoid)", 0, 0, 0},
+        {"--bn", CLI_STR, &bn, "standard or td, recorded in the metadata (default: td for resnet19, else standard)", 0,
+         0, 0},
+        {"--out", CLI_STR, &out, "output checkpoint (.safetensors)", 0, 0, 0},
         {0},
     };
     const char *pos[1];
@@ -31,16 +33,16 @@ int cmd_init(int argc, char **argv)
         fprintf(stderr, "ltsnn init: give a model and --out FILE (ltsnn init --help)\n");
         return 2;
     }
-    if (T < 1) {
-        fprintf(stderr, "ltsnn init: --T must be >= 1\n");
-        return 2;
-    }
     if (shape[0] == 0) {
         fprintf(stderr, "ltsnn init: --input needs three numbers CxHxW, e.g. 2x48x48\n");
         return 2;
     }
+    if (!cli_seen(opts, "--input"))
+        lt_model_preset_input(pos[0], &shape[0], &shape[1], &shape[2]);
     lt_net_config cfg = {.model = pos[0], .in_c = shape[0], .in_h = shape[1], .in_w = shape[2],
-                         .classes = classes, .T = T > 0 ? T : 1, .B = 1, .train = 0};
+                         .classes = classes, .T = T, .B = 1, .train = 0, .bn = cli_default_bn(pos[0])};
+    if (bn && (r = cli_bn_flag("init", &cfg.bn, bn)))
+        return r;
     lt_neuron_default(&cfg.neuron);
     lt_err err = {0};
     if (lt_neuron_set_mode(&cfg.neuron, mode, &err) || lt_neuron_set_window(&cfg.neuron, window, &err)) {

@@ -117,10 +117,11 @@ int cmd_map(int argc, char **argv)
     int classes = LT_GEN1_CLASSES, json = 0;
     cli_opt opts[] = {
         {"--filter", CLI_STR, &filter, "toolbox (t > 0.1 s, diag >= 30, sides >= 20; default), paper (0.5 s, 30, 10) "
-                                       "or none", 0},
-        {"--time-tol", CLI_STR, &tol_s, "detections count for a GT time stamp within +- this (default 50ms)", 0},
-        {"--classes", CLI_INT, &classes, "number of classes (default 2: Gen1's car, pedestrian)", 0},
-        {"--json", CLI_BOOL, &json, "print one JSON line (full precision) instead of the table", 0},
+                                       "or none", 0, 0, 0},
+        {"--time-tol", CLI_STR, &tol_s, "detections count for a GT time stamp within +- this (default 50ms)", 0, 0, 0},
+        {"--classes", CLI_INT, &classes, "number of classes (default 2: Gen1's car, pedestrian)", 0, 1,
+         LT_MAP_MAX_CLASSES},
+        {"--json", CLI_BOOL, &json, "print one JSON line (full precision) instead of the table", 0, 0, 0},
         {0},
     };
     const char *pos[2];
@@ -148,10 +149,6 @@ int cmd_map(int argc, char **argv)
     }
     if (tol_s && !strcmp(tol_s, "0"))
         tol = 0;
-    if (classes < 1 || classes > LT_MAP_MAX_CLASSES) {
-        fprintf(stderr, "ltsnn %s: --classes %d: expected 1..%d\n", VERB, classes, LT_MAP_MAX_CLASSES);
-        return 2;
-    }
     size_t ng = 0, nd = 0;
     char **gt = list_boxes(pos[0], &ng), **dt = gt ? list_boxes(pos[1], &nd) : NULL;
     lt_map_rec *recs = gt && dt ? calloc(ng ? ng : 1, sizeof *recs) : NULL;

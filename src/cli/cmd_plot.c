@@ -11,7 +11,7 @@ int cmd_plot(int argc, char **argv)
 {
     const char *out = NULL;
     cli_opt opts[] = {
-        {"--out", CLI_STR, &out, "directory for the figures (default: RUN_DIR; created if missing)", 0},
+        {"--out", CLI_STR, &out, "directory for the figures (default: RUN_DIR; created if missing)", 0, 0, 0},
         {0},
     };
     const char *pos[1];

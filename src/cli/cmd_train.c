@@ -7,6 +7,20 @@
 #include "cli/progress.h"
 #include "ltsnn.h"
 
+/* --bn: standard or td */
+int cli_bn_flag(const char *verb, int *bn, const char *v)
+{
+    if (strcmp(v, "standard") && strcmp(v, "td")) {
+        fprintf(stderr, "ltsnn %s: --bn must be standard or td, not '%s'\n", verb, v);
+        return 2;
+    }
+    *bn = !strcmp(v, "td") ? LT_BN_TD : LT_BN_STANDARD;
+    return 0;
+}
+
+/* resnet19 is tdBN's net: td by default (METHOD.md §3) */
+int cli_default_bn(const char *model) { return model && !strcmp(model, "resnet19") ? LT_BN_TD : LT_BN_STANDARD; }
+
 /* neuron flags shared by train, grad and bench */
 int cli_neuron_flags(const char *verb, lt_neuron *n, const char *mode, const char *window, const char *reset)
 {
@@ -32,7 +46,7 @@ int cli_neuron_flags(const char *verb, lt_neuron *n, const char *mode, const cha
 int cmd_train(int argc, char **argv)
 {
     const char *data = "demo", *model = NULL, *out = "runs/latest", *resume = NULL, *mode = NULL, *window = NULL;
-    const char *reset = NULL, *optim = "adam", *loss = "tet";
+    const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL;
     int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0;
     uint64_t seed = 0;
     size_t limit = 0;
@@ -41,32 +55,33 @@ int cmd_train(int argc, char **argv)
     lt_neuron nr;
     lt_neuron_default(&nr);
     cli_opt opts[] = {
-        {"--data", CLI_STR, &data, "demo (default), fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare", 0},
-        {"--model", CLI_STR, &model, "preset or model string (default: small for demo, fmnist for Fashion-MNIST, else vgg9)", 0},
-        {"--T", CLI_INT, &T, "time steps (default: the data's frames; 4 for static images)", 0},
-        {"--batch", CLI_INT, &batch, "batch size (default 16)", 0},
-        {"--epochs", CLI_INT, &epochs, "epochs (default 3 for demo, 10 otherwise)", 0},
-        {"--lr", CLI_FLOAT, &lr, "learning rate (default 1e-3)", 0},
-        {"--lr-vth", CLI_FLOAT, &lr_vth, "threshold learning rate (default: --lr)", 0},
-        {"--optim", CLI_STR, &optim, "adam (default) or sgd", 0},
-        {"--momentum", CLI_FLOAT, &momentum, "SGD momentum (default 0.9)", 0},
-        {"--wd", CLI_FLOAT, &wd, "weight decay on conv/linear weights (default 0)", 0},
-        {"--cosine", CLI_BOOL, &cosine, "cosine learning-rate schedule to 0 over the run", 0},
-        {"--beta", CLI_FLOAT, &beta, "CE weight in the loss, 1-beta on the MSE term (default 0.45)", 0},
-        {"--loss", CLI_STR, &loss, "tet (per-step CE, default) or mean (CE of time-averaged logits)", 0},
-        {"--mode", CLI_STR, &mode, "threshold mode: fixed stsg sgp (default) penalty_all sgp_stsg dsr", 0},
-        {"--window", CLI_STR, &window, "SGP window: sigmoid (default) arctan triangle piecewise", 0},
-        {"--lam", CLI_FLOAT, &nr.lam, "leak factor (default 0.5)", 0},
-        {"--g", CLI_FLOAT, &nr.g, "surrogate width (default 1)", 0},
-        {"--alpha", CLI_FLOAT, &nr.alpha, "DSR alpha (default 0.3)", 0},
-        {"--reset", CLI_STR, &reset, "hard (default) or soft", 0},
-        {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0},
-        {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0},
-        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0},
-        {"--limit", CLI_INT, &limit_i, "use at most this many training samples", 0},
-        {"--minutes", CLI_FLOAT, &minutes, "stop training after this many minutes (then evaluate and save)", 0},
-        {"--out", CLI_STR, &out, "run directory (default runs/latest)", 0},
-        {"--resume", CLI_STR, &resume, "continue from a run's last.safetensors", 0},
+        {"--data", CLI_STR, &data, "demo (default), fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare", 0, 0, 0},
+        {"--model", CLI_STR, &model, "preset or model string (default: small for demo, fmnist for Fashion-MNIST, else vgg9)", 0, 0, 0},
+        {"--T", CLI_INT, &T, "time steps (default: the data's frames; 4 for static images)", 0, 1, 10000},
+        {"--batch", CLI_INT, &batch, "batch size (default 16)", 0, 1, 65536},
+        {"--epochs", CLI_INT, &epochs, "epochs (default 3 for demo, 10 otherwise)", 0, 1, 1000000},
+        {"--lr", CLI_FLOAT, &lr, "learning rate (default 1e-3)", 0, 0, 1e30},
+        {"--lr-vth", CLI_FLOAT, &lr_vth, "threshold learning rate (default: --lr)", 0, 0, 1e30},
+        {"--optim", CLI_STR, &optim, "adam (default) or sgd", 0, 0, 0},
+        {"--momentum", CLI_FLOAT, &momentum, "SGD momentum (default 0.9)", 0, 0, 0.999999},
+        {"--wd", CLI_FLOAT, &wd, "weight decay on conv/linear weights (default 0)", 0, 0, 1e30},
+        {"--cosine", CLI_BOOL, &cosine, "cosine learning-rate schedule to 0 over the run", 0, 0, 0},
+        {"--beta", CLI_FLOAT, &beta, "CE weight in the loss, 1-beta on the MSE term (default 0.45)", 0, 0, 1},
+        {"--loss", CLI_STR, &loss, "tet (per-step CE, default) or mean (CE of time-averaged logits)", 0, 0, 0},
+        {"--mode", CLI_STR, &mode, "threshold mode: fixed stsg sgp (default) penalty_all sgp_stsg dsr", 0, 0, 0},
+        {"--window", CLI_STR, &window, "SGP window: sigmoid (default) arctan triangle piecewise", 0, 0, 0},
+        {"--lam", CLI_FLOAT, &nr.lam, "leak factor (default 0.5)", 0, 0, 1},
+        {"--g", CLI_FLOAT, &nr.g, "surrogate width (default 1)", 0, 1e-6, 1e30},
+        {"--alpha", CLI_FLOAT, &nr.alpha, "DSR alpha (default 0.3)", 0, 1e-6, 1},
+        {"--reset", CLI_STR, &reset, "hard (default) or soft", 0, 0, 0},
+        {"--bn", CLI_STR, &bn, "standard, or td: threshold-dependent BN (default: td for resnet19, else standard)", 0, 0, 0},
+        {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
+        {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0, 0, 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
+        {"--limit", CLI_INT, &limit_i, "use at most this many training samples", 0, 1, 2147483647},
+        {"--minutes", CLI_FLOAT, &minutes, "stop training after this many minutes (then evaluate and save)", 0, 1e-3, 1e9},
+        {"--out", CLI_STR, &out, "run directory (default runs/latest)", 0, 0, 0},
+        {"--resume", CLI_STR, &resume, "continue from a run's last.safetensors", 0, 0, 0},
         {0},
     };
     const char *pos[1];
@@ -77,12 +92,9 @@ int cmd_train(int argc, char **argv)
     nr.detach_reset = detach;
     if ((r = cli_neuron_flags("train", &nr, mode, window, reset)))
         return r;
-    if (batch < 1 || T < 0 || epochs < 0 || limit_i < 0 || !(lr >= 0) || !(beta >= 0 && beta <= 1) ||
-        !(wd >= 0) || !(momentum >= 0 && momentum < 1) || !(minutes >= 0) || (opts[6].seen && !(lr_vth >= 0))) {
-        fprintf(stderr, "ltsnn train: need --batch >= 1, --T >= 1, --epochs >= 1, --lr and --lr-vth >= 0, "
-                        "0 <= --beta <= 1, --wd >= 0, 0 <= --momentum < 1, --minutes >= 0\n");
-        return 2;
-    }
+    int bn_v = 0;
+    if (bn && (r = cli_bn_flag("train", &bn_v, bn)))
+        return r;
     if (strcmp(optim, "adam") && strcmp(optim, "sgd")) {
         fprintf(stderr, "ltsnn train: --optim must be adam or sgd, not '%s'\n", optim);
         return 2;
@@ -113,7 +125,7 @@ int cmd_train(int argc, char **argv)
         model = is_demo ? "small" : is_fm ? "fmnist" : "vgg9";
 
     lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
-                        .B = batch, .neuron = nr, .train = 1};
+                        .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model)};
     /* a preset takes the data's class count; an explicit string must agree */
     if (lt_model_preset(model))
         nc.classes = tr.classes;
@@ -145,9 +157,9 @@ int cmd_train(int argc, char **argv)
     lt_net_expanded_model(net, mstr, sizeof mstr);
     fprintf(stderr, "model %s (%zu parameters), input %dx%dx%d, T=%d, %d classes\n", mstr, lt_net_params(net), tr.C,
             tr.H, tr.W, T, lt_net_classes(net));
-    fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, beta %.2f, %s, batch %d, %d threads\n",
-            data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window), beta, optim, batch,
-            lt_get_threads());
+    fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, %d "
+            "threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
+            nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
     cli_progress_ctx pc;
     cli_progress_init(&pc);
     if (lt_train(net, &tr, te.n ? &te : NULL, &tc, cli_progress, &pc, &err)) {

@@ -318,16 +318,16 @@ size_t lt_dataset_box_total(const lt_dataset *d, const size_t *idx, int B)
     return n;
 }
 
-size_t lt_det_batch_boxes(lt_box *out, uint64_t *start, const lt_dataset *d, const size_t *idx, int B)
+size_t lt_det_batch_boxes(lt_box *out, uint32_t *start, const lt_dataset *d, const size_t *idx, int B)
 {
     assert(d->task == LT_TASK_DETECT);
     size_t n = 0;
     for (int b = 0; b < B; b++) {
-        start[b] = n;
+        start[b] = (uint32_t)n;
         size_t i0 = (size_t)d->box_start[idx[b]], i1 = (size_t)d->box_start[idx[b] + 1];
         memcpy(out + n, d->boxes + i0, (i1 - i0) * sizeof *out);
         n += i1 - i0;
     }
-    start[B] = n;
+    start[B] = (uint32_t)n;
     return n;
 }

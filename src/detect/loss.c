@@ -140,7 +140,7 @@ static void image_loss(sums *s, float *g, double scale, const view *v, const lt_
         }
 }
 
-lt_det_parts lt_det_loss(float *dO, const float *O, const lt_box *boxes, const uint64_t *box_start,
+lt_det_parts lt_det_loss(float *dO, const float *O, const lt_box *boxes, const uint32_t *box_start,
                          const float *anchors, const int grid[2], int A, int C, lt_det_loss_mode mode, int T, int B)
 {
     assert(T >= 1 && B >= 1 && A >= 1 && C >= 1 && grid[0] >= 1 && grid[1] >= 1);

@@ -9,6 +9,7 @@
  * simulator (dvssim.c) makes the events, which are binned like any recording.
  * The files come from Debian's dataset-fashion-mnist package; this file does
  * not download anything.  synth.h states the geometry. */
+#include "ltsnn/io.h"
 #include "ltsnn/synth.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
  * it is (memory grows with what actually arrives, so a header claiming
  * terabytes costs nothing).  Only unsigned-byte data is read; ltsnn has no
  * use for the other IDX types.  Not a writer. */
-#include "ltsnn/synth.h"
+#include "ltsnn/io.h"
 
 #include <errno.h>
 #include <limits.h>

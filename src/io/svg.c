@@ -1,4 +1,4 @@
-/* svg.c -- a small SVG line-chart writer (include/ltsnn/plot.h).
+/* svg.c -- a small SVG line-chart writer (include/ltsnn/io.h).
  *
  * A figure is a grid of panels; each panel has a frame, grid lines at
  * "nice" ticks (1, 2 or 5 times a power of ten), tick labels, axis labels,
@@ -6,7 +6,6 @@
  * <polyline> per series, clipped to the plot area.  Output goes through
  * lt_afile, so a figure on disk is always complete.  Not a general plotting
  * library: no log axes, no markers, no bars. */
-#include "ltsnn/plot.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ltsnn/nn.h"
+
 /* ---------------- 2-D convolution (no bias) ---------------- */
 typedef struct lt_conv_shape {
     int N;          /* frames */
@@ -81,6 +83,12 @@ void lt_maxpool2_forward(float *y, const float *x, int N, int C, int H, int W);
 /* Ties go to the first maximum in row-major order of the 2x2 window (as PyTorch). */
 void lt_maxpool2_backward(float *dx, const float *dy, const float *x, int N, int C, int H, int W);
 
+/* Global average pooling over each H*W plane: y[N,C] (GAP, METHOD.md §3); dx[N,C,HW] = dy / HW. */
+void lt_gap_forward(float *y, const float *x, int N, int C, int HW);
+void lt_gap_backward(float *dx, const float *dy, int N, int C, int HW);
+/* y[n] = a[n] + b[n]; y may be a or b (a residual block's sum). */
+void lt_add2(float *y, const float *a, const float *b, size_t n);
+
 /* ---------------- linear with bias ---------------- */
 /* y[N,out] = x[N,in] w[out,in]^T + b[out] */
 void lt_linear_forward(float *y, const float *x, const float *w, const float *b, int N, int in, int out);
@@ -92,22 +100,7 @@ void lt_linear_backward_ref(float *dx, float *dw, float *db, const float *dy, co
                             const float *w, int N, int in, int out);
 
 /* ---------------- LIF neuron, multi-step (METHOD.md §1, §2) ---------------- */
-typedef enum lt_vth_mode {
-    LT_MODE_FIXED = 0,
-    LT_MODE_STSG,
-    LT_MODE_SGP,
-    LT_MODE_PENALTY_ALL,
-    LT_MODE_SGP_STSG,
-    LT_MODE_DSR
-} lt_vth_mode;
-
-typedef enum lt_window {
-    LT_WIN_SIGMOID = 0,
-    LT_WIN_ARCTAN,
-    LT_WIN_TRIANGLE,
-    LT_WIN_PIECEWISE
-} lt_window;
-
+/* lt_vth_mode and lt_window are public (ltsnn/nn.h): the neuron options a user sets. */
 typedef struct lt_lif_opts {
     float lam;          /* leak factor, default 0.5 */
     float g;            /* surrogate width, default 1 */

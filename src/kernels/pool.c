@@ -1,11 +1,12 @@
-/* pool.c -- 2x2 average and max pooling with stride 2 over NCHW float32.
+/* pool.c -- 2x2 average and max pooling with stride 2 over NCHW float32,
+ * global average pooling, and the elementwise sum of a residual block.
  *
  * Odd sizes floor, as PyTorch does (METHOD.md §3): the last row/column of an
  * odd image is never read and gets zero gradient.  Each (frame, channel)
  * plane is independent, so planes are split across OpenMP threads; there are
  * no reductions, hence no ordering concerns.  These loops are already the
  * plain version; the tests check them against hand values and finite
- * differences.  Not here: pooling of other sizes (no model uses them). */
+ * differences.  Not here: 2-D pooling of other sizes (no model uses them). */
 #include "kernels/kernels.h"
 
 #include <math.h>
@@ -107,4 +108,41 @@ void lt_maxpool2_backward(float *dx, const float *dy, const float *x, int N, int
             }
         }
     }
+}
+
+/* Global average pooling: y[n, c] = mean over the H*W plane of x[n, c],
+ * the sum (in plane order) divided by H*W.  On spikes the sums are exact
+ * integers, so any summation order gives the same value. */
+void lt_gap_forward(float *y, const float *x, int N, int C, int HW)
+{
+    const long planes = (long)N * C;
+    #pragma omp parallel for schedule(static) if (planes * HW > 65536)
+    for (long p = 0; p < planes; p++) {
+        const float *xp = x + (size_t)p * HW;
+        float s = 0.0f;
+        for (int i = 0; i < HW; i++)
+            s += xp[i];
+        y[p] = s / (float)HW;
+    }
+}
+
+void lt_gap_backward(float *dx, const float *dy, int N, int C, int HW)
+{
+    const long planes = (long)N * C;
+    const float inv = 1.0f / (float)HW;
+    #pragma omp parallel for schedule(static) if (planes * HW > 65536)
+    for (long p = 0; p < planes; p++) {
+        float g = dy[p] * inv, *dp = dx + (size_t)p * HW;
+        for (int i = 0; i < HW; i++)
+            dp[i] = g;
+    }
+}
+
+/* y = a + b elementwise (y may be a or b) */
+void lt_add2(float *y, const float *a, const float *b, size_t n)
+{
+    long i;
+    #pragma omp parallel for schedule(static) if (n > 65536)
+    for (i = 0; i < (long)n; i++)
+        y[i] = a[i] + b[i];
 }

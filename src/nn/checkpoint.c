@@ -3,6 +3,7 @@
  * PyTorch-style names; optimiser state under "optim." (weight loaders skip
  * it); the model, input shape, class count and neuron options go into
  * __metadata__ as strings. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,6 @@
 #include "ltsnn/io.h"
 #include "nn/net.h"
 #include "nn/optim.h"
-
-static int parse_bool(const char *s) { return s && (!strcmp(s, "1") || !strcmp(s, "true") || !strcmp(s, "True")); }
 
 lt_status lt_net_save(const lt_net *net, const char *path, const char *const *extra_meta, const lt_optim *opt,
                       lt_err *err)
@@ -24,6 +23,7 @@ lt_status lt_net_save(const lt_net *net, const char *path, const char *const *ex
     char (*names)[96] = NULL;
     const lt_net_config *c = &net->cfg;
     const lt_neuron *n = &c->neuron;
+    assert(!c->plan_only);
 
     for (int i = 0; i < net->n_named && !st; i++) {
         const lt_named *nm = &net->named[i];
@@ -66,23 +66,10 @@ lt_status lt_net_save(const lt_net *net, const char *path, const char *const *ex
     snprintf(buf, sizeof buf, "%d", c->T);
     if (!st)
         st = lt_stw_meta(w, "T", buf, err);
-    if (!st)
-        st = lt_stw_meta(w, "mode", lt_mode_name(n->mode), err);
-    if (!st)
-        st = lt_stw_meta(w, "window", lt_window_name(n->window), err);
-    snprintf(buf, sizeof buf, "%.9g", n->lam);
-    if (!st)
-        st = lt_stw_meta(w, "lam", buf, err);
-    snprintf(buf, sizeof buf, "%.9g", n->g);
-    if (!st)
-        st = lt_stw_meta(w, "g", buf, err);
-    snprintf(buf, sizeof buf, "%.9g", n->alpha);
-    if (!st)
-        st = lt_stw_meta(w, "alpha", buf, err);
-    if (!st)
-        st = lt_stw_meta(w, "reset", n->soft_reset ? "soft" : "hard", err);
-    if (!st)
-        st = lt_stw_meta(w, "detach_reset", n->detach_reset ? "true" : "false", err);
+    lt_kv kv[LT_NET_OPTIONS];
+    int nkv = lt_net_options(n, c->bn, kv);
+    for (int i = 0; i < nkv && !st; i++)
+        st = lt_stw_meta(w, kv[i].key, kv[i].val, err);
     for (int i = 0; extra_meta && extra_meta[i] && extra_meta[i + 1] && !st; i += 2)
         st = lt_stw_meta(w, extra_meta[i], extra_meta[i + 1], err);
     if (!st)
@@ -231,20 +218,14 @@ lt_status lt_ckpt_config(lt_net_config *cfg, char *model_buf, size_t model_len, 
     }
     if ((v = lt_st_meta(&f, "T")) && atoi(v) > 0)
         cfg->T = atoi(v);
-    if ((v = lt_st_meta(&f, "mode")) && (st = lt_neuron_set_mode(&cfg->neuron, v, err)))
-        goto done;
-    if ((v = lt_st_meta(&f, "window")) && (st = lt_neuron_set_window(&cfg->neuron, v, err)))
-        goto done;
-    if ((v = lt_st_meta(&f, "lam")))
-        cfg->neuron.lam = strtof(v, NULL);
-    if ((v = lt_st_meta(&f, "g")))
-        cfg->neuron.g = strtof(v, NULL);
-    if ((v = lt_st_meta(&f, "alpha")))
-        cfg->neuron.alpha = strtof(v, NULL);
-    if ((v = lt_st_meta(&f, "reset")))
-        cfg->neuron.soft_reset = !strcmp(v, "soft");
-    if ((v = lt_st_meta(&f, "detach_reset")))
-        cfg->neuron.detach_reset = parse_bool(v);
+    lt_kv kv[LT_NET_OPTIONS];
+    int nkv = lt_net_options(&cfg->neuron, cfg->bn, kv), known;
+    for (int i = 0; i < nkv; i++)
+        if ((v = lt_st_meta(&f, kv[i].key)) &&
+            (st = lt_net_option_set(&cfg->neuron, &cfg->bn, kv[i].key, v, &known, err))) {
+            lt_err_prefix(err, "%s: metadata: ", path);
+            goto done;
+        }
     if (!(cfg->neuron.lam >= 0 && cfg->neuron.lam <= 1) || !(cfg->neuron.g > 0) ||
         !(cfg->neuron.alpha > 0 && cfg->neuron.alpha <= 1))
         st = lt_err_set(err, LT_ERR_FORMAT, "%s: metadata neuron options out of range (need 0 <= lam <= 1, g > 0, "

@@ -1,22 +1,35 @@
 /* layer_lif.c -- multi-step LIF neurons with one learnable threshold per
- * layer (METHOD.md §1-2).  Saves only the membrane u [T, M]: the spikes are
- * recomputed from it in backward, both for this layer's own gradient and,
- * through lt_lif_layer_regen, as the input the next layer's backward reads.
- * After a fused BN (l->bn) it saves nothing: it reads the BN's input x and
- * applies the BN on the fly, and backward rebuilds u (and, for the next
- * layer, the spikes) from that x; u goes into the spikes' buffer, which is
- * dead by then, and the net may hand it dx == dy. */
+ * layer (METHOD.md §1-2).
+ *
+ * In training a LIF saves its membrane u [T, M] (saved[0]) and nothing
+ * else: its backward reads u, and the spikes the next layer's backward
+ * reads are rebuilt from u (regen).  Fused to the BN before it (l->affine)
+ * it saves nothing: it reads the BN's input x and applies the BN on the
+ * fly; backward rebuilds u chunk by chunk from that x into its backward
+ * scratch (bscratch), and regen makes the spikes again from x.  In
+ * inference it keeps no u at all. */
 #include "kernels/lif_regen.h"
 #include "nn/net.h"
 
-static void lif_plan(lt_layer *l, const lt_net_config *cfg)
+static lt_status lif_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
 {
     l->out_c = l->in_c, l->out_h = l->in_h, l->out_w = l->in_w;
     l->n_slot = 1;
     l->slot[0] = (lt_pslot){.suffix = "vth", .ndim = 1, .shape = {1}, .numel = 1,
-                            .frozen = l->k.lif.mode == LT_MODE_FIXED};
-    l->saved_per_frame[0] = l->in_size; /* u: [T, B, C, H, W] membrane before reset */
-    l->needs_input = 0;
+                            .frozen = cfg->neuron.mode == LT_MODE_FIXED, .vth = 1};
+    l->saved_per_frame[0] = l->in_size;  /* u: [T, B, C, H, W] membrane before reset (unfused) */
+    l->bscratch_per_frame = l->in_size;  /* u rebuilt in backward (fused) */
+    lt_lif_opts *o = LT_CFG(l, lt_lif_opts);
+    const lt_neuron *n = &cfg->neuron;
+    lt_lif_opts_default(o);
+    o->lam = n->lam;
+    o->g = n->g;
+    o->alpha = n->alpha;
+    o->mode = n->mode;
+    o->window = n->window;
+    o->soft_reset = n->soft_reset;
+    o->detach_reset = n->detach_reset;
+    return LT_OK;
 }
 
 static void lif_init(lt_layer *l, const lt_net_config *cfg, lt_rng *rng)
@@ -24,13 +37,15 @@ static void lif_init(lt_layer *l, const lt_net_config *cfg, lt_rng *rng)
     l->p[0][0] = cfg->neuron.vth_init; /* METHOD.md §1: V starts at 1.0 */
 }
 
-static void lif_forward(lt_layer *l, float *y, const float *x, int T, int b, int train)
+static void lif_forward(lt_layer *l, float *y, const float *const *x, int T, int b, int train)
 {
     size_t M = (size_t)b * l->in_size;
-    if (l->bn)
-        lt_lif_forward_bn(y, l->saved[0], x, &l->bn->k.aff, l->p[0][0], &l->k.lif, T, M);
+    const lt_lif_opts *o = LT_CFG(l, lt_lif_opts);
+    float *u = train ? l->saved[0] : NULL; /* NULL when fused or in inference: not stored */
+    if (l->affine)
+        lt_lif_forward_bn(y, NULL, x[0], lt_bn_layer_affine(l->affine), l->p[0][0], o, T, M);
     else
-        lt_lif_forward(y, l->saved[0], x, l->p[0][0], &l->k.lif, T, M);
+        lt_lif_forward(y, u, x[0], l->p[0][0], o, T, M);
     /* firing rate for logs: fraction of non-zero outputs (DSR spikes are V, not 1) */
     size_t n = (size_t)T * M, nz = 0;
     for (size_t i = 0; i < n; i++)
@@ -38,24 +53,36 @@ static void lif_forward(lt_layer *l, float *y, const float *x, int T, int b, int
     l->stat = n ? (double)nz / (double)n : 0.0;
 }
 
-static void lif_backward(lt_layer *l, float *dx, const float *dy, const float *x, int T, int b)
+static void lif_backward(lt_layer *l, float *const *dx, const float *dy, const float *const *x, int T, int b)
 {
     size_t M = (size_t)b * l->in_size;
-    if (l->bn)
-        lt_lif_backward_bn(dx, l->g[0], dy, x, &l->bn->k.aff, l->p[0][0], &l->k.lif, T, M, l->out);
+    const lt_lif_opts *o = LT_CFG(l, lt_lif_opts);
+    if (l->affine)
+        lt_lif_backward_bn(dx[0], l->g[0], dy, x[0], lt_bn_layer_affine(l->affine), l->p[0][0], o, T, M,
+                           l->bscratch);
     else
-        lt_lif_backward(dx, l->g[0], dy, l->saved[0], l->p[0][0], &l->k.lif, T, M);
+        lt_lif_backward(dx[0], l->g[0], dy, l->saved[0], l->p[0][0], o, T, M);
 }
 
-void lt_lif_layer_regen(lt_layer *l, int T, int b)
+/* The spikes of the last forward again: from u, or, fused, the kernel of
+ * lif_forward on the same x and affine (the same bytes). */
+static void lif_regen(lt_layer *l, float *y, const float *x, int T, int b)
 {
-    lt_lif_spikes_from_u(l->out, l->saved[0], l->p[0][0], &l->k.lif, (size_t)T * (size_t)b * l->in_size);
+    const lt_lif_opts *o = LT_CFG(l, lt_lif_opts);
+    size_t M = (size_t)b * l->in_size;
+    if (l->affine)
+        lt_lif_forward_bn(y, NULL, x, lt_bn_layer_affine(l->affine), l->p[0][0], o, T, M);
+    else
+        lt_lif_spikes_from_u(y, l->saved[0], l->p[0][0], o, (size_t)T * M);
 }
 
-/* The kernel of lif_forward on the same x and affine: the same bytes. */
-void lt_lif_layer_respike(lt_layer *l, const float *x, int T, int b)
+const lt_layer_kind lt_kind_lif = {
+    .name = "lif",
+    .flags = LT_KF_NEURON | LT_KF_SAVED_OVER_X | LT_KF_OUT_OVER_X | LT_KF_DX_OVER_DY,
+    .plan = lif_plan, .init = lif_init, .forward = lif_forward, .backward = lif_backward, .regen = lif_regen,
+};
+
+int lt_add_lif(lt_net *net, int tok, const char *part, int x, lt_err *err)
 {
-    lt_lif_forward_bn(l->out, NULL, x, &l->bn->k.aff, l->p[0][0], &l->k.lif, T, (size_t)b * l->in_size);
+    return lt_net_add_layer(net, &lt_kind_lif, tok, part, &x, 1, NULL, 0, err);
 }
-
-const lt_layer_kind lt_kind_lif = {"lif", lif_plan, lif_init, lif_forward, lif_backward, NULL};

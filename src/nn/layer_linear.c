@@ -1,17 +1,28 @@
 /* layer_linear.c -- FCn: flatten (C, H, W order, a no-op on contiguous
- * frames) then a linear layer with bias. */
+ * frames) then a linear layer with bias, then a LIF, except for the last
+ * FC, whose output O_t is the logits of step t (METHOD.md §3). */
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "nn/net.h"
 
-static void linear_plan(lt_layer *l, const lt_net_config *cfg)
+typedef struct linear_cfg {
+    int out;
+} linear_cfg;
+
+static lt_status linear_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
 {
-    int in = (int)l->in_size, out = l->out_c; /* out_c set at append time */
-    l->out_h = 1, l->out_w = 1;
+    int out = LT_CFG(l, linear_cfg)->out;
+    size_t in = l->in_size;
+    if (in > (size_t)1 << 30 || (size_t)out * in > (size_t)1 << 40)
+        return lt_err_set(err, LT_ERR_SHAPE, "a linear layer from %zu to %d values is too large", in, out);
+    l->out_c = out, l->out_h = 1, l->out_w = 1;
     l->n_slot = 2;
-    l->slot[0] = (lt_pslot){.suffix = "weight", .ndim = 2, .shape = {out, in}, .numel = (size_t)out * (size_t)in};
+    l->slot[0] = (lt_pslot){.suffix = "weight", .ndim = 2, .shape = {out, (int64_t)in}, .numel = (size_t)out * in,
+                            .weight = 1};
     l->slot[1] = (lt_pslot){.suffix = "bias", .ndim = 1, .shape = {out}, .numel = (size_t)out};
-    l->needs_input = 1;
+    return LT_OK;
 }
 
 /* METHOD.md §3: PyTorch's Linear default, weight and bias uniform in +-1/sqrt(in). */
@@ -22,14 +33,61 @@ static void linear_init(lt_layer *l, const lt_net_config *cfg, lt_rng *rng)
     lt_init_uniform(l->p[1], l->slot[1].numel, bound, rng);
 }
 
-static void linear_forward(lt_layer *l, float *y, const float *x, int T, int b, int train)
+static void linear_forward(lt_layer *l, float *y, const float *const *x, int T, int b, int train)
 {
-    lt_linear_forward(y, x, l->p[0], l->p[1], T * b, (int)l->in_size, l->out_c);
+    lt_linear_forward(y, x[0], l->p[0], l->p[1], T * b, (int)l->in_size, l->out_c);
 }
 
-static void linear_backward(lt_layer *l, float *dx, const float *dy, const float *x, int T, int b)
+static void linear_backward(lt_layer *l, float *const *dx, const float *dy, const float *const *x, int T, int b)
 {
-    lt_linear_backward(dx, l->g[0], l->g[1], dy, x, l->p[0], T * b, (int)l->in_size, l->out_c);
+    lt_linear_backward(dx[0], l->g[0], l->g[1], dy, x[0], l->p[0], T * b, (int)l->in_size, l->out_c);
 }
 
-const lt_layer_kind lt_kind_linear = {"linear", linear_plan, linear_init, linear_forward, linear_backward, NULL};
+static size_t linear_macs(const lt_layer *l) { return l->slot[0].numel; } /* in * out */
+
+const lt_layer_kind lt_kind_linear = {
+    .name = "linear", .flags = LT_KF_NEEDS_INPUT, .plan = linear_plan, .init = linear_init,
+    .forward = linear_forward, .backward = linear_backward, .macs = linear_macs,
+};
+
+int lt_add_linear(lt_net *net, int tok, const char *part, int x, int out, lt_err *err)
+{
+    linear_cfg c = {.out = out};
+    return lt_net_add_layer(net, &lt_kind_linear, tok, part, &x, 1, &c, sizeof c, err);
+}
+
+/* ---- FCn ---- */
+
+static int fc_parse(lt_token *t, const char *s, size_t len, size_t pos, lt_err *err)
+{
+    if (len < 2 || strncmp(s, "FC", 2))
+        return 0;
+    if (!lt_token_number(s + 2, len - 2, &t->n)) {
+        lt_err_set(err, LT_ERR_PARSE, "model string: token '%.*s' at position %zu: expected FC then a positive "
+                   "number of outputs (e.g. FC10)", (int)len, s, pos);
+        return -1;
+    }
+    t->k = 0, t->stride = 1;
+    return 1;
+}
+
+static int fc_format(const lt_token *t, char *buf, size_t len) { return snprintf(buf, len, "FC%d", t->n); }
+
+static lt_status fc_build(lt_net *net, const lt_token *t, int i, int *x, lt_err *err)
+{
+    int l = lt_add_linear(net, i, "fc", *x, t->n, err);
+    if (l < 0)
+        return err->status;
+    *x = lt_net_out_of(net, l);
+    if (i + 1 == net->spec.n_tok)
+        return LT_OK; /* the logits */
+    l = lt_add_lif(net, i, "lif", *x, err);
+    if (l < 0)
+        return err->status;
+    *x = lt_net_out_of(net, l);
+    return LT_OK;
+}
+
+const lt_block_kind lt_block_fc = {
+    .syntax = "FCn (e.g. FC10)", .parse = fc_parse, .format = fc_format, .flattens = 1, .build = fc_build,
+};

@@ -1,95 +1,89 @@
-/* model.c -- model strings in the paper's Table 3 notation (METHOD.md §3).
+/* model.c -- model strings in the paper's Table 3 notation (METHOD.md §3),
+ * presets, and the neuron options.
  *
- * A model is a dash-separated list of tokens: kCn (conv n x n, k filters),
- * kDW (MobileNet block), AP2 / MP2 (pooling), FCn (linear).  Presets expand
- * to such strings.  Errors name the token, its position and what was
- * expected.  This file knows nothing about memory or layers. */
+ * A model is a dash-separated list of tokens; each token is claimed by one
+ * row of the block table (blocks.c: kCn, kDW, AP2, MP2, FCn, Rk, GAP), which
+ * parses and prints it.  Presets expand to such strings.  Errors name the
+ * token, its position and what was expected.  This file knows nothing about
+ * memory or layers. */
 #include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ltsnn/nn.h"
+#include "nn/net.h"
 
+/* presets and the input each was made for (METHOD.md §3, §6) */
 static const struct {
     const char *name, *model;
+    int c, h, w;
 } presets[] = {
-    {"vgg7", "32C3-32C3-AP2-64C3-64C3-AP2-128C3-128C3-AP2-256C3-256C3-AP2-FC256-FC10"},
-    {"vgg9", "32C3-64C3-64C3-AP2-128C3-128C3-AP2-256C3-256C3-AP2-512C3-512C3-AP2-FC512-FC10"},
-    {"vgg11", "64C3-128C3-AP2-256C3-256C3-AP2-512C3-512C3-AP2-512C3-512C3-AP2-FC10"},
-    {"mobilenet-light", "32C3-64DW-64DW-AP2-128DW-128DW-AP2-256DW-AP2-FC256-FC10"},
-    {"mobilenet_light", "32C3-64DW-64DW-AP2-128DW-128DW-AP2-256DW-AP2-FC256-FC10"},
+    {"vgg7", "32C3-32C3-AP2-64C3-64C3-AP2-128C3-128C3-AP2-256C3-256C3-AP2-FC256-FC10", 2, 48, 48},
+    {"vgg9", "32C3-64C3-64C3-AP2-128C3-128C3-AP2-256C3-256C3-AP2-512C3-512C3-AP2-FC512-FC10", 2, 48, 48},
+    {"vgg11", "64C3-128C3-AP2-256C3-256C3-AP2-512C3-512C3-AP2-512C3-512C3-AP2-FC10", 2, 48, 48},
+    {"mobilenet-light", "32C3-64DW-64DW-AP2-128DW-128DW-AP2-256DW-AP2-FC256-FC10", 2, 48, 48},
+    {"mobilenet_light", "32C3-64DW-64DW-AP2-128DW-128DW-AP2-256DW-AP2-FC256-FC10", 2, 48, 48},
     {"yolov2", "32C3-MP2-64C3-MP2-128C3-64C1-128C3-MP2-256C3-128C1-256C3-MP2-512C3-256C1-512C3-256C1-MP2-"
-               "1024C3-512C1-1024C3-AP2-FC512-FC576"},
-    /* ltsnn's own small preset for the built-in demo data (not in the paper) */
-    {"small", "16C3-AP2-32C3-AP2-64C3-AP2-FC128-FC10"},
-    {"fmnist", "32C3-32C3-AP2-64C3-64C3-AP2-FC256-FC10"},
+               "1024C3-512C1-1024C3-AP2-FC512-FC576", 2, 128, 160},
+    /* tdBN's ResNet-19 (the paper's Table 4, CIFAR-10 row; --bn td by default) */
+    {"resnet19", "128C3-R128-R128-R128-R256s2-R256-R256-R512s2-R512-GAP-FC256-FC10", 3, 32, 32},
+    /* ltsnn's own: the demo data's default, and two for 28x28 Fashion-MNIST (the
+     * residual one with an identity and a strided conv shortcut, about the cost
+     * of "fmnist"; docs/method.md) */
+    {"small", "16C3-AP2-32C3-AP2-64C3-AP2-FC128-FC10", 2, 32, 32},
+    {"fmnist", "32C3-32C3-AP2-64C3-64C3-AP2-FC256-FC10", 1, 28, 28},
+    {"fmnist-res", "32C3-R32-R64s2-AP2-FC256-FC10", 1, 28, 28},
 };
 
-const char *lt_model_preset(const char *name)
+static int preset_index(const char *name)
 {
     for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
         if (!strcmp(presets[i].name, name))
-            return presets[i].model;
-    return NULL;
+            return (int)i;
+    return -1;
 }
 
-/* Reads a positive decimal number of at most 6 digits. */
-static int read_num(const char *s, size_t len, int *out)
+const char *lt_model_preset(const char *name)
 {
-    if (len == 0 || len > 6)
+    int i = preset_index(name);
+    return i < 0 ? NULL : presets[i].model;
+}
+
+int lt_model_preset_input(const char *name, int *c, int *h, int *w)
+{
+    int i = preset_index(name);
+    if (i < 0)
         return 0;
-    int v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return 0;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v <= 0)
-        return 0;
-    *out = v;
+    *c = presets[i].c, *h = presets[i].h, *w = presets[i].w;
     return 1;
 }
 
+const char *lt_token_kind_name(int kind)
+{
+    return kind >= 0 && kind < lt_n_block_kinds ? lt_block_kinds[kind]->syntax : "?";
+}
+
+/* One token: the first row of the block table that claims it. */
 static lt_status parse_token(lt_token *t, const char *s, size_t len, size_t pos, lt_err *err)
 {
-    const char *expect = "expected kCn (e.g. 32C3), kDW (e.g. 64DW), AP2, MP2 or FCn (e.g. FC10)";
-    if (len == 3 && !strncmp(s, "AP2", 3)) {
-        t->kind = LT_TOK_AP2, t->n = 0, t->k = 2;
-        return LT_OK;
+    for (int k = 0; k < lt_n_block_kinds; k++) {
+        int r = lt_block_kinds[k]->parse(t, s, len, pos, err);
+        if (r < 0)
+            return err->status ? err->status : LT_ERR_PARSE;
+        if (r > 0) {
+            t->kind = k;
+            t->pos = (int)pos;
+            return LT_OK;
+        }
     }
-    if (len == 3 && !strncmp(s, "MP2", 3)) {
-        t->kind = LT_TOK_MP2, t->n = 0, t->k = 2;
-        return LT_OK;
-    }
-    if (len > 2 && !strncmp(s, "FC", 2)) {
-        if (!read_num(s + 2, len - 2, &t->n))
-            return lt_err_set(err, LT_ERR_PARSE, "model string: token '%.*s' at position %zu: expected FC then a "
-                              "positive number of outputs (e.g. FC10)", (int)len, s, pos);
-        t->kind = LT_TOK_FC, t->k = 0;
-        return LT_OK;
-    }
-    /* kCn or kDW: a number, then C or DW */
-    size_t i = 0;
-    while (i < len && isdigit((unsigned char)s[i]))
-        i++;
-    if (i == 0 || i == len)
-        return lt_err_set(err, LT_ERR_PARSE, "model string: token '%.*s' at position %zu: %s", (int)len, s, pos,
-                          expect);
-    if (!read_num(s, i, &t->n))
-        return lt_err_set(err, LT_ERR_PARSE, "model string: token '%.*s' at position %zu: channel count must be "
-                          "1 to 999999", (int)len, s, pos);
-    if (len - i == 2 && s[i] == 'D' && s[i + 1] == 'W') {
-        t->kind = LT_TOK_DW, t->k = 3;
-        return LT_OK;
-    }
-    if (s[i] == 'C') {
-        if (!read_num(s + i + 1, len - i - 1, &t->k) || t->k > 31)
-            return lt_err_set(err, LT_ERR_PARSE, "model string: token '%.*s' at position %zu: expected a kernel "
-                              "size 1..31 after 'C' (e.g. 32C3)", (int)len, s, pos);
-        t->kind = LT_TOK_CONV;
-        return LT_OK;
-    }
-    return lt_err_set(err, LT_ERR_PARSE, "model string: token '%.*s' at position %zu: %s", (int)len, s, pos,
+    char expect[512];
+    size_t o = 0;
+    expect[0] = 0;
+    for (int k = 0; k < lt_n_block_kinds && o < sizeof expect; k++)
+        o += (size_t)snprintf(expect + o, sizeof expect - o, "%s%s", k == 0 ? "" : k + 1 == lt_n_block_kinds ? " or " : ", ",
+                              lt_block_kinds[k]->syntax);
+    return lt_err_set(err, LT_ERR_PARSE, "model string: token '%.*s' at position %zu: expected %s", (int)len, s, pos,
                       expect);
 }
 
@@ -123,9 +117,15 @@ lt_status lt_model_parse(lt_model_spec *spec, const char *model, int classes, lt
         return lt_err_set(err, LT_ERR_PARSE, "model string '%s': the last token must be FCn (the logits), "
                           "found '%s' at position %zu", s, s + last_pos, last_pos + 1);
     for (int i = 0; i + 1 < spec->n_tok; i++) {
-        if (spec->tok[i].kind == LT_TOK_FC && spec->tok[i + 1].kind != LT_TOK_FC)
+        if (lt_block_kinds[spec->tok[i].kind]->flattens && !lt_block_kinds[spec->tok[i + 1].kind]->flattens)
             return lt_err_set(err, LT_ERR_PARSE, "model string '%s': token %d: only FC tokens may follow an FC "
                               "token (the features are flattened)", s, i + 2);
+    }
+    for (int i = 0; i < spec->n_tok; i++) {
+        const lt_block_kind *k = lt_block_kinds[spec->tok[i].kind];
+        lt_status st = k->check ? k->check(spec, i, err) : LT_OK;
+        if (st)
+            return st;
     }
     if (classes > 0) {
         if (preset)
@@ -142,17 +142,10 @@ void lt_model_format(const lt_model_spec *spec, char *buf, size_t len)
     size_t o = 0;
     if (len)
         buf[0] = 0;
-    for (int i = 0; i < spec->n_tok && o < len; i++) {
-        const lt_token *t = &spec->tok[i];
-        const char *dash = i ? "-" : "";
-        int w = 0;
-        switch (t->kind) {
-        case LT_TOK_CONV: w = snprintf(buf + o, len - o, "%s%dC%d", dash, t->n, t->k); break;
-        case LT_TOK_DW: w = snprintf(buf + o, len - o, "%s%dDW", dash, t->n); break;
-        case LT_TOK_AP2: w = snprintf(buf + o, len - o, "%sAP2", dash); break;
-        case LT_TOK_MP2: w = snprintf(buf + o, len - o, "%sMP2", dash); break;
-        case LT_TOK_FC: w = snprintf(buf + o, len - o, "%sFC%d", dash, t->n); break;
-        }
+    for (int i = 0; i < spec->n_tok && o + 1 < len; i++) {
+        if (i)
+            buf[o++] = '-', buf[o] = 0;
+        int w = lt_block_kinds[spec->tok[i].kind]->format(&spec->tok[i], buf + o, len - o);
         if (w < 0)
             break;
         o += (size_t)w;
@@ -168,8 +161,8 @@ void lt_neuron_default(lt_neuron *n)
     n->lam = 0.5f;
     n->g = 1.0f;
     n->alpha = 0.3f;
-    n->mode = 2; /* sgp */
-    n->window = 0;
+    n->mode = LT_MODE_SGP;
+    n->window = LT_WIN_SIGMOID;
     n->soft_reset = 0;
     n->detach_reset = 0;
     n->vth_init = 1.0f;
@@ -189,7 +182,7 @@ lt_status lt_neuron_set_mode(lt_neuron *n, const char *name, lt_err *err)
 {
     for (int i = 0; i < 6; i++)
         if (!strcmp(name, mode_names[i])) {
-            n->mode = i;
+            n->mode = (lt_vth_mode)i;
             return LT_OK;
         }
     return lt_err_set(err, LT_ERR_ARG, "unknown threshold mode '%s' (expected fixed, stsg, sgp, penalty_all, "
@@ -200,9 +193,68 @@ lt_status lt_neuron_set_window(lt_neuron *n, const char *name, lt_err *err)
 {
     for (int i = 0; i < 4; i++)
         if (!strcmp(name, window_names[i])) {
-            n->window = i;
+            n->window = (lt_window)i;
             return LT_OK;
         }
     return lt_err_set(err, LT_ERR_ARG, "unknown SGP window '%s' (expected sigmoid, arctan, triangle or "
                       "piecewise)", name);
+}
+
+/* The one list of options that define a net beyond its string and input:
+ * checkpoints' metadata, config.json and the resume check all write these. */
+int lt_net_options(const lt_neuron *n, int bn, lt_kv kv[LT_NET_OPTIONS])
+{
+    int i = 0;
+    kv[i].key = "mode", snprintf(kv[i].val, sizeof kv[i].val, "%s", lt_mode_name(n->mode)), i++;
+    kv[i].key = "window", snprintf(kv[i].val, sizeof kv[i].val, "%s", lt_window_name(n->window)), i++;
+    kv[i].key = "lam", snprintf(kv[i].val, sizeof kv[i].val, "%.9g", n->lam), i++;
+    kv[i].key = "g", snprintf(kv[i].val, sizeof kv[i].val, "%.9g", n->g), i++;
+    kv[i].key = "alpha", snprintf(kv[i].val, sizeof kv[i].val, "%.9g", n->alpha), i++;
+    kv[i].key = "reset", snprintf(kv[i].val, sizeof kv[i].val, "%s", n->soft_reset ? "soft" : "hard"), i++;
+    kv[i].key = "detach_reset", snprintf(kv[i].val, sizeof kv[i].val, "%s", n->detach_reset ? "true" : "false"), i++;
+    kv[i].key = "bn", snprintf(kv[i].val, sizeof kv[i].val, "%s", bn == LT_BN_TD ? "td" : "standard"), i++;
+    return i;
+}
+
+static lt_status read_float(float *out, const char *key, const char *val, lt_err *err)
+{
+    char *end;
+    float v = strtof(val, &end);
+    if (!*val || *end || !isfinite(v))
+        return lt_err_set(err, LT_ERR_FORMAT, "option %s: '%s' is not a number", key, val);
+    *out = v;
+    return LT_OK;
+}
+
+lt_status lt_net_option_set(lt_neuron *n, int *bn, const char *key, const char *val, int *known, lt_err *err)
+{
+    *known = 1;
+    if (!strcmp(key, "mode"))
+        return lt_neuron_set_mode(n, val, err);
+    if (!strcmp(key, "window"))
+        return lt_neuron_set_window(n, val, err);
+    if (!strcmp(key, "lam"))
+        return read_float(&n->lam, key, val, err);
+    if (!strcmp(key, "g"))
+        return read_float(&n->g, key, val, err);
+    if (!strcmp(key, "alpha"))
+        return read_float(&n->alpha, key, val, err);
+    if (!strcmp(key, "reset")) {
+        if (strcmp(val, "soft") && strcmp(val, "hard"))
+            return lt_err_set(err, LT_ERR_FORMAT, "option reset: '%s' is neither hard nor soft", val);
+        n->soft_reset = !strcmp(val, "soft");
+        return LT_OK;
+    }
+    if (!strcmp(key, "detach_reset")) {
+        n->detach_reset = !strcmp(val, "1") || !strcmp(val, "true") || !strcmp(val, "True");
+        return LT_OK;
+    }
+    if (!strcmp(key, "bn")) {
+        if (strcmp(val, "td") && strcmp(val, "standard"))
+            return lt_err_set(err, LT_ERR_FORMAT, "option bn: '%s' is neither standard nor td", val);
+        *bn = !strcmp(val, "td") ? LT_BN_TD : LT_BN_STANDARD;
+        return LT_OK;
+    }
+    *known = 0;
+    return LT_OK;
 }

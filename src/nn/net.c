@@ -1,34 +1,33 @@
-/* net.c -- plan, allocate and run a network built from a model string.
+/* net.c -- build, plan, allocate and run a network graph (net.h).
  *
- * Planning (lt_net_create): tokens -> layers -> each layer's output shape,
- * parameter slots and saved tensors -> one block each for parameters,
- * gradients, BN buffers, activations, activation gradients and kernel
- * scratch.  Forward and backward then only walk the layer array.
+ * Building: each token's block appends layers through lt_net_add_layer,
+ * which plans the layer's shape at once and makes its output tensor, so a
+ * block sees the shapes it builds on.  A layer may read several tensors and
+ * a tensor may be read by several layers (a residual block's input feeds
+ * its first conv and its shortcut).
  *
- * Activation memory: a layer's output is kept only when the next layer's
- * backward reads its input (conv, BN, linear, max-pool do; LIF and
- * average-pool do not).  Other outputs live in two ping-pong scratch buffers,
- * each as large as the largest output placed in it.  A BN followed by a LIF
- * is fused (except under keep_all): the BN only takes its statistics, and the
- * LIF reads the BN's input (the conv output, kept anyway for BN's backward)
- * and applies the BN affine as it goes (lt_lif_forward_bn), so the BN output
- * never exists.  Under training that LIF keeps neither u nor spikes: its
- * backward rebuilds u chunk by chunk (lt_lif_backward_bn) into its spike
- * buffer, dead by then, and the spikes the next layer's backward reads are
- * made again from the conv output just before that backward.  A
- * conv-BN-LIF block thus keeps one tensor.
- * Gradients: backward writes each layer's dx into one of two buffers, the one
- * its dy is not in, except that a fused LIF writes dx over its dy (its u
- * rebuilt into its dead spike buffer) and a fused BN writes dx over its own
- * input, the kept conv output, which nothing reads after BN's backward; the
- * conv below reads its dy from there; a layer after an average pooling of
- * a fused LIF writes its dx into that LIF's spike buffer (borrows).  So
- * backward consumes the forward's
- * saved tensors (run forward again before another backward), and between
- * two BNs the gradients need one buffer where they used to need two
- * (plan_grads sizes each buffer by what is placed in it).
- * Other LIF layers keep u and rebuild their spikes from it (regen); in an
- * inference net they write u over their input. */
+ * Fusion: an AFFINE layer (BN) whose output only a NEURON (LIF) reads is
+ * fused into it (except under keep_all): BN only takes its statistics, the
+ * LIF applies the affine to BN's input as it reads it, and BN's output
+ * never exists (the tensor is virtual).  In training such a LIF keeps
+ * neither u nor spikes: its backward rebuilds u chunk by chunk into a
+ * scratch value from the conv output (kept anyway for BN's backward).
+ *
+ * The memory plan works from lifetimes.  Every tensor value (forward
+ * output, its rebuilt copy for backward, its gradient, a layer's saved
+ * tensors and scratch, the temporaries of accumulated gradients) gets the
+ * steps it is live in: forward of layer i is step i, the head step L,
+ * backward of layer i is step 2L - i.  A tensor that some backward reads
+ * lives until that backward, unless its producer is a neuron, which
+ * rebuilds its spikes just before the first backward that reads them
+ * (from u, or from the conv output under a fused BN).  Where a kernel may
+ * work in place (the kind's flags) and the value it reads dies at that
+ * step, the two share storage.  plan.c then packs everything into one
+ * arena.  Gradients: the last consumer of a tensor (the first to run
+ * backward) writes its gradient; every other consumer writes a temporary
+ * that is added to it.  So backward uses up the forward's saved tensors
+ * (gradients are written over them): run forward again before another
+ * backward. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,239 +48,418 @@ void lt_init_uniform(float *w, size_t n, float bound, lt_rng *rng)
         w[i] = lt_rng_uniformf(rng, -bound, bound);
 }
 
-static lt_layer *append(lt_net *net, const lt_layer_kind *kind, int tok, const char *fmt, const char *part)
+/* ---- building ---- */
+
+static int add_tensor(lt_net *net, int c, int h, int w, int producer)
 {
-    lt_layer *l = &net->layers[net->n_layers++];
+    if (net->n_tensors == net->cap_tensors) {
+        int cap = net->cap_tensors ? 2 * net->cap_tensors : 32;
+        lt_tensor *t = realloc(net->tensors, (size_t)cap * sizeof *t);
+        if (!t)
+            return -1;
+        net->tensors = t, net->cap_tensors = cap;
+    }
+    lt_tensor *t = &net->tensors[net->n_tensors];
+    memset(t, 0, sizeof *t);
+    t->c = c, t->h = h, t->w = w;
+    t->size = (size_t)c * (size_t)h * (size_t)w;
+    t->producer = producer;
+    t->grad_writer = -1;
+    return net->n_tensors++;
+}
+
+/* "token 5 'R256s2' at position 23" */
+static void token_where(const lt_net *net, int tok, char *buf, size_t len)
+{
+    char text[64] = "";
+    const lt_token *t = &net->spec.tok[tok];
+    lt_block_kinds[t->kind]->format(t, text, sizeof text);
+    snprintf(buf, len, "model token %d '%s' at position %d", tok + 1, text, t->pos);
+}
+
+int lt_net_add_layer(lt_net *net, const lt_layer_kind *kind, int tok, const char *part, const int *in, int n_in,
+                     const void *cfg, size_t cfg_len, lt_err *err)
+{
+    assert(n_in >= 1 && n_in <= LT_MAX_IN && cfg_len <= LT_LAYER_CFG);
+    if (net->n_layers == net->cap_layers) {
+        int cap = net->cap_layers ? 2 * net->cap_layers : 32;
+        lt_layer *ls = realloc(net->layers, (size_t)cap * sizeof *ls);
+        if (!ls) {
+            lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+            return -1;
+        }
+        net->layers = ls, net->cap_layers = cap;
+    }
+    int idx = net->n_layers;
+    lt_layer *l = &net->layers[idx];
     memset(l, 0, sizeof *l);
     l->kind = kind;
     l->tok = tok;
     l->lif_index = -1;
-    snprintf(l->name, sizeof l->name, fmt, tok, part);
-    return l;
-}
-
-static void set_lif(lt_layer *l, const lt_neuron *n)
-{
-    lt_lif_opts *o = &l->k.lif;
-    lt_lif_opts_default(o);
-    o->lam = n->lam;
-    o->g = n->g;
-    o->alpha = n->alpha;
-    o->mode = (lt_vth_mode)n->mode;
-    o->window = (lt_window)n->window;
-    o->soft_reset = n->soft_reset;
-    o->detach_reset = n->detach_reset;
-}
-
-static void set_conv(lt_layer *l, int cout, int k, int groups_dw)
-{
-    l->k.conv = (lt_conv_shape){.Cout = cout, .kh = k, .kw = k, .stride = 1, .pad = k / 2, .groups = 1};
-    if (groups_dw)
-        l->k.conv.groups = -1; /* resolved to Cin at planning */
-}
-
-/* tokens -> layer list (not yet planned) */
-static void build_layers(lt_net *net)
-{
-    const lt_model_spec *sp = &net->spec;
-    const lt_neuron *nr = &net->cfg.neuron;
-    for (int i = 0; i < sp->n_tok; i++) {
-        const lt_token *t = &sp->tok[i];
-        lt_layer *l;
-        switch (t->kind) {
-        case LT_TOK_CONV:
-            set_conv(append(net, &lt_kind_conv, i, "blocks.%d.%s", "conv"), t->n, t->k, 0);
-            append(net, &lt_kind_bn, i, "blocks.%d.%s", "bn");
-            set_lif(append(net, &lt_kind_lif, i, "blocks.%d.%s", "lif"), nr);
-            break;
-        case LT_TOK_DW:
-            set_conv(append(net, &lt_kind_conv, i, "blocks.%d.%s", "dw.conv"), 0, 3, 1);
-            append(net, &lt_kind_bn, i, "blocks.%d.%s", "dw.bn");
-            set_lif(append(net, &lt_kind_lif, i, "blocks.%d.%s", "dw.lif"), nr);
-            set_conv(append(net, &lt_kind_conv, i, "blocks.%d.%s", "pw.conv"), t->n, 1, 0);
-            append(net, &lt_kind_bn, i, "blocks.%d.%s", "pw.bn");
-            set_lif(append(net, &lt_kind_lif, i, "blocks.%d.%s", "pw.lif"), nr);
-            break;
-        case LT_TOK_AP2:
-        case LT_TOK_MP2:
-            l = append(net, &lt_kind_pool, i, "blocks.%d.%s", "pool");
-            l->k.pool_max = t->kind == LT_TOK_MP2;
-            break;
-        case LT_TOK_FC:
-            l = append(net, &lt_kind_linear, i, "blocks.%d.%s", "fc");
-            l->out_c = t->n;
-            if (i + 1 < sp->n_tok)
-                set_lif(append(net, &lt_kind_lif, i, "blocks.%d.%s", "lif"), nr);
-            break;
-        }
+    l->link = -1;
+    snprintf(l->name, sizeof l->name, "blocks.%d.%s", tok, part);
+    if (cfg_len)
+        memcpy(l->cfg, cfg, cfg_len);
+    l->n_in = n_in;
+    for (int k = 0; k < n_in; k++) {
+        const lt_tensor *x = &net->tensors[in[k]];
+        assert(in[k] >= 0 && in[k] < net->n_tensors && x->n_cons < (int)(sizeof x->cons / sizeof x->cons[0]));
+        l->in[k] = in[k];
+        l->in_shape[k][0] = x->c, l->in_shape[k][1] = x->h, l->in_shape[k][2] = x->w;
     }
-}
-
-static int count_layers(const lt_model_spec *sp)
-{
-    int n = 0;
-    for (int i = 0; i < sp->n_tok; i++) {
-        switch (sp->tok[i].kind) {
-        case LT_TOK_CONV: n += 3; break;
-        case LT_TOK_DW: n += 6; break;
-        case LT_TOK_AP2:
-        case LT_TOK_MP2: n += 1; break;
-        case LT_TOK_FC: n += i + 1 < sp->n_tok ? 2 : 1; break;
-        }
+    l->in_c = l->in_shape[0][0], l->in_h = l->in_shape[0][1], l->in_w = l->in_shape[0][2];
+    l->in_size = (size_t)l->in_c * (size_t)l->in_h * (size_t)l->in_w;
+    char where[128];
+    lt_status st = kind->plan(l, &net->cfg, err);
+    if (st) {
+        token_where(net, tok, where, sizeof where);
+        lt_err_prefix(err, "%s (%s): ", where, l->name);
+        return -1;
     }
-    return n;
+    l->out_size = (size_t)l->out_c * (size_t)l->out_h * (size_t)l->out_w;
+    /* kernels index a frame with int; every T*B*size product must stay far from overflow */
+    if (l->out_size == 0 || l->out_size > LT_MAX_FRAME ||
+        l->out_size * (size_t)net->cfg.T * (size_t)net->cfg.B > LT_MAX_ACT) {
+        token_where(net, tok, where, sizeof where);
+        lt_err_set(err, LT_ERR_SHAPE, "%s (%s): output %dx%dx%d x T=%d x batch %d is too large", where, l->name,
+                   l->out_c, l->out_h, l->out_w, net->cfg.T, net->cfg.B);
+        return -1;
+    }
+    if (kind->flags & LT_KF_NEURON) {
+        int n = 0;
+        for (int i = 0; i < idx; i++)
+            n += net->layers[i].lif_index >= 0;
+        l->lif_index = n;
+    }
+    int out = add_tensor(net, l->out_c, l->out_h, l->out_w, idx);
+    if (out < 0) {
+        lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    l = &net->layers[idx];
+    l->out = out;
+    for (int k = 0; k < n_in; k++) {
+        lt_tensor *x = &net->tensors[in[k]];
+        x->cons[x->n_cons++] = idx;
+    }
+    net->n_layers++;
+    return idx;
 }
 
-/* shapes; refuses a model that does not fit its input */
-static lt_status plan_shapes(lt_net *net, lt_err *err)
+/* An AFFINE layer read by one NEURON only: fused (see the file comment). */
+static void fuse(lt_net *net)
 {
-    int c = net->cfg.in_c, h = net->cfg.in_h, w = net->cfg.in_w, n_lif = 0;
+    if (net->cfg.keep_all)
+        return;
     for (int i = 0; i < net->n_layers; i++) {
         lt_layer *l = &net->layers[i];
-        l->in_c = c, l->in_h = h, l->in_w = w;
-        l->in_size = (size_t)c * (size_t)h * (size_t)w;
-        l->is_first = i == 0;
-        if (l->kind == &lt_kind_conv) {
-            if (l->k.conv.groups == -1) /* depthwise */
-                l->k.conv.groups = c, l->k.conv.Cout = c;
-            lt_conv_shape s = l->k.conv;
-            s.N = 1, s.Cin = c, s.H = h, s.W = w;
-            if (!lt_conv_shape_fill(&s))
-                return lt_err_set(err, LT_ERR_SHAPE, "model token %d (%s): a %dx%d convolution does not fit its "
-                                  "%dx%dx%d input", l->tok + 1, l->name, s.kh, s.kw, c, h, w);
-        }
-        if (l->kind == &lt_kind_pool && (h < 2 || w < 2))
-            return lt_err_set(err, LT_ERR_SHAPE, "model token %d (%s): 2x2 pooling needs at least 2x2 input, has "
-                              "%dx%d", l->tok + 1, l->name, h, w);
-        if (l->kind == &lt_kind_lif)
-            l->lif_index = n_lif++;
-        l->kind->plan(l, &net->cfg);
-        c = l->out_c, h = l->out_h, w = l->out_w;
-        l->out_size = (size_t)c * (size_t)h * (size_t)w;
-        /* kernels index a frame with int; every T*B*size product must stay far from overflow */
-        if (l->out_size > LT_MAX_FRAME || l->out_size * (size_t)net->cfg.T * (size_t)net->cfg.B > LT_MAX_ACT)
-            return lt_err_set(err, LT_ERR_SHAPE, "model token %d (%s): output %dx%dx%d x T=%d x batch %d is too "
-                              "large", l->tok + 1, l->name, c, h, w, net->cfg.T, net->cfg.B);
+        lt_tensor *t = &net->tensors[l->out];
+        if (!(l->kind->flags & LT_KF_AFFINE) || t->n_cons != 1 || l->out == net->output)
+            continue;
+        lt_layer *n = &net->layers[t->cons[0]];
+        if (!(n->kind->flags & LT_KF_NEURON))
+            continue;
+        l->fused = 1;
+        t->virt = 1;
+        n->affine = l;
     }
-    return LT_OK;
 }
 
-/* The layer whose output layer i reads: i-1, or i-2 past a fused BN (which
- * has no output); -1 for the network input. */
-static int source_of(const lt_net *net, int i)
+/* The tensor a layer physically reads for input k: a virtual tensor is
+ * read through its fused affine's input. */
+static int phys_in(const lt_net *net, const lt_layer *l, int k)
 {
-    int j = i - 1;
-    if (j >= 0 && net->layers[j].fused)
-        j--;
-    return j;
+    const lt_tensor *t = &net->tensors[l->in[k]];
+    return t->virt ? net->layers[t->producer].in[0] : l->in[k];
 }
 
-/* The tensor layer i reads (the network input for the first layer). */
-static const float *input_of(const lt_net *net, int i)
+/* Backward reads this layer's input k (a fused neuron rebuilds u from it). */
+static int reads_x_back(const lt_layer *l) { return (l->kind->flags & LT_KF_NEEDS_INPUT) || l->affine; }
+
+/* ---- the memory plan ---- */
+
+typedef struct plan {
+    lt_value *v;
+    int n, cap;
+    int L;
+    int *fwd, *reg, *grad;      /* per tensor: value index or -1 */
+    int (*saved)[LT_MAX_SAVED]; /* per layer */
+    int *bscr;
+    int (*tmp)[LT_MAX_IN];
+} plan;
+
+static int val(plan *p, size_t size, int first, int last)
 {
-    int src = source_of(net, i);
-    return src < 0 ? net->last_x : net->layers[src].out;
-}
-
-#define LT_KEPT 2
-#define LT_NOWHERE (-1)
-
-/* Where layer i's output lives: LT_KEPT (its own block: the logits, or an
- * input some backward reads and cannot rebuild), ping-pong 0 or 1 (the one
- * its input is not in), or LT_NOWHERE (a fused BN).  Depends only on
- * earlier layers, so planning and binding agree. */
-static int placement(const lt_net *net, int i)
-{
-    const lt_layer *l = &net->layers[i];
-    if (l->fused)
-        return LT_NOWHERE;
-    if (i == net->n_layers - 1 ||
-        (net->cfg.train && net->layers[i + 1].needs_input && !l->regen && !l->bn))
-        return LT_KEPT;
-    int src = source_of(net, i);
-    return src >= 0 && placement(net, src) == 0 ? 1 : 0;
-}
-
-#define LT_DX_BORROW (-2) /* l->dbuf: dx into the spike buffer of layers[i-2] (borrows) */
-
-/* Layer i reads an average pooling of a fused LIF's spikes: its dx (the
- * pooling's dy) can go into that LIF's spike buffer, which is free then
- * (average pooling's backward does not read the spikes, nobody rebuilds
- * them) and which the LIF's own backward next uses for u, after the
- * pooling has read its dy from it.  The buffer is 4x larger than needed. */
-static int borrows(const lt_net *net, int i)
-{
-    if (i < 2)
-        return 0;
-    const lt_layer *p = &net->layers[i - 1], *f = &net->layers[i - 2];
-    return p->kind == &lt_kind_pool && !p->needs_input && f->bn && f->out_size >= net->layers[i].in_size;
-}
-
-/* Gradient plan, one stretch of layers from i down: layer j's dx goes to
- * the buffer its dy is not in; a fused LIF writes dx over its dy; a fused
- * BN writes dx over its own input (the kept conv output, dead once BN's
- * backward has read it), which ends the stretch: the layer below it finds
- * its dy outside the buffers and may start on either; so does a layer
- * that borrows.  par picks that first buffer.  Grows size[] (floats); with
- * apply, sets each l->dbuf.
- * Returns where the next stretch starts, with *loc where its dy lives. */
-static int grad_stretch(lt_net *net, size_t TB, int i, int *loc, int par, size_t size[2], int apply)
-{
-    int at = *loc; /* -1: dy outside the buffers (dO, or a kept tensor) */
-    for (; i >= 1; i--) {
-        lt_layer *l = &net->layers[i];
-        size_t need = TB * l->in_size;
-        int k = at >= 0 ? !at : par;
-        if (borrows(net, i)) {
-            at = -1, i--;
-            if (apply)
-                l->dbuf = LT_DX_BORROW;
-            break;
-        }
-        if (l->fused) {
-            k = -1, at = -1, i--;
-            if (apply)
-                l->dbuf = k;
-            break;
-        }
-        if (l->bn && at >= 0)
-            k = at; /* in place */
-        if (need > size[k])
-            size[k] = need;
-        if (apply)
-            l->dbuf = l->bn && at >= 0 ? -1 : k;
-        at = k;
+    if (p->n == p->cap) {
+        int cap = p->cap ? 2 * p->cap : 64;
+        lt_value *v = realloc(p->v, (size_t)cap * sizeof *v);
+        if (!v)
+            return -1;
+        p->v = v, p->cap = cap;
     }
-    *loc = at;
+    p->v[p->n] = (lt_value){.size = size, .first = first, .last = last, .group = p->n};
+    return p->n++;
+}
+
+static int root(const plan *p, int i)
+{
+    while (p->v[i].group != i)
+        i = p->v[i].group;
     return i;
 }
 
-/* Every layer's l->dbuf and the two gradient buffers' sizes: per stretch,
- * the starting buffer that adds less memory, so the large gradients of a
- * stretch share one buffer where they can. */
-static void plan_grads(lt_net *net, size_t TB, size_t size[2])
+static int group_last(const plan *p, int r)
 {
-    int i = net->n_layers - 1, loc = -1;
-    size[0] = size[1] = 0;
-    net->layers[0].dbuf = -1;
-    while (i >= 1) {
-        size_t s0[2] = {size[0], size[1]}, s1[2] = {size[0], size[1]};
-        int l0 = loc, l1 = loc;
-        grad_stretch(net, TB, i, &l0, 0, s0, 0);
-        grad_stretch(net, TB, i, &l1, 1, s1, 0);
-        i = grad_stretch(net, TB, i, &loc, s1[0] + s1[1] < s0[0] + s0[1], size, 1);
-    }
+    int last = -1;
+    for (int i = 0; i < p->n; i++)
+        if (root(p, i) == r && p->v[i].last > last)
+            last = p->v[i].last;
+    return last;
 }
 
-static lt_status alloc_block(float **p, size_t n, const char *what, lt_err *err)
+/* b joins a's storage when a's group is dead after `step` (its last use)
+ * and b is born there, no larger; returns 1 if joined. */
+static int join(plan *p, int a, int b, int step)
+{
+    if (a < 0 || b < 0)
+        return 0;
+    int ra = root(p, a), rb = root(p, b);
+    if (ra == rb || group_last(p, ra) != step || p->v[b].first != step || p->v[b].size > p->v[ra].size ||
+        group_last(p, rb) < step)
+        return 0;
+    for (int i = 0; i < p->n; i++)
+        if (root(p, i) == rb && i != rb && p->v[i].first < step)
+            return 0; /* b's group began earlier: it would overlap a */
+    p->v[rb].group = ra;
+    return 1;
+}
+
+static void plan_free(plan *p)
+{
+    free(p->v);
+    free(p->fwd);
+    free(p->reg);
+    free(p->grad);
+    free(p->saved);
+    free(p->bscr);
+    free(p->tmp);
+}
+
+/* Makes the values, joins the in-place pairs, packs.  Sets net->n_arena. */
+static lt_status plan_memory(lt_net *net, plan *p, lt_err *err)
+{
+    const int L = net->n_layers, train = net->cfg.train, keep_all = net->cfg.keep_all;
+    const size_t TB = (size_t)net->cfg.T * (size_t)net->cfg.B;
+    const int nt = net->n_tensors;
+    memset(p, 0, sizeof *p);
+    p->L = L;
+    p->fwd = malloc((size_t)nt * sizeof(int));
+    p->reg = malloc((size_t)nt * sizeof(int));
+    p->grad = malloc((size_t)nt * sizeof(int));
+    p->saved = malloc((size_t)L * sizeof *p->saved);
+    p->bscr = malloc((size_t)L * sizeof(int));
+    p->tmp = malloc((size_t)L * sizeof *p->tmp);
+    if (!p->fwd || !p->reg || !p->grad || !p->saved || !p->bscr || !p->tmp)
+        goto nomem;
+#define FWD(i) (i)
+#define BWD(i) (2 * L - (i))
+    /* physical readers of each tensor: first and last forward reader, first
+     * and last backward reader (backward runs from the last layer down) */
+    for (int t = 0; t < nt; t++) {
+        lt_tensor *x = &net->tensors[t];
+        p->fwd[t] = p->reg[t] = p->grad[t] = -1;
+        x->regen = 0;
+        x->grad_writer = x->n_cons ? x->cons[x->n_cons - 1] : -1;
+        if (t == 0 || x->virt)
+            continue; /* the network input is the caller's; a virtual tensor has no forward value */
+        int last_f = FWD(x->producer), lo_b = -1, hi_b = -1; /* lowest / highest layer reading it backward */
+        for (int i = 0; i < L; i++) {
+            const lt_layer *l = &net->layers[i];
+            for (int k = 0; k < l->n_in; k++) {
+                if (phys_in(net, l, k) != t)
+                    continue;
+                if (FWD(i) > last_f)
+                    last_f = FWD(i);
+                if (train && reads_x_back(l)) {
+                    if (lo_b < 0 || i < lo_b)
+                        lo_b = i;
+                    if (i > hi_b)
+                        hi_b = i;
+                }
+            }
+        }
+        if (t == net->output && last_f < L)
+            last_f = L; /* the head reads it */
+        const lt_layer *pr = &net->layers[x->producer];
+        x->regen = !keep_all && lo_b >= 0 && pr->kind->regen;
+        int last = last_f;
+        if (keep_all && train)
+            last = 2 * L;
+        else if (lo_b >= 0 && !x->regen)
+            last = BWD(lo_b);
+        if ((p->fwd[t] = val(p, TB * x->size, FWD(x->producer), last)) < 0)
+            goto nomem;
+        if (x->regen && (p->reg[t] = val(p, TB * x->size, BWD(hi_b), BWD(lo_b))) < 0)
+            goto nomem;
+    }
+    for (int i = 0; i < L; i++) {
+        lt_layer *l = &net->layers[i];
+        for (int j = 0; j < LT_MAX_SAVED; j++) {
+            p->saved[i][j] = -1;
+            /* a fused neuron rebuilds its u (saved[0]) instead of keeping it */
+            int skip = !l->saved_per_frame[j] || ((l->kind->flags & LT_KF_NEURON) && j == 0 && l->affine);
+            if (train && !skip && (p->saved[i][j] = val(p, TB * l->saved_per_frame[j], FWD(i), BWD(i))) < 0)
+                goto nomem;
+        }
+        p->bscr[i] = -1;
+        if (train && l->affine && l->bscratch_per_frame &&
+            (p->bscr[i] = val(p, TB * l->bscratch_per_frame, BWD(i), BWD(i))) < 0)
+            goto nomem;
+    }
+    if (train) {
+        for (int t = 1; t < nt; t++) {
+            lt_tensor *x = &net->tensors[t];
+            if (t == net->output || !x->n_cons)
+                continue; /* the head's dO is the caller's */
+            if ((p->grad[t] = val(p, TB * x->size, BWD(x->grad_writer), BWD(x->producer))) < 0)
+                goto nomem;
+        }
+        for (int i = 0; i < L; i++) {
+            const lt_layer *l = &net->layers[i];
+            for (int k = 0; k < LT_MAX_IN; k++) {
+                p->tmp[i][k] = -1;
+                if (k >= l->n_in || l->in[k] == 0 || net->tensors[l->in[k]].grad_writer == i)
+                    continue;
+                if ((p->tmp[i][k] = val(p, TB * net->tensors[l->in[k]].size, BWD(i), BWD(i))) < 0)
+                    goto nomem;
+            }
+        }
+    }
+    /* in place, where the kind allows it and what it reads dies there */
+    if (!keep_all) {
+        for (int i = 0; i < L; i++) {
+            const lt_layer *l = &net->layers[i];
+            int x0 = phys_in(net, l, 0), xv = x0 > 0 ? p->fwd[x0] : -1;
+            if (train && (l->kind->flags & LT_KF_SAVED_OVER_X) && join(p, xv, p->saved[i][0], FWD(i)))
+                continue;
+            if ((l->kind->flags & LT_KF_OUT_OVER_X) && !l->fused)
+                join(p, xv, p->fwd[l->out], FWD(i));
+        }
+        for (int i = L - 1; train && i >= 0; i--) {
+            const lt_layer *l = &net->layers[i];
+            int in0 = l->in[0];
+            if (in0 == 0 || net->tensors[in0].grad_writer != i)
+                continue;
+            int dxv = p->grad[in0];
+            if ((l->kind->flags & LT_KF_DX_OVER_DY) && join(p, p->grad[l->out], dxv, BWD(i)))
+                continue;
+            int x0 = phys_in(net, l, 0);
+            if ((l->kind->flags & LT_KF_DX_OVER_X) && x0 > 0)
+                join(p, p->reg[x0] >= 0 ? p->reg[x0] : p->fwd[x0], dxv, BWD(i));
+        }
+    }
+#undef FWD
+#undef BWD
+    net->n_arena = p->n ? lt_plan_pack(p->v, p->n) : 0;
+    if (p->n && !net->n_arena)
+        goto nomem;
+    return LT_OK;
+nomem:
+    return lt_err_set(err, LT_ERR_NOMEM, "out of memory while planning the network");
+}
+
+/* ---- create ---- */
+
+static lt_status alloc_block(float **p, size_t n, int zero, const char *what, lt_err *err)
 {
     size_t bytes;
     if (!n)
-        n = 1; /* an empty block (a net with no second gradient buffer) still gets a pointer */
-    if (!lt_mul_ok(n, sizeof(float), &bytes) || !(*p = lt_calloc(bytes)))
+        n = 1; /* an empty block still gets a pointer */
+    if (!lt_mul_ok(n, sizeof(float), &bytes) || !(*p = zero ? lt_calloc(bytes) : lt_alloc(bytes)))
         return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate %zu MB for the network's %s",
                           (n * sizeof(float)) >> 20, what);
     return LT_OK;
+}
+
+static lt_status build(lt_net *net, lt_err *err)
+{
+    const lt_net_config *c = &net->cfg;
+    if (add_tensor(net, c->in_c, c->in_h, c->in_w, -1) != 0)
+        return lt_err_set(err, LT_ERR_NOMEM, "out of memory");
+    int x = 0;
+    for (int i = 0; i < net->spec.n_tok; i++) {
+        const lt_token *t = &net->spec.tok[i];
+        lt_status st = lt_block_kinds[t->kind]->build(net, t, i, &x, err);
+        if (st)
+            return st;
+    }
+    net->output = x;
+    net->K = (int)net->tensors[x].size;
+    for (int i = 0; i < net->n_layers; i++)
+        net->layers[i].linked = net->layers[i].link >= 0 ? &net->layers[net->layers[i].link] : NULL;
+    return LT_OK;
+}
+
+/* parameter slots into the params / buffers blocks; named tensors */
+static void count_params(lt_net *net)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        lt_layer *l = &net->layers[i];
+        for (int j = 0; j < l->n_slot; j++) {
+            lt_pslot *s = &l->slot[j];
+            if (s->buffer)
+                s->off = net->n_buffers, net->n_buffers += s->numel;
+            else
+                s->off = net->n_params, net->n_params += s->numel;
+            net->n_named++;
+        }
+        if (l->work_floats > net->n_work)
+            net->n_work = l->work_floats;
+        for (int j = 0; j < LT_MAX_SAVED; j++)
+            net->n_fixed += l->saved_fixed[j];
+    }
+}
+
+static void bind(lt_net *net, const plan *p)
+{
+    const int train = net->cfg.train;
+    float *A = net->arena, *fixed = net->arena + net->n_arena;
+    for (int t = 0; t < net->n_tensors; t++) {
+        lt_tensor *x = &net->tensors[t];
+        x->data = p->fwd[t] >= 0 ? A + p->v[p->fwd[t]].off : NULL;
+        x->rdata = p->reg[t] >= 0 ? A + p->v[p->reg[t]].off : x->data;
+        x->grad = p->grad[t] >= 0 ? A + p->v[p->grad[t]].off : NULL;
+    }
+    for (int i = 0; i < net->n_layers; i++) {
+        lt_layer *l = &net->layers[i];
+        for (int j = 0; j < LT_MAX_SAVED; j++) {
+            if (l->saved_fixed[j]) {
+                l->saved[j] = fixed;
+                fixed += l->saved_fixed[j];
+            } else {
+                l->saved[j] = p->saved[i][j] >= 0 ? A + p->v[p->saved[i][j]].off : NULL;
+            }
+        }
+        l->bscratch = p->bscr[i] >= 0 ? A + p->v[p->bscr[i]].off : NULL;
+        for (int k = 0; k < LT_MAX_IN; k++)
+            l->dtmp[k] = train && p->tmp[i][k] >= 0 ? A + p->v[p->tmp[i][k]].off : NULL;
+        l->work = net->work;
+        for (int j = 0; j < l->n_slot; j++) {
+            lt_pslot *s = &l->slot[j];
+            l->p[j] = (s->buffer ? net->buffers : net->params) + s->off;
+            l->g[j] = (s->buffer || s->frozen || !train) ? NULL : net->grads + s->off;
+            lt_named *nm = &net->named[net->n_named++];
+            snprintf(nm->name, sizeof nm->name, "%s.%s", l->name, s->suffix);
+            nm->data = l->p[j];
+            nm->grad = l->g[j];
+            nm->ndim = s->ndim;
+            memcpy(nm->shape, s->shape, sizeof nm->shape);
+            nm->numel = s->numel;
+            nm->is_vth = s->vth;
+            nm->is_buffer = s->buffer;
+        }
+    }
+    assert(fixed == net->arena + net->n_arena + net->n_fixed);
 }
 
 lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
@@ -296,139 +474,69 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
         return lt_err_set(err, LT_ERR_ARG, "input %dx%dx%d with T=%d and batch %d is too large (at most %d frames "
                           "of %d values)", cfg->in_c, cfg->in_h, cfg->in_w, cfg->T, cfg->B, (int)LT_MAX_FRAMES,
                           (int)LT_MAX_FRAME);
+    if (cfg->bn != LT_BN_STANDARD && cfg->bn != LT_BN_TD)
+        return lt_err_set(err, LT_ERR_ARG, "network: bn must be standard or td");
     lt_net *net = calloc(1, sizeof *net);
     if (!net)
         return lt_err_set(err, LT_ERR_NOMEM, "out of memory");
     net->cfg = *cfg;
+    plan p = {0};
     lt_status st = lt_model_parse(&net->spec, cfg->model, cfg->classes, err);
     if (st)
         goto fail;
     lt_model_format(&net->spec, net->model, sizeof net->model);
     net->cfg.model = net->model;
-    net->K = net->spec.tok[net->spec.n_tok - 1].n;
+    if ((st = build(net, err)))
+        goto fail;
     net->cfg.classes = net->K;
-
-    net->layers = calloc((size_t)count_layers(&net->spec), sizeof *net->layers);
-    if (!net->layers) {
+    fuse(net);
+    count_params(net);
+    if ((st = plan_memory(net, &p, err)))
+        goto fail;
+    if (!cfg->plan_only) {
+        /* parameters are all written by lt_net_init and the arena by the
+         * layers before anyone reads it: only gradients start at zero */
+        if ((st = alloc_block(&net->params, net->n_params, 0, "parameters", err)) ||
+            (st = alloc_block(&net->buffers, net->n_buffers, 0, "BN statistics", err)) ||
+            (st = alloc_block(&net->arena, net->n_arena + net->n_fixed, 0, "activations", err)) ||
+            (st = alloc_block(&net->work, net->n_work, 0, "kernel scratch", err)))
+            goto fail;
+        if (cfg->train && (st = alloc_block(&net->grads, net->n_params, 1, "gradients", err)))
+            goto fail;
+    }
+    int n_named = net->n_named;
+    net->n_named = 0;
+    if (!(net->named = calloc(n_named ? (size_t)n_named : 1, sizeof *net->named))) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    build_layers(net);
-    if ((st = plan_shapes(net, err)))
-        goto fail;
-
-    /* sizes of every block */
-    const size_t TB = (size_t)cfg->T * (size_t)cfg->B;
-    size_t n_named = 0, max_u = 0, pp_size[2] = {0, 0};
-    int train = cfg->train;
-    const int plan = !net->cfg.keep_all;
-    for (int i = 0; i < net->n_layers; i++) {
-        lt_layer *l = &net->layers[i];
-        l->fused = plan && l->kind == &lt_kind_bn && i + 1 < net->n_layers &&
-                   net->layers[i + 1].kind == &lt_kind_lif;
-        l->bn = i > 0 && net->layers[i - 1].fused ? &net->layers[i - 1] : NULL;
-        l->regen = plan && train && i < net->n_layers - 1 && net->layers[i + 1].needs_input &&
-                   l->kind == &lt_kind_lif && !l->bn;
-    }
-    for (int i = 0; i < net->n_layers; i++) {
-        lt_layer *l = &net->layers[i];
-        for (int j = 0; j < l->n_slot; j++) {
-            lt_pslot *s = &l->slot[j];
-            if (s->buffer)
-                s->off = net->n_buffers, net->n_buffers += s->numel;
-            else
-                s->off = net->n_params, net->n_params += s->numel;
-            n_named++;
-        }
-        if (l->work_floats > net->n_work)
-            net->n_work = l->work_floats;
-        int pp = placement(net, i);
-        if (pp == LT_KEPT)
-            net->n_acts += TB * l->out_size;
-        else if (pp >= 0 && TB * l->out_size > pp_size[pp])
-            pp_size[pp] = TB * l->out_size;
-        for (int j = 0; j < LT_MAX_SAVED; j++) {
-            net->n_acts += l->saved_fixed[j];
-            if (!l->saved_per_frame[j] || l->bn)
-                continue; /* none, or a fused LIF's u (not kept) */
-            if (train)
-                net->n_acts += TB * l->saved_per_frame[j];
-            else if (!(i > 0 && plan) && l->saved_per_frame[j] > max_u)
-                max_u = l->saved_per_frame[j]; /* else u overwrites its input (bound below) */
-        }
-    }
-    net->n_acts += pp_size[0] + pp_size[1] + TB * max_u;
-    if (train)
-        plan_grads(net, TB, net->n_dbuf);
-
-    if ((st = alloc_block(&net->params, net->n_params, "parameters", err)) ||
-        (st = alloc_block(&net->buffers, net->n_buffers, "BN statistics", err)) ||
-        (st = alloc_block(&net->acts, net->n_acts, "activations", err)) ||
-        (st = alloc_block(&net->work, net->n_work, "kernel scratch", err)))
-        goto fail;
-    if (train && ((st = alloc_block(&net->grads, net->n_params, "gradients", err)) ||
-                  (st = alloc_block(&net->dbuf[0], net->n_dbuf[0], "activation gradients", err)) ||
-                  (st = alloc_block(&net->dbuf[1], net->n_dbuf[1], "activation gradients", err))))
-        goto fail;
-
-    /* bind */
-    net->named = calloc(n_named ? n_named : 1, sizeof *net->named);
-    if (!net->named) {
-        st = lt_err_set(err, LT_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    float *a = net->acts;
-    float *pingpong[2] = {a, a + pp_size[0]};
-    float *u_scratch = a + pp_size[0] + pp_size[1];
-    a += pp_size[0] + pp_size[1] + TB * max_u;
-    for (int i = 0; i < net->n_layers; i++) {
-        lt_layer *l = &net->layers[i];
-        int pp = placement(net, i);
-        if (pp == LT_KEPT) {
-            l->out = a;
-            a += TB * l->out_size;
-        } else {
-            l->out = pp >= 0 ? pingpong[pp] : NULL;
-        }
-        for (int j = 0; j < LT_MAX_SAVED; j++) {
-            if (l->saved_fixed[j]) {
-                l->saved[j] = a;
-                a += l->saved_fixed[j];
-            } else if (!l->saved_per_frame[j] || l->bn) {
-                l->saved[j] = NULL;
-            } else if (train) {
-                l->saved[j] = a;
-                a += TB * l->saved_per_frame[j];
-            } else if (i > 0 && !net->cfg.keep_all) {
-                /* u replaces the input it is made from (a ping-pong buffer
-                 * nothing reads again), element by element: lt_lif_forward
-                 * allows u == x (test_fast_lif) */
-                l->saved[j] = net->layers[i - 1].out;
-            } else {
-                l->saved[j] = u_scratch;
+    if (!cfg->plan_only) {
+        bind(net, &p);
+        lt_net_init(net, 0);
+    } else {
+        /* names and shapes only (a planned net has no data) */
+        for (int i = 0; i < net->n_layers; i++)
+            for (int j = 0; j < net->layers[i].n_slot; j++) {
+                const lt_pslot *s = &net->layers[i].slot[j];
+                lt_named *nm = &net->named[net->n_named++];
+                snprintf(nm->name, sizeof nm->name, "%s.%s", net->layers[i].name, s->suffix);
+                nm->ndim = s->ndim;
+                memcpy(nm->shape, s->shape, sizeof nm->shape);
+                nm->numel = s->numel;
+                nm->is_vth = s->vth;
+                nm->is_buffer = s->buffer;
             }
-        }
-        l->work = net->work;
-        for (int j = 0; j < l->n_slot; j++) {
-            lt_pslot *s = &l->slot[j];
-            l->p[j] = (s->buffer ? net->buffers : net->params) + s->off;
-            l->g[j] = (s->buffer || s->frozen || !train) ? NULL : net->grads + s->off;
-            lt_named *nm = &net->named[net->n_named++];
-            snprintf(nm->name, sizeof nm->name, "%s.%s", l->name, s->suffix);
-            nm->data = l->p[j];
-            nm->grad = l->g[j];
-            nm->ndim = s->ndim;
-            memcpy(nm->shape, s->shape, sizeof nm->shape);
-            nm->numel = s->numel;
-            nm->is_vth = !strcmp(s->suffix, "vth");
-            nm->is_buffer = s->buffer;
-        }
     }
-    assert((size_t)(a - net->acts) == net->n_acts);
-    lt_net_init(net, 0);
+    /* what is live at the turn from forward to backward (memory reports) */
+    net->n_kept = 0;
+    for (int i = 0; i < p.n; i++)
+        if (p.v[i].first <= net->n_layers && p.v[i].last > net->n_layers)
+            net->n_kept += p.v[i].size;
+    plan_free(&p);
     *out = net;
     return LT_OK;
 fail:
+    plan_free(&p);
     lt_net_free(net);
     return st;
 }
@@ -440,29 +548,39 @@ void lt_net_free(lt_net *net)
     lt_free(net->params);
     lt_free(net->grads);
     lt_free(net->buffers);
-    lt_free(net->acts);
-    lt_free(net->dbuf[0]);
-    lt_free(net->dbuf[1]);
+    lt_free(net->arena);
     lt_free(net->work);
     free(net->named);
     for (int i = 0; net->layers && i < net->n_layers; i++)
         if (net->layers[i].kind->release)
             net->layers[i].kind->release(&net->layers[i]);
     free(net->layers);
+    free(net->tensors);
     free(net);
 }
 
 void lt_net_init(lt_net *net, uint64_t seed)
 {
+    assert(!net->cfg.plan_only);
     lt_rng rng;
     lt_rng_seed(&rng, seed);
     for (int i = 0; i < net->n_layers; i++)
         net->layers[i].kind->init(&net->layers[i], &net->cfg, &rng);
 }
 
+/* ---- running ---- */
+
+static const float *x_of(const lt_net *net, const lt_layer *l, int k, const float *x, int back)
+{
+    int t = phys_in(net, l, k);
+    if (t == 0)
+        return x;
+    return back ? net->tensors[t].rdata : net->tensors[t].data;
+}
+
 const float *lt_net_forward(lt_net *net, const float *x, int b, int train)
 {
-    assert(b >= 1 && b <= net->cfg.B);
+    assert(!net->cfg.plan_only && b >= 1 && b <= net->cfg.B);
     assert(!train || net->cfg.train);
     const int T = net->cfg.T;
     net->last_x = x;
@@ -470,9 +588,12 @@ const float *lt_net_forward(lt_net *net, const float *x, int b, int train)
     net->last_train = train;
     for (int i = 0; i < net->n_layers; i++) {
         lt_layer *l = &net->layers[i];
-        l->kind->forward(l, l->out, input_of(net, i), T, b, train);
+        const float *xs[LT_MAX_IN];
+        for (int k = 0; k < l->n_in; k++)
+            xs[k] = x_of(net, l, k, x, 0);
+        l->kind->forward(l, l->fused ? NULL : net->tensors[l->out].data, xs, T, b, train);
     }
-    return net->layers[net->n_layers - 1].out;
+    return net->tensors[net->output].data;
 }
 
 void lt_net_zero_grad(lt_net *net)
@@ -481,31 +602,42 @@ void lt_net_zero_grad(lt_net *net)
         memset(net->grads, 0, net->n_params * sizeof(float));
 }
 
+static void add_into(float *restrict y, const float *restrict a, size_t n)
+{
+    long i;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (i = 0; i < (long)n; i++)
+        y[i] += a[i];
+}
+
 void lt_net_backward(lt_net *net, const float *dO)
 {
     assert(net->cfg.train && net->last_train);
     const int T = net->cfg.T, b = net->last_b;
-    const float *dy = dO;
+    for (int t = 0; t < net->n_tensors; t++)
+        net->tensors[t].regen_done = 0;
     for (int i = net->n_layers - 1; i >= 0; i--) {
         lt_layer *l = &net->layers[i];
-        int src = source_of(net, i);
-        const float *x = input_of(net, i);
-        /* where dx goes (plan_grads): a buffer, a fused LIF's dead spike
-         * buffer (borrows), over x (fused BN: its input is a kept tensor read
-         * by nobody after), or over dy (fused LIF) */
-        float *dx = i == 0                     ? NULL
-                    : l->dbuf >= 0             ? net->dbuf[l->dbuf]
-                    : l->dbuf == LT_DX_BORROW ? net->layers[i - 2].out
-                    : l->fused                 ? (float *)x
-                                               : (float *)dy;
-        /* the input this backward reads, if it was not kept: LIF spikes
-         * again, from u or from the conv output under a fused BN */
-        if (src >= 0 && l->needs_input && net->layers[src].regen)
-            lt_lif_layer_regen(&net->layers[src], T, b);
-        if (src >= 0 && l->needs_input && net->layers[src].bn)
-            lt_lif_layer_respike(&net->layers[src], input_of(net, src), T, b);
-        l->kind->backward(l, dx, dy, x, T, b);
-        dy = dx;
+        const float *dy = l->out == net->output ? dO : net->tensors[l->out].grad;
+        const float *xs[LT_MAX_IN];
+        float *dx[LT_MAX_IN];
+        for (int k = 0; k < l->n_in; k++) {
+            int t = phys_in(net, l, k);
+            lt_tensor *x = &net->tensors[t];
+            /* spikes that were not kept: rebuilt before the first backward that reads them */
+            if (x->regen && !x->regen_done && reads_x_back(l)) {
+                lt_layer *pr = &net->layers[x->producer];
+                pr->kind->regen(pr, x->rdata, x_of(net, pr, 0, net->last_x, 0), T, b);
+                x->regen_done = 1;
+            }
+            xs[k] = x_of(net, l, k, net->last_x, 1);
+            int lt = l->in[k];
+            dx[k] = lt == 0 ? NULL : net->tensors[lt].grad_writer == i ? net->tensors[lt].grad : l->dtmp[k];
+        }
+        l->kind->backward(l, dx, dy, xs, T, b);
+        for (int k = 0; k < l->n_in; k++)
+            if (l->in[k] != 0 && net->tensors[l->in[k]].grad_writer != i)
+                add_into(net->tensors[l->in[k]].grad, l->dtmp[k], (size_t)T * b * net->tensors[l->in[k]].size);
     }
 }
 
@@ -529,7 +661,7 @@ static const lt_layer *lif_layer(const lt_net *net, int k)
 float lt_net_vth(const lt_net *net, int k)
 {
     const lt_layer *l = lif_layer(net, k);
-    return l ? l->p[0][0] : 0.0f;
+    return l && l->p[0] ? l->p[0][0] : 0.0f;
 }
 
 double lt_net_rate(const lt_net *net, int k)
@@ -544,7 +676,7 @@ float lt_net_omega(const lt_net *net)
     double s = 0;
     int n = 0;
     for (int i = 0; i < net->n_layers; i++)
-        if (net->layers[i].lif_index >= 0)
+        if (net->layers[i].lif_index >= 0 && net->layers[i].p[0])
             s += net->layers[i].p[0][0], n++;
     return n ? (float)(s / n) : 0.0f;
 }
@@ -556,21 +688,12 @@ void lt_net_layer_info(const lt_net *net, int i, lt_layer_info *info)
     const lt_layer *l = &net->layers[i];
     memset(info, 0, sizeof *info);
     snprintf(info->name, sizeof info->name, "%s", l->name);
-    const char *kind = l->kind->name;
-    if (l->kind == &lt_kind_pool)
-        kind = l->k.pool_max ? "maxpool" : "avgpool";
-    if (l->kind == &lt_kind_linear)
-        kind = "linear";
-    snprintf(info->kind, sizeof info->kind, "%s", kind);
+    snprintf(info->kind, sizeof info->kind, "%s", l->kind->name);
     info->c = l->out_c, info->h = l->out_h, info->w = l->out_w;
     for (int j = 0; j < l->n_slot; j++)
         if (!l->slot[j].buffer)
             info->params += l->slot[j].numel;
-    /* METHOD.md §3 MAC counting: conv Cout*Cin/groups*kh*kw*Ho*Wo, linear in*out */
-    if (l->kind == &lt_kind_conv)
-        info->macs = l->slot[0].numel * (size_t)l->out_h * (size_t)l->out_w;
-    else if (l->kind == &lt_kind_linear)
-        info->macs = l->slot[0].numel;
+    info->macs = l->kind->macs ? l->kind->macs(l) : 0;
 }
 
 size_t lt_net_params(const lt_net *net) { return net->n_params; }
@@ -578,34 +701,30 @@ size_t lt_net_params(const lt_net *net) { return net->n_params; }
 size_t lt_net_macs(const lt_net *net)
 {
     size_t m = 0;
-    lt_layer_info info;
-    for (int i = 0; i < net->n_layers; i++) {
-        lt_net_layer_info(net, i, &info);
-        m += info.macs;
-    }
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].kind->macs)
+            m += net->layers[i].kind->macs(&net->layers[i]);
     return m;
 }
 
 size_t lt_net_weight_count(const lt_net *net)
 {
     size_t n = 0;
-    for (int i = 0; i < net->n_layers; i++) {
-        const lt_layer *l = &net->layers[i];
-        if (l->kind == &lt_kind_conv || l->kind == &lt_kind_linear)
-            n += l->slot[0].numel;
-    }
+    for (int i = 0; i < net->n_layers; i++)
+        for (int j = 0; j < net->layers[i].n_slot; j++)
+            if (net->layers[i].slot[j].weight)
+                n += net->layers[i].slot[j].numel;
     return n;
 }
 
 void lt_net_memory_use(const lt_net *net, lt_net_memory *m)
 {
     const size_t f = sizeof(float);
-    int train = net->cfg.train;
     m->params = net->n_params * f;
-    m->grads = train ? net->n_params * f : 0;
+    m->grads = net->cfg.train ? net->n_params * f : 0;
     m->buffers = net->n_buffers * f;
-    m->acts = net->n_acts * f;
-    m->grad_bufs = train ? (net->n_dbuf[0] + net->n_dbuf[1]) * f : 0;
+    m->arena = (net->n_arena + net->n_fixed) * f;
+    m->kept = net->n_kept * f;
     m->work = net->n_work * f;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "kernels/kernels.h"
+#include "ltsnn/head.h"
 #include "ltsnn/io.h"
 #include "ltsnn/train.h"
 
@@ -42,52 +43,62 @@ lt_status lt_check_data(const lt_net *net, const lt_dataset *d, const char *what
     return lt_dataset_check_T(d, c->T, err);
 }
 
-/* x[T, b, C, H, W] and y[b] for samples idx[0..b) */
-static void load_batch(float *x, int32_t *y, const lt_dataset *d, const uint32_t *idx, int b, int T)
+/* x[T, b, C, H, W] and the targets of samples idx[0..b) (labels into lab[b]) */
+static void load_batch(float *x, int32_t *lab, lt_targets *y, const lt_dataset *d, const uint32_t *idx, int b, int T)
 {
     for (int j = 0; j < b; j++) {
         lt_dataset_get(d, idx[j], x, T, b, j);
-        y[j] = d->labels[idx[j]];
+        lab[j] = d->labels[idx[j]];
     }
+    *y = (lt_targets){.b = b, .labels = lab};
 }
 
-lt_status lt_evaluate(lt_net *net, const lt_dataset *d, double *acc, int64_t *confusion, lt_err *err)
+lt_status lt_evaluate_head(lt_net *net, lt_head *head, const lt_dataset *d, lt_eval_result *r, lt_err *err)
 {
     lt_status st = lt_check_data(net, d, "evaluation", err);
     if (st)
         return st;
     const lt_net_config *c = lt_net_cfg(net);
-    int T = c->T, B = c->B, K = lt_net_classes(net);
+    int T = c->T, B = c->B;
     size_t frame = (size_t)c->in_c * c->in_h * c->in_w;
     float *x = lt_alloc((size_t)T * B * frame * sizeof(float));
-    int32_t *y = lt_alloc((size_t)B * sizeof(int32_t)), *pred = lt_alloc((size_t)B * sizeof(int32_t));
+    int32_t *lab = lt_alloc((size_t)B * sizeof(int32_t));
     uint32_t *idx = lt_alloc((size_t)B * sizeof(uint32_t));
-    if (!x || !y || !pred || !idx) {
+    if (!x || !lab || !idx) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory for an evaluation batch");
         goto done;
     }
-    if (confusion)
-        memset(confusion, 0, (size_t)K * K * sizeof(int64_t));
-    size_t correct = 0;
-    for (size_t i = 0; i < d->n; i += (size_t)B) {
+    lt_head_eval_reset(head);
+    for (size_t i = 0; i < d->n && !st; i += (size_t)B) {
         int b = (int)(d->n - i < (size_t)B ? d->n - i : (size_t)B);
         for (int j = 0; j < b; j++)
             idx[j] = (uint32_t)(i + (size_t)j);
-        load_batch(x, y, d, idx, b, T);
-        const float *O = lt_net_forward(net, x, b, 0);
-        lt_predict(pred, O, T, b, K);
-        for (int j = 0; j < b; j++) {
-            correct += pred[j] == y[j];
-            if (confusion && y[j] >= 0 && y[j] < K)
-                confusion[(size_t)y[j] * K + pred[j]]++;
-        }
+        lt_targets y;
+        load_batch(x, lab, &y, d, idx, b, T);
+        st = lt_head_eval_add(head, lt_net_forward(net, x, b, 0), &y, err);
     }
-    *acc = 100.0 * (double)correct / (double)d->n;
+    if (!st)
+        lt_head_eval_result(head, r);
 done:
     lt_free(x);
-    lt_free(y);
-    lt_free(pred);
+    lt_free(lab);
     lt_free(idx);
+    return st;
+}
+
+lt_status lt_evaluate(lt_net *net, const lt_dataset *d, double *acc, int64_t *confusion, lt_err *err)
+{
+    lt_head *h;
+    lt_status st = lt_head_classify(&h, net, 0.45f, 1, err);
+    if (st)
+        return st;
+    lt_eval_result r;
+    if (!(st = lt_evaluate_head(net, h, d, &r, err))) {
+        *acc = r.value[0];
+        if (confusion)
+            memcpy(confusion, r.confusion, (size_t)r.K * (size_t)r.K * sizeof(int64_t));
+    }
+    lt_head_free(h);
     return st;
 }
 
@@ -109,7 +120,19 @@ static lt_status make_dir(const char *dir, lt_err *err)
     return LT_OK;
 }
 
-static lt_status write_config(const char *dir, const lt_net *net, const lt_train_config *c, lt_err *err)
+/* a JSON value for an option string: numbers and booleans bare, the rest quoted */
+static void json_value(FILE *f, const char *v)
+{
+    char *end;
+    strtod(v, &end);
+    if ((*v && !*end) || !strcmp(v, "true") || !strcmp(v, "false"))
+        fputs(v, f);
+    else
+        fprintf(f, "\"%s\"", v);
+}
+
+static lt_status write_config(const char *dir, const lt_net *net, const lt_head *head, const lt_train_config *c,
+                              lt_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -122,15 +145,20 @@ static lt_status write_config(const char *dir, const lt_net *net, const lt_train
     lt_net_expanded_model(net, model, sizeof model);
     fprintf(a.f,
             "{\"model\": \"%s\", \"input\": \"%dx%dx%d\", \"classes\": %d, \"T\": %d, \"batch\": %d, "
-            "\"epochs\": %d, \"seed\": %" PRIu64 ", \"beta\": %.9g, \"loss\": \"%s\", \"mode\": \"%s\", "
-            "\"window\": \"%s\", \"lam\": %.9g, \"g\": %.9g, \"alpha\": %.9g, \"reset\": \"%s\", "
-            "\"detach_reset\": %s, \"optim\": \"%s\", \"lr\": %.9g, \"lr_vth\": %.9g, \"weight_decay\": %.9g, "
-            "\"cosine\": %s, \"data\": \"%s\", \"params\": %zu, \"threads\": %d}\n",
+            "\"epochs\": %d, \"seed\": %" PRIu64 ", \"head\": \"%s\", \"beta\": %.9g, \"loss\": \"%s\"",
             model, n->in_c, n->in_h, n->in_w, lt_net_classes(net), n->T, c->batch, c->epochs, c->seed,
-            c->beta, c->tet ? "tet" : "mean", lt_mode_name(n->neuron.mode), lt_window_name(n->neuron.window),
-            n->neuron.lam, n->neuron.g, n->neuron.alpha, n->neuron.soft_reset ? "soft" : "hard",
-            n->neuron.detach_reset ? "true" : "false", c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd",
-            c->optim.lr, c->optim.lr_vth >= 0 ? c->optim.lr_vth : c->optim.lr, c->optim.weight_decay,
+            head->kind->name, c->beta, c->tet ? "tet" : "mean");
+    lt_kv kv[LT_NET_OPTIONS];
+    int nkv = lt_net_options(&n->neuron, n->bn, kv);
+    for (int i = 0; i < nkv; i++) {
+        fprintf(a.f, ", \"%s\": ", kv[i].key);
+        json_value(a.f, kv[i].val);
+    }
+    fprintf(a.f,
+            ", \"optim\": \"%s\", \"lr\": %.9g, \"lr_vth\": %.9g, \"weight_decay\": %.9g, \"cosine\": %s, "
+            "\"data\": \"%s\", \"params\": %zu, \"threads\": %d}\n",
+            c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr,
+            c->optim.lr_vth >= 0 ? c->optim.lr_vth : c->optim.lr, c->optim.weight_decay,
             c->optim.cosine ? "true" : "false", c->data_name ? c->data_name : "", lt_net_params(net),
             lt_get_threads());
     return lt_afile_commit(&a, err);
@@ -175,8 +203,7 @@ typedef struct run_state {
     int epoch;          /* the current (or last finished) epoch, 1-based; 0 before any */
     long batch;         /* batches done in it */
     lt_rng rng;
-    double loss_sum, ce_sum, mse_sum;
-    size_t correct, seen;
+    lt_head_stats sums; /* the epoch's head statistics so far */
     double best;
     long log_lines;
     double *rate;       /* [n_lif] firing-rate sums */
@@ -190,22 +217,58 @@ static void rng_hex(char *buf, size_t len, const lt_rng *r)
 }
 
 /* the settings a resumed run must share with the run that wrote the checkpoint */
-static void run_settings(char *buf, size_t len, const lt_net *net, const lt_train_config *c, long total_steps)
+static void run_settings(char *buf, size_t len, const lt_net *net, const lt_head *head, const lt_train_config *c,
+                         long total_steps)
 {
-    const lt_neuron *n = &lt_net_cfg(net)->neuron;
-    snprintf(buf, len, "beta=%.9g loss=%s batch=%d seed=%" PRIu64 " data=%s optim=%s lr=%.9g lr_vth=%.9g wd=%.9g "
-             "momentum=%.9g cosine=%d total_steps=%ld mode=%s window=%s lam=%.9g g=%.9g alpha=%.9g reset=%s "
-             "detach_reset=%d",
-             c->beta, c->tet ? "tet" : "mean", c->batch, c->seed, c->data_name ? c->data_name : "",
-             c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr, c->optim.lr_vth, c->optim.weight_decay,
-             c->optim.momentum, c->optim.cosine, c->optim.cosine ? total_steps : 0L, lt_mode_name(n->mode),
-             lt_window_name(n->window), n->lam, n->g, n->alpha, n->soft_reset ? "soft" : "hard", n->detach_reset);
+    const lt_net_config *nc = lt_net_cfg(net);
+    int o = snprintf(buf, len, "head=%s beta=%.9g loss=%s batch=%d seed=%" PRIu64 " data=%s optim=%s lr=%.9g "
+                     "lr_vth=%.9g wd=%.9g momentum=%.9g cosine=%d total_steps=%ld",
+                     head->kind->name, c->beta, c->tet ? "tet" : "mean", c->batch, c->seed,
+                     c->data_name ? c->data_name : "", c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr,
+                     c->optim.lr_vth, c->optim.weight_decay, c->optim.momentum, c->optim.cosine,
+                     c->optim.cosine ? total_steps : 0L);
+    lt_kv kv[LT_NET_OPTIONS];
+    int nkv = lt_net_options(&nc->neuron, nc->bn, kv);
+    for (int i = 0; i < nkv && o > 0 && (size_t)o < len; i++)
+        o += snprintf(buf + o, len - (size_t)o, " %s=%s", kv[i].key, kv[i].val);
 }
 
-static lt_status save_ckpt(const lt_net *net, const lt_optim *opt, const char *path, const run_state *rs,
-                           const char *settings, const lt_train_config *c, lt_err *err)
+/* "seen loss part0 .. part5 metric0 .. metric5" */
+static void sums_str(char *buf, size_t len, const lt_head_stats *s)
 {
-    char ep[32], bt[32], step[32], rh[80], bs[40], beta[32], seed[32], sums[160], lines[32];
+    int o = snprintf(buf, len, "%zu %.17g", s->seen, s->loss);
+    for (int i = 0; i < LT_HEAD_MAX_PARTS; i++)
+        o += snprintf(buf + o, len - (size_t)o, " %.17g", s->part[i]);
+    for (int i = 0; i < LT_HEAD_MAX_METRICS; i++)
+        o += snprintf(buf + o, len - (size_t)o, " %.17g", s->metric[i]);
+}
+
+static int sums_parse(const char *p, lt_head_stats *s)
+{
+    char *end;
+    unsigned long long seen = strtoull(p, &end, 10);
+    if (end == p)
+        return 0;
+    s->seen = (size_t)seen;
+    double *v[1 + LT_HEAD_MAX_PARTS + LT_HEAD_MAX_METRICS];
+    v[0] = &s->loss;
+    for (int i = 0; i < LT_HEAD_MAX_PARTS; i++)
+        v[1 + i] = &s->part[i];
+    for (int i = 0; i < LT_HEAD_MAX_METRICS; i++)
+        v[1 + LT_HEAD_MAX_PARTS + i] = &s->metric[i];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        p = end;
+        *v[i] = strtod(p, &end);
+        if (end == p)
+            return 0;
+    }
+    return *end == 0;
+}
+
+static lt_status save_ckpt(const lt_net *net, const lt_optim *opt, const lt_head *head, const char *path,
+                           const run_state *rs, const char *settings, const lt_train_config *c, lt_err *err)
+{
+    char ep[32], bt[32], step[32], rh[80], bs[40], beta[32], seed[32], sums[512], lines[32];
     char *rates = malloc((size_t)rs->n_lif * 26 + 2);
     if (!rates)
         return lt_err_set(err, LT_ERR_NOMEM, "out of memory");
@@ -216,17 +279,24 @@ static lt_status save_ckpt(const lt_net *net, const lt_optim *opt, const char *p
     snprintf(bs, sizeof bs, "%.17g", rs->best);
     snprintf(beta, sizeof beta, "%.9g", c->beta);
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
-    snprintf(sums, sizeof sums, "%.17g %.17g %.17g %zu %zu", rs->loss_sum, rs->ce_sum, rs->mse_sum, rs->correct,
-             rs->seen);
+    sums_str(sums, sizeof sums, &rs->sums);
     snprintf(lines, sizeof lines, "%ld", rs->log_lines);
     size_t o = 0;
     rates[0] = 0;
     for (int k = 0; k < rs->n_lif; k++)
         o += (size_t)sprintf(rates + o, "%s%.17g", k ? " " : "", rs->rate[k]);
-    const char *meta[] = {"epoch", ep, "epoch_batches_done", bt, "step", step, "rng", rh, "best_test_acc", bs,
-                          "beta", beta, "seed", seed, "loss", c->tet ? "tet" : "mean", "data",
-                          c->data_name ? c->data_name : "", "epoch_sums", sums, "epoch_rates", rates,
-                          "log_lines", lines, "run_settings", settings, NULL};
+    const char *meta[40] = {"epoch", ep, "epoch_batches_done", bt, "step", step, "rng", rh, "best_test_acc", bs,
+                            "beta", beta, "seed", seed, "loss", c->tet ? "tet" : "mean", "data",
+                            c->data_name ? c->data_name : "", "epoch_sums", sums, "epoch_rates", rates,
+                            "log_lines", lines, "run_settings", settings, "head", head->kind->name, NULL};
+    /* the head's own metadata (a detector's anchors and grid) */
+    const char *const *hm = head->kind->meta ? head->kind->meta(head) : NULL;
+    int m = 0;
+    while (meta[m])
+        m++;
+    for (int i = 0; hm && hm[i] && hm[i + 1] && m + 2 < 39; i += 2)
+        meta[m++] = hm[i], meta[m++] = hm[i + 1];
+    meta[m] = NULL;
     lt_status st = lt_net_save(net, path, meta, opt, err);
     free(rates);
     return st;
@@ -276,8 +346,7 @@ static lt_status load_resume(lt_net *net, lt_optim *opt, const char *path, run_s
     for (int i = 0; ok && i < 4; i++)
         ok = parse_hex64(rh + 16 * i, &rs->rng.s[i]);
     ok = ok && (rs->rng.s[0] | rs->rng.s[1] | rs->rng.s[2] | rs->rng.s[3]);
-    ok = ok && sscanf(sums, "%lf %lf %lf %zu %zu", &rs->loss_sum, &rs->ce_sum, &rs->mse_sum, &rs->correct,
-                      &rs->seen) == 5;
+    ok = ok && sums_parse(sums, &rs->sums);
     const char *p = rates;
     for (int k = 0; ok && k < rs->n_lif; k++) {
         char *end;
@@ -298,6 +367,33 @@ done:
     return st;
 }
 
+/* one line of log.jsonl for an epoch (or the part of one a --minutes stop ended) */
+static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *head, const lt_optim *opt, int epoch,
+                     const run_state *rs, const lt_eval_result *ev, double secs, double t_train, long batches,
+                     int partial)
+{
+    const lt_head_kind *k = head->kind;
+    const lt_head_stats *s = &rs->sums;
+    double seen = s->seen ? (double)s->seen : 1.0;
+    int o = snprintf(line, cap, "{\"epoch\": %d, \"train_loss\": %.9g", epoch, s->loss / seen);
+    for (int i = 0; i < k->n_parts; i++)
+        o += snprintf(line + o, cap - (size_t)o, ", \"train_%s\": %.9g", k->part[i], s->part[i] / seen);
+    for (int i = 0; i < k->n_metrics; i++)
+        o += snprintf(line + o, cap - (size_t)o, ", \"train_%s\": %.4f", k->metric[i], s->metric[i] / seen);
+    for (int i = 0; i < ev->n; i++)
+        o += snprintf(line + o, cap - (size_t)o, ", \"test_%s\": %.4f", ev->name[i], ev->value[i]);
+    o += snprintf(line + o, cap - (size_t)o,
+                  ", \"lr\": %.6g, \"omega\": %.6f, \"seconds\": %.3f, \"train_seconds\": %.3f, \"samples\": %zu, "
+                  "\"batches\": %ld, \"partial\": %s, \"vth\": [",
+                  lt_optim_lr(opt), lt_net_omega(net), secs, t_train, s->seen, batches, partial ? "true" : "false");
+    for (int q = 0; q < rs->n_lif && (size_t)o + 64 < cap; q++)
+        o += snprintf(line + o, cap - (size_t)o, "%s%.6f", q ? ", " : "", lt_net_vth(net, q));
+    o += snprintf(line + o, cap - (size_t)o, "], \"rate\": [");
+    for (int q = 0; q < rs->n_lif && (size_t)o + 64 < cap; q++)
+        o += snprintf(line + o, cap - (size_t)o, "%s%.5f", q ? ", " : "", rs->rate[q] / seen);
+    snprintf(line + o, cap - (size_t)o, "]}\n");
+}
+
 lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test, const lt_train_config *c,
                    lt_progress_fn progress, void *ctx, lt_err *err)
 {
@@ -315,22 +411,26 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     if (oc.cosine && oc.total_steps <= 0)
         oc.total_steps = batches * c->epochs;
     lt_optim *opt = NULL;
+    lt_head *own_head = NULL, *head = c->head;
     float *x = NULL, *dO = NULL;
-    int32_t *y = NULL, *pred = NULL;
+    int32_t *lab = NULL;
     uint32_t *order = NULL;
     double *rate = NULL;
     char log_path[4096] = "", path[4096];
     char *line = NULL;
-    if ((st = lt_optim_create(&opt, net, &oc, err)))
+    if (!head && (st = lt_head_classify(&own_head, net, c->beta, c->tet, err)))
         return st;
+    if (!head)
+        head = own_head;
+    if ((st = lt_optim_create(&opt, net, &oc, err)))
+        goto done;
     x = lt_alloc((size_t)T * B * frame * sizeof(float));
     dO = lt_alloc((size_t)T * B * K * sizeof(float));
-    y = lt_alloc((size_t)B * sizeof(int32_t));
-    pred = lt_alloc((size_t)B * sizeof(int32_t));
+    lab = lt_alloc((size_t)B * sizeof(int32_t));
     order = lt_alloc(n * sizeof(uint32_t));
     rate = calloc((size_t)n_lif + 1, sizeof(double));
     line = malloc(65536);
-    if (!x || !dO || !y || !pred || !order || !rate || !line) {
+    if (!x || !dO || !lab || !order || !rate || !line) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory for training buffers");
         goto done;
     }
@@ -338,13 +438,13 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     run_state rs = {.best = -1, .rate = rate, .n_lif = n_lif};
     lt_rng_seed(&rs.rng, c->seed ^ 0x5eed5eedULL);
     char settings[1024];
-    run_settings(settings, sizeof settings, net, c, oc.total_steps);
+    run_settings(settings, sizeof settings, net, head, c, oc.total_steps);
     if (c->resume && (st = load_resume(net, opt, c->resume, &rs, settings, err)))
         goto done;
     /* a finished epoch continues with the next; a stopped one where it stopped */
     int resume_inside = c->resume && rs.batch < batches;
     if (c->out_dir) {
-        if ((st = make_dir(c->out_dir, err)) || (st = write_config(c->out_dir, net, c, err)))
+        if ((st = make_dir(c->out_dir, err)) || (st = write_config(c->out_dir, net, head, c, err)))
             goto done;
         snprintf(log_path, sizeof log_path, "%s/log.jsonl", c->out_dir);
         if (c->resume)
@@ -364,8 +464,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         if (resume_inside && epoch == rs.epoch) {
             first = rs.batch;
         } else {
-            rs.loss_sum = rs.ce_sum = rs.mse_sum = 0;
-            rs.correct = rs.seen = 0;
+            memset(&rs.sums, 0, sizeof rs.sums);
             memset(rate, 0, (size_t)n_lif * sizeof(double));
         }
         for (size_t i = 0; i < n; i++)
@@ -375,28 +474,26 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         for (long bi = first; bi < batches; bi++) {
             size_t i0 = (size_t)bi * B;
             int b = (int)(n - i0 < (size_t)B ? n - i0 : (size_t)B);
-            load_batch(x, y, train, order + i0, b, T);
+            lt_targets y;
+            load_batch(x, lab, &y, train, order + i0, b, T);
+            /* the step: forward, head, backward, optimiser (ltsnn/head.h) */
             const float *O = lt_net_forward(net, x, b, 1);
-            lt_loss_parts lp = lt_loss_forward_backward(dO, O, y, lt_net_omega(net), c->beta, c->tet, T, b, K);
-            lt_predict(pred, O, T, b, K);
+            lt_head_loss(head, dO, O, &y, &rs.sums);
             lt_net_zero_grad(net);
             lt_net_backward(net, dO);
             lt_optim_step(opt);
-            for (int j = 0; j < b; j++)
-                rs.correct += pred[j] == y[j];
-            rs.loss_sum += lp.loss * b, rs.ce_sum += lp.ce * b, rs.mse_sum += lp.mse * b;
-            rs.seen += (size_t)b;
             for (int k = 0; k < n_lif; k++)
                 rate[k] += lt_net_rate(net, k) * b;
             done_batches++;
             double now = lt_time_s();
             if (progress) {
-                double el = now - t0;
+                double el = now - t0, seen = (double)rs.sums.seen;
                 long here = bi + 1 - first;
                 lt_progress p = {.epoch = epoch, .epochs = c->epochs, .batch = bi + 1, .batches = batches,
-                                 .loss = rs.loss_sum / rs.seen, .acc = 100.0 * rs.correct / rs.seen,
+                                 .loss = rs.sums.loss / seen, .acc = rs.sums.metric[0] / seen,
                                  .samples_per_s = (double)here * B / (el > 1e-9 ? el : 1e-9),
-                                 .eta_s = el / here * (batches - bi - 1), .elapsed_s = now - t_start, .phase = 0};
+                                 .eta_s = el / here * (batches - bi - 1), .elapsed_s = now - t_start, .phase = 0,
+                                 .head = head->kind, .stats = &rs.sums};
                 progress(ctx, &p);
             }
             if (c->max_seconds > 0 && train_time + (now - t0) >= c->max_seconds) {
@@ -407,67 +504,59 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         double t_train = lt_time_s() - t0;
         train_time += t_train;
         int partial = done_batches < batches;
-        double test_acc = -1;
+        lt_eval_result ev; /* without a test split: the head's result names, each -1 */
+        lt_head_eval_reset(head);
+        lt_head_eval_result(head, &ev);
+        for (int i = 0; i < ev.n; i++)
+            ev.value[i] = -1;
         if (test) {
             if (progress) {
-                lt_progress p = {.epoch = epoch, .epochs = c->epochs, .phase = 1};
+                lt_progress p = {.epoch = epoch, .epochs = c->epochs, .phase = 1, .head = head->kind};
                 progress(ctx, &p);
             }
-            if ((st = lt_evaluate(net, test, &test_acc, NULL, err)))
+            if ((st = lt_evaluate_head(net, head, test, &ev, err)))
                 goto done;
         }
         double secs = lt_time_s() - t0;
-        int is_best = test && test_acc > rs.best;
+        int is_best = test && ev.value[0] > rs.best;
         if (is_best)
-            rs.best = test_acc;
-        double seen = rs.seen ? (double)rs.seen : 1.0;
+            rs.best = ev.value[0];
         rs.epoch = epoch;
         rs.batch = done_batches;
         if (partial)
             rs.rng = before; /* a resume re-draws this epoch's order */
         if (c->out_dir) {
-            int o = snprintf(line, 65536,
-                             "{\"epoch\": %d, \"train_loss\": %.9g, \"train_ce\": %.9g, \"train_mse\": %.9g, "
-                             "\"train_acc\": %.4f, \"test_acc\": %.4f, \"lr\": %.6g, \"omega\": %.6f, "
-                             "\"seconds\": %.3f, \"train_seconds\": %.3f, \"samples\": %zu, \"batches\": %ld, "
-                             "\"partial\": %s, \"vth\": [",
-                             epoch, rs.loss_sum / seen, rs.ce_sum / seen, rs.mse_sum / seen,
-                             100.0 * rs.correct / seen, test_acc, lt_optim_lr(opt), lt_net_omega(net), secs, t_train,
-                             rs.seen, done_batches, partial ? "true" : "false");
-            for (int k = 0; k < n_lif && o < 60000; k++)
-                o += snprintf(line + o, 65536 - o, "%s%.6f", k ? ", " : "", lt_net_vth(net, k));
-            o += snprintf(line + o, 65536 - o, "], \"rate\": [");
-            for (int k = 0; k < n_lif && o < 64000; k++)
-                o += snprintf(line + o, 65536 - o, "%s%.5f", k ? ", " : "", rate[k] / seen);
-            snprintf(line + o, 65536 - o, "]}\n");
+            log_line(line, 65536, net, head, opt, epoch, &rs, &ev, secs, t_train, done_batches, partial);
             if ((st = append_log(log_path, line, err)))
                 goto done;
             rs.log_lines++;
             /* best first: a crash between the two writes must not lose a new best */
             if (is_best || !test) {
                 snprintf(path, sizeof path, "%s/best.safetensors", c->out_dir);
-                if ((st = save_ckpt(net, opt, path, &rs, settings, c, err)))
+                if ((st = save_ckpt(net, opt, head, path, &rs, settings, c, err)))
                     goto done;
             }
             snprintf(path, sizeof path, "%s/last.safetensors", c->out_dir);
-            if ((st = save_ckpt(net, opt, path, &rs, settings, c, err)))
+            if ((st = save_ckpt(net, opt, head, path, &rs, settings, c, err)))
                 goto done;
         }
         if (progress) {
+            double seen = rs.sums.seen ? (double)rs.sums.seen : 1.0;
             lt_progress p = {.epoch = epoch, .epochs = c->epochs, .batch = done_batches, .batches = batches,
-                             .phase = 2, .train_loss = rs.loss_sum / seen, .train_acc = 100.0 * rs.correct / seen,
-                             .test_acc = test_acc, .epoch_s = secs, .best = is_best,
+                             .phase = 2, .train_loss = rs.sums.loss / seen, .train_acc = rs.sums.metric[0] / seen,
+                             .test_acc = ev.value[0], .epoch_s = secs, .best = is_best,
                              .elapsed_s = lt_time_s() - t_start,
-                             .samples_per_s = (double)(done_batches - first) * B / (t_train > 1e-9 ? t_train : 1e-9)};
+                             .samples_per_s = (double)(done_batches - first) * B / (t_train > 1e-9 ? t_train : 1e-9),
+                             .head = head->kind, .stats = &rs.sums, .eval = &ev};
             progress(ctx, &p);
         }
     }
 done:
     lt_optim_free(opt);
+    lt_head_free(own_head);
     lt_free(x);
     lt_free(dO);
-    lt_free(y);
-    lt_free(pred);
+    lt_free(lab);
     lt_free(order);
     free(rate);
     free(line);

@@ -23,6 +23,7 @@ typedef struct args {
     const char *data, *model;
     int B, A, grid[2], threads;
     double minutes;
+    long steps;         /* > 0: stop after this many steps instead of after `minutes` */
     int eval_every;
     uint64_t seed;
 } args;
@@ -71,12 +72,12 @@ static void evaluate(lt_net *net, const lt_dataset *v, const float *anchors, con
 
 int main(int argc, char **argv)
 {
-    args a = {NULL, "16C3-MP2-32C3-MP2-64C3-MP2-FC576", 16, 2, {6, 8}, 0, 10, 100, 1};
+    args a = {NULL, "16C3-MP2-32C3-MP2-64C3-MP2-FC576", 16, 2, {6, 8}, 0, 10, 0, 100, 1};
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(k, "--help")) {
-            printf("usage: det_probe --data PREFIX [--model M] [--batch 16] [--minutes 10] [--eval-every 100] "
-                   "[--seed 1] [--threads N]\nPREFIX-train.ltc and PREFIX-val.ltc: detection caches (ltsnn data "
+            printf("usage: det_probe --data PREFIX [--model M] [--batch 16] [--minutes 10 | --steps N] "
+                   "[--eval-every 100] [--seed 1] [--threads N]\nPREFIX-train.ltc and PREFIX-val.ltc: detection caches (ltsnn data "
                    "prepare gen1).  The model's last FC must have Sh*Sw*(5A+C) = 576 outputs.\n");
             return 0;
         }
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--model")) a.model = v;
         else if (!strcmp(k, "--batch")) a.B = atoi(v);
         else if (!strcmp(k, "--minutes")) a.minutes = atof(v);
+        else if (!strcmp(k, "--steps")) a.steps = atol(v);
         else if (!strcmp(k, "--eval-every")) a.eval_every = atoi(v);
         else if (!strcmp(k, "--seed")) a.seed = strtoull(v, NULL, 10);
         else if (!strcmp(k, "--threads")) a.threads = atoi(v);
@@ -127,6 +129,7 @@ int main(int argc, char **argv)
     printf("det_probe: %s, %zu train / %zu val samples %dx%dx%dx%d, model %s (%zu parameters), batch %d, "
            "anchors %s (mean IoU %.3f), grid %dx%d\n", a.data, tr.n, va.n, T, tr.C, tr.H, tr.W, a.model,
            lt_net_params(net), a.B, atxt, aiou, a.grid[0], a.grid[1]);
+    fflush(stdout);
     const size_t frame = (size_t)tr.C * (size_t)tr.H * (size_t)tr.W;
     float *x = malloc((size_t)T * (size_t)a.B * frame * sizeof *x), *dO = malloc((size_t)T * (size_t)a.B * K * sizeof *dO);
     size_t *idx = malloc((size_t)a.B * sizeof *idx);
@@ -162,7 +165,7 @@ int main(int argc, char **argv)
             acc[k] += pv[k];
         nacc++;
         const double el = lt_time_s() - t0;
-        const int done = el > a.minutes * 60;
+        const int done = a.steps > 0 ? step >= a.steps : el > a.minutes * 60;
         if (step % a.eval_every == 0 || done) {
             lt_map_result r;
             evaluate(net, &va, anchors, &a, T, K, &r);

@@ -70,6 +70,9 @@ int lt_mul_ok(size_t a, size_t b, size_t *out);
 /* 64-byte aligned allocation of n bytes (n may be 0); free with lt_free. */
 void *lt_alloc(size_t n);
 void *lt_calloc(size_t n);
+/* lt_alloc for blocks of many MB: 2 MiB aligned, transparent huge pages
+ * requested (Linux); not zeroed; free with lt_free. */
+void *lt_alloc_big(size_t n);
 void lt_free(void *p);
 double lt_time_s(void); /* monotonic seconds */
 

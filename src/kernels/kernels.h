@@ -86,8 +86,6 @@ void lt_maxpool2_backward(float *dx, const float *dy, const float *x, int N, int
 /* Global average pooling over each H*W plane: y[N,C] (GAP, METHOD.md §3); dx[N,C,HW] = dy / HW. */
 void lt_gap_forward(float *y, const float *x, int N, int C, int HW);
 void lt_gap_backward(float *dx, const float *dy, int N, int C, int HW);
-/* y[n] = a[n] + b[n]; y may be a or b (a residual block's sum). */
-void lt_add2(float *y, const float *a, const float *b, size_t n);
 
 /* ---------------- linear with bias ---------------- */
 /* y[N,out] = x[N,in] w[out,in]^T + b[out] */

@@ -1,5 +1,5 @@
 /* pool.c -- 2x2 average and max pooling with stride 2 over NCHW float32,
- * global average pooling, and the elementwise sum of a residual block.
+ * and global average pooling.
  *
  * Odd sizes floor, as PyTorch does (METHOD.md §3): the last row/column of an
  * odd image is never read and gets zero gradient.  Each (frame, channel)
@@ -136,13 +136,4 @@ void lt_gap_backward(float *dx, const float *dy, int N, int C, int HW)
         for (int i = 0; i < HW; i++)
             dp[i] = g;
     }
-}
-
-/* y = a + b elementwise (y may be a or b) */
-void lt_add2(float *y, const float *a, const float *b, size_t n)
-{
-    long i;
-    #pragma omp parallel for schedule(static) if (n > 65536)
-    for (i = 0; i < (long)n; i++)
-        y[i] = a[i] + b[i];
 }

@@ -103,7 +103,7 @@ static void bn_backward(lt_layer *l, float *const *dx, const float *dy, const fl
 
 const lt_bn_affine *lt_bn_layer_affine(const lt_layer *bn) { return &LT_CFG(bn, bn_cfg)->aff; }
 
-const lt_layer_kind lt_kind_bn = {
+static const lt_layer_kind lt_kind_bn = {
     .name = "bn", .flags = LT_KF_NEEDS_INPUT | LT_KF_OUT_OVER_X | LT_KF_DX_OVER_X | LT_KF_AFFINE, .plan = bn_plan,
     .init = bn_init, .forward = bn_forward, .backward = bn_backward,
 };

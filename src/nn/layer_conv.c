@@ -93,7 +93,7 @@ static void conv_backward(lt_layer *l, float *const *dx, const float *dy, const 
 /* METHOD.md §3: Cout * Cin/groups * kh * kw * Ho * Wo */
 static size_t conv_macs(const lt_layer *l) { return l->slot[0].numel * (size_t)l->out_h * (size_t)l->out_w; }
 
-const lt_layer_kind lt_kind_conv = {
+static const lt_layer_kind lt_kind_conv = {
     .name = "conv", .flags = LT_KF_NEEDS_INPUT, .plan = conv_plan, .init = conv_init, .forward = conv_forward,
     .backward = conv_backward, .macs = conv_macs, .release = conv_release,
 };

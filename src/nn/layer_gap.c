@@ -24,11 +24,11 @@ static void gap_backward(lt_layer *l, float *const *dx, const float *dy, const f
         lt_gap_backward(dx[0], dy, T * b, l->in_c, l->in_h * l->in_w);
 }
 
-const lt_layer_kind lt_kind_gap = {
+static const lt_layer_kind lt_kind_gap = {
     .name = "gap", .plan = gap_plan, .init = gap_init, .forward = gap_forward, .backward = gap_backward,
 };
 
-int lt_add_gap(lt_net *net, int tok, const char *part, int x, lt_err *err)
+static int lt_add_gap(lt_net *net, int tok, const char *part, int x, lt_err *err)
 {
     return lt_net_add_layer(net, &lt_kind_gap, tok, part, &x, 1, NULL, 0, err);
 }

@@ -76,7 +76,7 @@ static void lif_regen(lt_layer *l, float *y, const float *x, int T, int b)
         lt_lif_spikes_from_u(y, l->saved[0], l->p[0][0], o, (size_t)T * M);
 }
 
-const lt_layer_kind lt_kind_lif = {
+static const lt_layer_kind lt_kind_lif = {
     .name = "lif",
     .flags = LT_KF_NEURON | LT_KF_SAVED_OVER_X | LT_KF_OUT_OVER_X | LT_KF_DX_OVER_DY,
     .plan = lif_plan, .init = lif_init, .forward = lif_forward, .backward = lif_backward, .regen = lif_regen,

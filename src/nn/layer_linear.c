@@ -45,7 +45,7 @@ static void linear_backward(lt_layer *l, float *const *dx, const float *dy, cons
 
 static size_t linear_macs(const lt_layer *l) { return l->slot[0].numel; } /* in * out */
 
-const lt_layer_kind lt_kind_linear = {
+static const lt_layer_kind lt_kind_linear = {
     .name = "linear", .flags = LT_KF_NEEDS_INPUT, .plan = linear_plan, .init = linear_init,
     .forward = linear_forward, .backward = linear_backward, .macs = linear_macs,
 };

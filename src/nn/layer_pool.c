@@ -37,11 +37,11 @@ static void max_backward(lt_layer *l, float *const *dx, const float *dy, const f
         lt_maxpool2_backward(dx[0], dy, x[0], T * b, l->in_c, l->in_h, l->in_w);
 }
 
-const lt_layer_kind lt_kind_avgpool = {
+static const lt_layer_kind lt_kind_avgpool = {
     .name = "avgpool", .plan = pool_plan, .init = pool_init, .forward = avg_forward, .backward = avg_backward,
 };
 /* max pooling routes the gradient by its input */
-const lt_layer_kind lt_kind_maxpool = {
+static const lt_layer_kind lt_kind_maxpool = {
     .name = "maxpool", .flags = LT_KF_NEEDS_INPUT, .plan = pool_plan, .init = pool_init, .forward = max_forward,
     .backward = max_backward,
 };

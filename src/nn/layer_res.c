@@ -33,9 +33,14 @@ static lt_status sum_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
 
 static void sum_init(lt_layer *l, const lt_net_config *cfg, lt_rng *rng) { (void)l; }
 
+/* y = a + b elementwise; y may be a (the net writes the sum over bn2's output) */
 static void sum_forward(lt_layer *l, float *y, const float *const *x, int T, int b, int train)
 {
-    lt_add2(y, x[0], x[1], (size_t)T * b * l->in_size);
+    const float *xa = x[0], *xb = x[1];
+    long n = (long)((size_t)T * b * l->in_size), i;
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (i = 0; i < n; i++)
+        y[i] = xa[i] + xb[i];
 }
 
 /* d(a + b) = dy for both; dx[0] may be dy itself (written in place) */
@@ -47,12 +52,12 @@ static void sum_backward(lt_layer *l, float *const *dx, const float *dy, const f
             memcpy(dx[k], dy, n * sizeof(float));
 }
 
-const lt_layer_kind lt_kind_add = {
+static const lt_layer_kind lt_kind_add = {
     .name = "add", .flags = LT_KF_OUT_OVER_X | LT_KF_DX_OVER_DY, .plan = sum_plan, .init = sum_init,
     .forward = sum_forward, .backward = sum_backward,
 };
 
-int lt_add_sum(lt_net *net, int tok, const char *part, int a, int b, lt_err *err)
+static int lt_add_sum(lt_net *net, int tok, const char *part, int a, int b, lt_err *err)
 {
     int in[2] = {a, b};
     return lt_net_add_layer(net, &lt_kind_add, tok, part, in, 2, NULL, 0, err);

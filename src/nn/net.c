@@ -375,7 +375,7 @@ static lt_status alloc_block(float **p, size_t n, int zero, const char *what, lt
     size_t bytes;
     if (!n)
         n = 1; /* an empty block still gets a pointer */
-    if (!lt_mul_ok(n, sizeof(float), &bytes) || !(*p = zero ? lt_calloc(bytes) : lt_alloc(bytes)))
+    if (!lt_mul_ok(n, sizeof(float), &bytes) || !(*p = zero ? lt_calloc(bytes) : lt_alloc_big(bytes)))
         return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate %zu MB for the network's %s",
                           (n * sizeof(float)) >> 20, what);
     return LT_OK;

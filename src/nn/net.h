@@ -203,9 +203,8 @@ static inline lt_layer *lt_net_layer(lt_net *net, int i) { return &net->layers[i
 static inline int lt_net_out_of(const lt_net *net, int i) { return net->layers[i].out; }
 static inline const lt_tensor *lt_net_tensor(const lt_net *net, int t) { return &net->tensors[t]; }
 
-/* the layer kinds and their constructors (each in its layer_*.c) */
-extern const lt_layer_kind lt_kind_conv, lt_kind_bn, lt_kind_lif, lt_kind_avgpool, lt_kind_maxpool,
-    lt_kind_linear, lt_kind_add, lt_kind_gap;
+/* Constructors of the layer kinds other blocks build with (each in its
+ * layer_*.c; a kind only its own block uses keeps its constructor static). */
 /* A positive decimal number of at most 6 digits (token parsers). */
 int lt_token_number(const char *s, size_t len, int *out);
 int lt_add_conv(lt_net *net, int tok, const char *part, int x, int cout, int k, int stride, int depthwise,
@@ -217,8 +216,6 @@ void lt_bn_set_neuron(lt_net *net, int bn, int lif);
 int lt_add_lif(lt_net *net, int tok, const char *part, int x, lt_err *err);
 int lt_add_pool(lt_net *net, int tok, const char *part, int x, int max, lt_err *err);
 int lt_add_linear(lt_net *net, int tok, const char *part, int x, int out, lt_err *err);
-int lt_add_sum(lt_net *net, int tok, const char *part, int a, int b, lt_err *err);
-int lt_add_gap(lt_net *net, int tok, const char *part, int x, lt_err *err);
 /* conv + BN + LIF on tensor *x (kCn, and the halves of kDW); tensor *x becomes the spikes */
 lt_status lt_add_conv_bn_lif(lt_net *net, int tok, const char *prefix, int *x, int cout, int k, int stride,
                              int depthwise, lt_err *err);

@@ -301,13 +301,15 @@ static void spawn(scene *s, kind k, int anywhere, int64_t t)
         o->tex_cell = urand(r, 5, 10), o->tex_amp = urand(r, 0.03f, 0.12f);
     } else {
         o->yb = urand(r, 140, 236);
-        o->size = (48 + (o->yb - 140) / 96 * 60) * urand(r, 0.9f, 1.1f);
-        o->vx = urand(r, 0.3f, 0.65f) * o->size * (right ? -1 : 1); /* 0.3-0.65 heights a second */
+        o->size = (50 + (o->yb - 140) / 96 * 60) * urand(r, 0.9f, 1.1f);
+        /* a walk of 0.5-0.9 heights a second (people walk about 0.8) */
+        o->vx = urand(r, 0.5f, 0.9f) * o->size * (right ? -1 : 1);
         o->x = anywhere ? urand(r, 0.1f * o->size, SW - 0.1f * o->size) : right ? SW + 0.3f * o->size
                                                                                : -0.3f * o->size;
-        o->L[0] = logI(urand(r, 0.05f, 0.9f));  /* clothes */
-        o->L[1] = logI(urand(r, 0.05f, 0.6f));  /* trousers */
-        o->L[2] = logI(urand(r, 0.3f, 0.8f));   /* head */
+        /* clothes dark or light, never the grey of the street behind */
+        for (int q = 0; q < 2; q++)
+            o->L[q] = logI(lt_rng_uniform(r) < 0.5 ? urand(r, 0.03f, 0.1f) : urand(r, 0.55f, 0.95f));
+        o->L[2] = logI(urand(r, 0.3f, 0.8f)); /* head */
         o->tex_cell = urand(r, 3, 6), o->tex_amp = urand(r, 0.03f, 0.12f);
         o->phase0 = urand(r, 0, 2 * PI);
     }

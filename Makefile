@@ -22,7 +22,30 @@ endif
 
 CFLAGS  += $(CFLAGS_BASE) $(OPT)
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c src/detect/*.c))
+# MPI (data-parallel training, src/dist/): on when mpicc is found, `make
+# MPI=0` forces it off.  Only src/dist/ is compiled against mpi.h; without
+# MPI the same file builds a group of one and ltsnn behaves as before.
+# Flags from Open MPI's wrapper (Debian's libopenmpi-dev); for another MPI
+# pass MPI_CFLAGS and MPI_LIBS.
+ifeq ($(origin MPI),undefined)
+MPI := $(if $(shell command -v mpicc 2>/dev/null),1,0)
+endif
+export MPI
+ifeq ($(MPI),1)
+ifeq ($(origin MPI_CFLAGS),undefined)
+MPI_CFLAGS := $(shell mpicc --showme:compile)
+endif
+ifeq ($(origin MPI_LIBS),undefined)
+MPI_LIBS   := $(shell mpicc --showme:link)
+endif
+LDLIBS  += $(MPI_LIBS)
+$(info ltsnn: MPI support on ($(shell mpicc --showme:version 2>/dev/null | head -n 1)): mpirun -np N ltsnn train)
+else
+$(info ltsnn: MPI support off (MPI=0 or no mpicc; scripts/install-deps.sh installs Open MPI): ltsnn train runs one process)
+endif
+
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c \
+                               src/dist/*.c src/detect/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 HDRS     := $(wildcard include/*.h include/ltsnn/*.h src/*/*.h tests/*.h)
@@ -40,6 +63,17 @@ endif
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# the one file that includes mpi.h
+ifeq ($(MPI),1)
+$(BUILD)/src/dist/%.o: CFLAGS += $(MPI_CFLAGS) -DLT_HAVE_MPI
+endif
+# an object built with the other MPI setting is rebuilt (the stamp changes with it)
+$(BUILD)/src/dist/dist.o: $(BUILD)/mpi.stamp
+$(BUILD)/mpi.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)" | cmp -s - $@ || echo "$(MPI) $(MPI_CFLAGS) $(MPI_LIBS)" > $@
+FORCE:
 
 $(BUILD)/libltsnn.a: $(LIB_OBJ)
 	@rm -f $@
@@ -80,7 +114,8 @@ install: all
 	install -m 644 libltsnn.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 libltsnn.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 ltsnn $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|' scripts/ltsnn.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ltsnn.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@MPI_LIBS@|$(MPI_LIBS)|' scripts/ltsnn.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ltsnn.pc
 
 # ---- fuzzing (clang + libFuzzer, ASan + UBSan), bounded time per harness ----
 FUZZ_SECONDS ?= 30
@@ -99,5 +134,5 @@ fuzz:
 clean:
 	rm -rf build build-san build-fuzz libltsnn.a libltsnn.so ltsnn
 
-.PHONY: all test tests install fuzz clean
+.PHONY: all test tests install fuzz clean FORCE
 .SECONDARY:

@@ -17,6 +17,7 @@
 #include "ltsnn/nn.h"
 #include "ltsnn/head.h"
 #include "ltsnn/train.h"
+#include "ltsnn/dist.h"
 #include "ltsnn/plot.h"
 #include "ltsnn/detect.h"
 

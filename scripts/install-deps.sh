@@ -4,6 +4,8 @@
 set -e
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 BUILD_PKGS="build-essential pkg-config libopenblas-dev libdnnl-dev libcjson-dev zlib1g-dev libstb-dev"
+# Open MPI: data-parallel training (mpirun -np N ltsnn train); ltsnn builds without it too
+BUILD_PKGS="$BUILD_PKGS libopenmpi-dev openmpi-bin"
 # python3-torch + numpy: the PyTorch reference used by bench/ and to make golden tensors;
 # clang + libfuzzer: `make fuzz`; dataset-fashion-mnist: the real dataset (issue: real data);
 # time: /usr/bin/time -v for the benchmarks' peak RSS.

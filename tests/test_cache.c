@@ -192,7 +192,7 @@ static void put32(unsigned char *b, uint32_t v)
 
 static void test_hostile(void)
 {
-    char good[512], badp[512], msg[1024];
+    char good[512], badp[512], msg[sizeof ((lt_err *)0)->msg];
     path_in(good, sizeof good, "good.ltc");
     path_in(badp, sizeof badp, "bad.ltc");
     lt_dataset a;

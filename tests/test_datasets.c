@@ -260,7 +260,7 @@ static void test_scans(void)
 
 typedef struct cb_log {
     size_t last_done, last_total, calls, skips;
-    char skipped[2200];
+    char skipped[8400];     /* a path and an lt_err message */
 } cb_log;
 
 static void on_progress(void *ctx, size_t done, size_t total)

@@ -5,11 +5,15 @@
  * epoch, and keeps a run directory: log.jsonl (one JSON object per epoch),
  * config.json, last.safetensors (weights + optimiser state + RNG, what
  * --resume reads) and best.safetensors (best test accuracy).  It reports
- * progress through a callback and never prints. */
+ * progress through a callback and never prints.  Given a group of several
+ * processes (ltsnn/dist.h) it trains data-parallel: the same results as one
+ * process with the same global batch up to float summation order (with
+ * sync_bn), rank 0 alone writing the run directory. */
 #ifndef LTSNN_TRAIN_H
 #define LTSNN_TRAIN_H
 
 #include "ltsnn/data.h"
+#include "ltsnn/dist.h"
 #include "ltsnn/head.h"
 #include "ltsnn/nn.h"
 
@@ -30,7 +34,23 @@ typedef struct lt_train_config {
     const char *data_name; /* recorded in config.json and checkpoints */
     int eval_batch;        /* 0: same as batch */
     lt_head *head;         /* the loss and metrics; NULL: the classification head with beta and tet */
+    /* When *stop becomes non-zero (a signal handler sets it), the current
+     * batch finishes, last.safetensors is written and lt_train returns
+     * LT_ERR_INTERRUPTED; NULL: never.  (Data-parallel: *stop on any rank
+     * stops every rank after the same batch.) */
+    volatile const int *stop;
+    int on_nan;            /* LT_ON_NAN_STOP (default): a non-finite loss or gradient stops training with an
+                            * error naming the epoch and batch, writing nothing; LT_ON_NAN_SKIP: drop the batch
+                            * (no step; BN statistics restored), counted in the log */
+    const char *data_opts; /* how the data was loaded (limit, seed, T of generated data): resume refuses a change */
+    /* data-parallel training (ltsnn/dist.h, METHOD.md §11); a group of one or NULL: one process */
+    lt_dist *dist;         /* every rank calls lt_train with the same arguments */
+    int sync_bn;           /* BN statistics over the whole global batch, not each rank's slice */
+    double bucket_mb;      /* 4: gradients exchanged in buckets of this many MB while backward runs; 0: one
+                            * allreduce after it */
 } lt_train_config;
+
+enum { LT_ON_NAN_STOP = 0, LT_ON_NAN_SKIP = 1 };
 
 void lt_train_config_default(lt_train_config *c);
 

@@ -1,5 +1,8 @@
 /* cmd_train.c -- `ltsnn train`: flags -> data, net, optimiser -> lt_train.
- * With no --data it trains the `small` preset on the built-in demo data. */
+ * With no --data it trains the `small` preset on the built-in demo data.
+ * Under mpirun (or srun) each process is a rank of a data-parallel group
+ * (ltsnn/dist.h): rank 0 chooses the run folder and prints, errors are
+ * agreed on so every rank stops with the message. */
 #include <stdio.h>
 #include <string.h>
 
@@ -45,13 +48,13 @@ int cli_neuron_flags(const char *verb, lt_neuron *n, const char *mode, const cha
 
 int cmd_train(int argc, char **argv)
 {
-    const char *data = "demo", *model = NULL, *out = "runs/latest", *resume = NULL, *mode = NULL, *window = NULL;
-    const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL;
-    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0;
+    const char *data = "demo", *model = NULL, *out = NULL, *resume = NULL, *mode = NULL, *window = NULL;
+    const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL, *on_nan = "stop";
+    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, force = 0, max_mib = 0, sync_bn = 0;
     uint64_t seed = 0;
     size_t limit = 0;
     int limit_i = 0;
-    float lr = 1e-3f, lr_vth = -1, beta = 0.45f, wd = 0, momentum = 0.9f, minutes = 0;
+    float lr = 1e-3f, lr_vth = -1, beta = 0.45f, wd = 0, momentum = 0.9f, minutes = 0, bucket_mb = 4;
     lt_neuron nr;
     lt_neuron_default(&nr);
     cli_opt opts[] = {
@@ -78,10 +81,23 @@ int cmd_train(int argc, char **argv)
         {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
         {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0, 0, 0},
         {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
-        {"--limit", CLI_INT, &limit_i, "use at most this many training samples", 0, 1, 2147483647},
+        {"--limit", CLI_INT, &limit_i, "generated data: at most this many training samples, and limit/5 test samples",
+         0, 1, 2147483647},
         {"--minutes", CLI_FLOAT, &minutes, "stop training after this many minutes (then evaluate and save)", 0, 1e-3, 1e9},
-        {"--out", CLI_STR, &out, "run directory (default runs/latest)", 0, 0, 0},
-        {"--resume", CLI_STR, &resume, "continue from a run's last.safetensors", 0, 0, 0},
+        {"--out", CLI_STR, &out, "run folder (default: a new runs/run-DATE-TIME, linked as runs/latest; with "
+         "--resume, the checkpoint's folder)", 0, 0, 0},
+        {"--force", CLI_BOOL, &force, "start a new run in a folder that holds one (its run files are removed first)",
+         0, 0, 0},
+        {"--resume", CLI_STR, &resume, "continue from a run's last.safetensors (in its folder unless --out)", 0, 0, 0},
+        {"--on-nan", CLI_STR, &on_nan, "stop (default: a non-finite loss or gradient stops, keeping the last good "
+         "checkpoint) or skip (drop such a batch, counted in the log)", 0, 0, 0},
+        {"--max-memory", CLI_INT, &max_mib, "MiB the net may plan (default: the memory available, shared by the "
+         "ranks on a node)", 0, 1, 1 << 30},
+        {"--sync-bn", CLI_BOOL, &sync_bn, lt_dist_built() ? "under mpirun: BN statistics over the whole global batch "
+         "(default: each rank's slice)" : "under mpirun: BN statistics over the whole global batch (this ltsnn "
+         "was built without MPI)", 0, 0, 0},
+        {"--bucket-mb", CLI_FLOAT, &bucket_mb, "under mpirun: gradients exchanged in buckets of this many MB while "
+         "backward runs (default 4; 0: one exchange after it)", 0, 0, 1e6},
         {0},
     };
     const char *pos[1];
@@ -103,19 +119,51 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "ltsnn train: --loss must be tet or mean, not '%s'\n", loss);
         return 2;
     }
+    if (strcmp(on_nan, "stop") && strcmp(on_nan, "skip")) {
+        fprintf(stderr, "ltsnn train: --on-nan must be stop or skip, not '%s'\n", on_nan);
+        return 2;
+    }
+    if (force && resume) {
+        fprintf(stderr, "ltsnn train: --force starts a new run; it cannot be used with --resume\n");
+        return 2;
+    }
     limit = (size_t)limit_i;
-    if (threads > 0)
-        lt_set_threads(threads);
 
     lt_err err = {0};
-    lt_dataset tr, te;
+    /* one rank of a group when mpirun started several, else alone */
+    int env_rank;
+    lt_dist_launched(&env_rank);
+    lt_dist *dist = NULL;
+    if (lt_dist_init(&dist, &err)) {
+        if (env_rank == 0)
+            fprintf(stderr, "ltsnn train: %s\n", err.msg);
+        return 1;
+    }
+    const int rank = lt_dist_rank(dist), ranks = lt_dist_size(dist), node_ranks = lt_dist_node_ranks(dist);
+    if (threads > 0)
+        lt_set_threads(threads);
+    else if (node_ranks > 1) /* the node's cores shared by its ranks */
+        lt_set_threads(lt_get_threads() / node_ranks > 1 ? lt_get_threads() / node_ranks : 1);
+    /* the run folder: one run each (cli_run_folder); rank 0 alone chooses and writes it */
+    char outbuf[4096];
+    int folder_rc = rank == 0 ? cli_run_folder("train", outbuf, sizeof outbuf, out, resume, force) : 0;
+    out = rank == 0 ? outbuf : NULL;
+    if (rank == 0)
+        cli_warn_split_file("train", data);
+
+    lt_dataset tr = {0}, te = {0};
+    lt_net *net = NULL;
+    int rc = 1;
     lt_source_opts so = {.T = T, .limit = limit, .seed = seed};
     int is_demo = !strcmp(data, "demo"), is_fm = strstr(data, "fashion-mnist") == data ||
                                                   strstr(data, "n-fashion-mnist") == data;
-    fprintf(stderr, "loading %s ...\n", data);
-    if (lt_source_load(data, &so, &tr, &te, &err)) {
-        fprintf(stderr, "ltsnn train: %s\n", err.msg);
-        return 1;
+    lt_status st = LT_OK;
+    if (folder_rc) { /* cli_run_folder said why */
+        st = lt_err_set(&err, LT_ERR_ARG, "rank 0 could not open the run folder");
+    } else {
+        if (rank == 0)
+            fprintf(stderr, "loading %s ...\n", data);
+        st = lt_source_load(data, &so, &tr, &te, &err);
     }
     if (!T)
         T = tr.Ts > 1 ? tr.Ts : 4;
@@ -125,14 +173,18 @@ int cmd_train(int argc, char **argv)
         model = is_demo ? "small" : is_fm ? "fmnist" : "vgg9";
 
     lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
-                        .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model)};
+                        .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model),
+                        .max_memory = max_mib ? (size_t)max_mib << 20 : lt_mem_available() / (size_t)node_ranks};
     /* a preset takes the data's class count; an explicit string must agree */
     if (lt_model_preset(model))
         nc.classes = tr.classes;
-    lt_net *net = NULL;
-    int rc = 1;
-    if (lt_net_create(&net, &nc, &err)) {
-        fprintf(stderr, "ltsnn train: %s\n", err.msg);
+    if (!st)
+        st = lt_net_create(&net, &nc, &err);
+    /* every rank stops here if any failed, with its message (printed once) */
+    if (lt_dist_agree(dist, st, &err)) {
+        if (rank == 0 && !folder_rc)
+            fprintf(stderr, "ltsnn train: %s\n", err.msg);
+        rc = folder_rc ? folder_rc : 1;
         goto done;
     }
     lt_net_init(net, seed);
@@ -153,24 +205,51 @@ int cmd_train(int argc, char **argv)
     tc.resume = resume;
     tc.max_seconds = minutes * 60.0;
     tc.data_name = data;
+    tc.stop = &cli_stop;
+    tc.on_nan = !strcmp(on_nan, "skip") ? LT_ON_NAN_SKIP : LT_ON_NAN_STOP;
+    char data_opts[64];
+    snprintf(data_opts, sizeof data_opts, "limit=%zu", limit);
+    tc.data_opts = data_opts;
+    tc.dist = dist;
+    tc.sync_bn = sync_bn;
+    tc.bucket_mb = bucket_mb;
     char mstr[4096];
     lt_net_expanded_model(net, mstr, sizeof mstr);
-    fprintf(stderr, "model %s (%zu parameters), input %dx%dx%d, T=%d, %d classes\n", mstr, lt_net_params(net), tr.C,
-            tr.H, tr.W, T, lt_net_classes(net));
-    fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, %d "
-            "threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
-            nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
+    if (rank == 0) {
+        fprintf(stderr, "model %s (%zu parameters), input %dx%dx%d, T=%d, %d classes\n", mstr, lt_net_params(net),
+                tr.C, tr.H, tr.W, T, lt_net_classes(net));
+        fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, "
+                "%d threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
+                nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
+        if (ranks > 1)
+            fprintf(stderr, "data-parallel: %d ranks of %d threads, %s BN, gradient buckets of %g MB\n", ranks,
+                    lt_get_threads(), sync_bn ? "synchronised" : "per-rank", bucket_mb);
+    }
     cli_progress_ctx pc;
     cli_progress_init(&pc);
-    if (lt_train(net, &tr, te.n ? &te : NULL, &tc, cli_progress, &pc, &err)) {
-        fprintf(stderr, "\nltsnn train: %s\n", err.msg);
+    cli_catch_signals(1);
+    /* lt_train's errors are agreed by every rank: rank 0 prints */
+    st = lt_train(net, &tr, te.n ? &te : NULL, &tc, rank == 0 ? cli_progress : NULL, &pc, &err);
+    cli_catch_signals(0);
+    if (st == LT_ERR_INTERRUPTED) {
+        if (rank == 0)
+            fprintf(stderr, "\nltsnn train: %s\nresume with the same flags and --resume %s/last.safetensors\n",
+                    err.msg, out);
+        rc = 130;
         goto done;
     }
-    fprintf(stderr, "run directory: %s (log.jsonl, best.safetensors, last.safetensors)\n", out);
+    if (st) {
+        if (rank == 0)
+            fprintf(stderr, "\nltsnn train: %s\n", err.msg);
+        goto done;
+    }
+    if (rank == 0)
+        fprintf(stderr, "run directory: %s (log.jsonl, best.safetensors, last.safetensors)\n", out);
     rc = 0;
 done:
     lt_net_free(net);
     lt_dataset_free(&tr);
     lt_dataset_free(&te);
+    lt_dist_free(dist);
     return rc;
 }

@@ -16,12 +16,12 @@
 
 /* ---------------- fast per-channel helpers ---------------- */
 
-/* Mean and biased variance of channel c in one pass (sum and sum of
- * squares in double: with float inputs the cancellation in E[x^2]-mean^2
- * costs at most ~log10(mean^2/var) of double's 16 digits). */
-static void bn_channel_stats(double *mean, double *var, const float *x, int N, int C, int HW, int c)
+/* The sum and sum of squares of channel c over N frames, in double (one
+ * pass; with float inputs the cancellation in E[x^2]-mean^2 costs at most
+ * ~log10(mean^2/var) of double's 16 digits).  Processes that hold parts of
+ * a batch add these up (sync BN, METHOD.md §11) before bn_channel_finish. */
+static void bn_channel_sums(double *sum, double *sq, const float *x, int N, int C, int HW, int c)
 {
-    const double M = (double)N * HW;
     double s = 0.0, q = 0.0;
     for (int n = 0; n < N; n++) {
         const float *xc = x + ((size_t)n * C + c) * HW;
@@ -31,22 +31,20 @@ static void bn_channel_stats(double *mean, double *var, const float *x, int N, i
             q += (double)xc[i] * xc[i];
         }
     }
-    const double mu = s / M;
-    double v = q / M - mu * mu;
-    *mean = mu;
-    *var = v > 0.0 ? v : 0.0;
+    *sum = s;
+    *sq = q;
 }
 
-/* Saves mean/invstd, moves the running stats; returns the float scale
- * gamma*invstd that y = (x - mean)*scale + beta uses, formed from the double
- * invstd (not the saved float one) so fused consumers (lif.c's
- * lt_lif_forward_bn) reproduce y bit for bit. */
-static float bn_channel_stats_train(float *mean, float *invstd, float *run_mean, float *run_var, const float *x,
-                                    const float *gamma, int N, int C, int HW, float eps, float momentum, int c)
+/* From the sums over M values: saves mean/invstd, moves the running stats;
+ * returns the float scale gamma*invstd that y = (x - mean)*scale + beta
+ * uses, formed from the double invstd (not the saved float one) so fused
+ * consumers (lif.c's lt_lif_forward_bn) reproduce y bit for bit. */
+static float bn_channel_finish(float *mean, float *invstd, float *run_mean, float *run_var, double s, double q,
+                               double M, const float *gamma, float eps, float momentum, int c)
 {
-    double mu, var;
-    bn_channel_stats(&mu, &var, x, N, C, HW, c);
-    const double M = (double)N * HW;
+    const double mu = s / M;
+    double var = q / M - mu * mu;
+    var = var > 0.0 ? var : 0.0; /* the biased variance */
     const double is = 1.0 / sqrt(var + (double)eps);
     mean[c] = (float)mu;
     invstd[c] = (float)is;
@@ -58,6 +56,15 @@ static float bn_channel_stats_train(float *mean, float *invstd, float *run_mean,
     if (run_var)
         run_var[c] = (float)((1.0 - momentum) * run_var[c] + (double)momentum * unbiased);
     return (float)(gamma[c] * is);
+}
+
+/* Statistics of channel c over this batch alone. */
+static float bn_channel_stats_train(float *mean, float *invstd, float *run_mean, float *run_var, const float *x,
+                                    const float *gamma, int N, int C, int HW, float eps, float momentum, int c)
+{
+    double s, q;
+    bn_channel_sums(&s, &q, x, N, C, HW, c);
+    return bn_channel_finish(mean, invstd, run_mean, run_var, s, q, (double)N * HW, gamma, eps, momentum, c);
 }
 
 /* y = (x - mean)*scale + beta on channel c.  Not x*scale + shift: with a
@@ -80,34 +87,36 @@ static inline float bn_eval_scale(const float *gamma, const float *run_var, floa
     return (float)(gamma[c] / sqrt((double)run_var[c] + (double)eps));
 }
 
-/* With xhat = (x - mean)*invstd and M = N*HW:
- *   dbeta = sum dy, dgamma = sum dy*xhat,
- *   dx = gamma*invstd*(dy - dbeta/M - xhat*dgamma/M)
- * (the derivative through mean and the biased variance, simplified). */
-static void bn_channel_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                                const float *x, const float *mean, const float *invstd,
-                                const float *gamma, int N, int C, int HW, int c)
+/* Backward's sums over channel c: sd = sum dy, sdx = sum dy*(x - mean)
+ * (times invstd it is sum dy*xhat), in double.  Processes holding parts of
+ * a batch add these up (sync BN) before bn_channel_dx. */
+static void bn_channel_bsums(double *sd, double *sdx, const float *dy, const float *x, float mu, int N, int C,
+                             int HW, int c)
 {
-    const float mu = mean[c], is = invstd[c];
-    double sd = 0.0, sdx = 0.0;
+    double s = 0.0, q = 0.0;
     for (int n = 0; n < N; n++) {
         const float *xc = x + ((size_t)n * C + c) * HW;
         const float *dyc = dy + ((size_t)n * C + c) * HW;
-        #pragma omp simd reduction(+:sd, sdx)
+        #pragma omp simd reduction(+:s, q)
         for (int i = 0; i < HW; i++) {
-            sd += dyc[i];
-            sdx += (double)dyc[i] * (xc[i] - mu);
+            s += dyc[i];
+            q += (double)dyc[i] * (xc[i] - mu);
         }
     }
-    sdx *= is; /* sum dy * xhat */
-    dbeta[c] += (float)sd;
-    dgamma[c] += (float)sdx;
-    if (!dx)
-        return;
-    const double M = (double)N * HW;
-    const float k = gamma[c] * is;
+    *sd = s;
+    *sdx = q;
+}
+
+/* With xhat = (x - mean)*invstd, the sums sd = sum dy and sdxh = sum
+ * dy*xhat over the M values of the channel:
+ *   dx = gamma*invstd*(dy - sd/M - xhat*sdxh/M)
+ * (the derivative through mean and the biased variance, simplified). */
+static void bn_channel_dx(float *dx, const float *dy, const float *x, float mu, float is, float gamma, double sd,
+                          double sdxh, double M, int N, int C, int HW, int c)
+{
+    const float k = gamma * is;
     const float a = (float)(sd / M);               /* mean of dy */
-    const float b = (float)(sdx / M * (double)is); /* mean of dy*xhat, times invstd */
+    const float b = (float)(sdxh / M * (double)is); /* mean of dy*xhat, times invstd */
     for (int n = 0; n < N; n++) {
         const float *xc = x + ((size_t)n * C + c) * HW;
         const float *dyc = dy + ((size_t)n * C + c) * HW;
@@ -122,6 +131,20 @@ static void bn_channel_backward(float *dx, float *dgamma, float *dbeta, const fl
                 dxc[i] = k * (dyc[i] - a - (xc[i] - mu) * b);
         }
     }
+}
+
+/* dbeta = sum dy, dgamma = sum dy*xhat, then dx (bn_channel_dx). */
+static void bn_channel_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                const float *x, const float *mean, const float *invstd,
+                                const float *gamma, int N, int C, int HW, int c)
+{
+    double sd, sdx;
+    bn_channel_bsums(&sd, &sdx, dy, x, mean[c], N, C, HW, c);
+    sdx *= invstd[c]; /* sum dy * xhat */
+    dbeta[c] += (float)sd;
+    dgamma[c] += (float)sdx;
+    if (dx)
+        bn_channel_dx(dx, dy, x, mean[c], invstd[c], gamma[c], sd, sdx, (double)N * HW, N, C, HW, c);
 }
 
 /* ---------------- reference (oracle): the textbook chain rule ---------------- */
@@ -240,4 +263,58 @@ void lt_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, con
     #pragma omp parallel for schedule(static)
     for (int c = 0; c < C; c++)
         bn_channel_backward(dx, dgamma, dbeta, dy, x, mean, invstd, gamma, N, C, HW, c);
+}
+
+/* ---------------- across processes (sync BN, METHOD.md §11) ----------------
+ * The fast kernels above split into their sums and what follows from them,
+ * so that processes holding parts of one batch can add their sums between
+ * the two halves.  On one process, sums then finish are exactly
+ * lt_bn_forward_train / lt_bn_backward (the same helpers, the same floats);
+ * their oracle is the _ref pair on the whole batch. */
+
+void lt_bn_sums(double *sum, double *sq, const float *x, int N, int C, int HW)
+{
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++)
+        bn_channel_sums(&sum[c], &sq[c], x, N, C, HW, c);
+}
+
+void lt_bn_stats_from_sums(float *mean, float *invstd, float *scale, float *run_mean, float *run_var,
+                           const double *sum, const double *sq, double M, const float *gamma, int C, float eps,
+                           float momentum)
+{
+    for (int c = 0; c < C; c++)
+        scale[c] = bn_channel_finish(mean, invstd, run_mean, run_var, sum[c], sq[c], M, gamma, eps, momentum, c);
+}
+
+void lt_bn_apply(float *y, const float *x, const float *mean, const float *scale, const float *beta, int N, int C,
+                 int HW)
+{
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++)
+        bn_channel_apply(y, x, mean[c], scale[c], beta[c], N, C, HW, c);
+}
+
+void lt_bn_backward_sums(double *sd, double *sdx, const float *dy, const float *x, const float *mean, int N, int C,
+                         int HW)
+{
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++)
+        bn_channel_bsums(&sd[c], &sdx[c], dy, x, mean[c], N, C, HW, c);
+}
+
+void lt_bn_backward_from_sums(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                              const float *mean, const float *invstd, const float *gamma, const double *sd,
+                              const double *sdx, double M, int N, int C, int HW)
+{
+    #pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++) {
+        double sdxh = sdx[c] * invstd[c]; /* sum dy * xhat */
+        if (dbeta)
+            dbeta[c] += (float)sd[c];
+        if (dgamma)
+            dgamma[c] += (float)sdxh;
+        if (dx)
+            bn_channel_dx(dx, dy, x, mean[c], invstd[c], gamma[c], sd[c], sdxh, M, N, C, HW, c);
+    }
 }

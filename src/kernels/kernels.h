@@ -74,6 +74,31 @@ void lt_bn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, con
                     const float *mean, const float *invstd, const float *gamma, int N, int C, int HW);
 void lt_bn_backward_ref(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
                         const float *mean, const float *invstd, const float *gamma, int N, int C, int HW);
+/* Sync BN (METHOD.md §11): the train-mode forward and the backward split
+ * at their per-channel sums, so processes holding parts of one batch add
+ * the sums up between the halves.  On one process each pair gives exactly
+ * lt_bn_forward_train (stats) / lt_bn_backward; their oracle is the _ref
+ * pair on the whole batch.
+ * sum[C], sq[C] = sum x, sum x^2 over this part's N*HW values per channel
+ * (double, overwritten). */
+void lt_bn_sums(double *sum, double *sq, const float *x, int N, int C, int HW);
+/* mean, invstd, running stats and scale[C] = gamma*invstd from the sums over
+ * M values (every process's), as lt_bn_stats_train makes them from its own. */
+void lt_bn_stats_from_sums(float *mean, float *invstd, float *scale, float *run_mean, float *run_var,
+                           const double *sum, const double *sq, double M, const float *gamma, int C, float eps,
+                           float momentum);
+/* y = (x - mean[c])*scale[c] + beta[c] (the expression of the fast forward) */
+void lt_bn_apply(float *y, const float *x, const float *mean, const float *scale, const float *beta, int N, int C,
+                 int HW);
+/* sd[C], sdx[C] = sum dy, sum dy*(x - mean) over this part (double, overwritten) */
+void lt_bn_backward_sums(double *sd, double *sdx, const float *dy, const float *x, const float *mean, int N, int C,
+                         int HW);
+/* From the sums over M values (every process's): dbeta += sd, dgamma +=
+ * sdx*invstd (each NULL: not accumulated, another process adds the shared
+ * sums), and dx of this part (overwritten; NULL: skipped; may be x). */
+void lt_bn_backward_from_sums(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                              const float *mean, const float *invstd, const float *gamma, const double *sd,
+                              const double *sdx, double M, int N, int C, int HW);
 
 /* ---------------- 2x2 pooling, stride 2, floor on odd sizes ---------------- */
 /* y[N,C,H/2,W/2] */

@@ -11,7 +11,15 @@
  *
  * When only a LIF reads its output the net fuses it (l->fused): forward
  * then only makes the statistics and the affine, which the LIF applies as
- * it reads x (lt_lif_forward_bn), and the output never exists. */
+ * it reads x (lt_lif_forward_bn), and the output never exists.
+ *
+ * Sync BN (METHOD.md §11, l->comm->sync_bn): each process holds a part of
+ * the batch; the statistics' sums (and in backward the sums of dy and
+ * dy*(x - mean)) are added up across processes (l->comm->sum) between the
+ * kernels' two halves, so every process normalises with the whole batch's
+ * statistics.  The shared sums enter gamma's and beta's gradients on one
+ * process only (comm->root): the gradient exchange adds the processes'
+ * gradients up. */
 #include "nn/net.h"
 
 #define BN_EPS 1e-5f
@@ -20,6 +28,7 @@
 typedef struct bn_cfg {
     float td_alpha;         /* tdBN's alpha (1, or 1/sqrt(2) in a residual block's second half and shortcut) */
     lt_bn_affine aff;       /* the affine of the last forward (batch or running statistics) */
+    double M;               /* values the last training forward's statistics ran over (every process's) */
 } bn_cfg;
 
 static lt_status bn_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
@@ -36,6 +45,7 @@ static lt_status bn_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
     /* [2C]: scale [C] of the affine a fused LIF applies; under tdBN also gamma' [C]
      * in forward and the gradient of gamma' [C] in backward */
     l->saved_fixed[2] = (size_t)C * (cfg->bn == LT_BN_TD ? 2 : 1);
+    l->work_floats = 2 * (2 * (size_t)C + 1); /* sync BN: 2C + 1 doubles of sums to add up across processes */
     return LT_OK;
 }
 
@@ -66,11 +76,28 @@ static const float *gamma_eff(lt_layer *l)
     return ge;
 }
 
+/* Training statistics from every process's part of the batch: sums here,
+ * added up across processes, then finished (and y written when not fused). */
+static void bn_forward_sync(lt_layer *l, float *y, const float *x, const float *g, int N, int C, int HW)
+{
+    double *sum = (double *)(void *)l->work, *sq = sum + C;
+    lt_bn_sums(sum, sq, x, N, C, HW);
+    sum[2 * C] = (double)N * HW;
+    l->comm->sum(l->comm->ctx, sum, 2 * (size_t)C + 1);
+    LT_CFG(l, bn_cfg)->M = sum[2 * C];
+    lt_bn_stats_from_sums(l->saved[0], l->saved[1], l->saved[2], l->p[2], l->p[3], sum, sq, sum[2 * C], g, C, BN_EPS,
+                          BN_MOMENTUM);
+    if (y)
+        lt_bn_apply(y, x, l->saved[0], l->saved[2], l->p[1], N, C, HW);
+}
+
 static void bn_forward(lt_layer *l, float *y, const float *const *xs, int T, int b, int train)
 {
     int N = T * b, C = l->in_c, HW = l->in_h * l->in_w;
     const float *x = xs[0], *g = gamma_eff(l);
-    if (train && y)
+    if (train && l->comm && l->comm->sync_bn)
+        bn_forward_sync(l, y, x, g, N, C, HW);
+    else if (train && y)
         lt_bn_forward_train(y, l->saved[0], l->saved[1], l->p[2], l->p[3], x, g, l->p[1], N, C, HW, BN_EPS,
                             BN_MOMENTUM);
     else if (train)
@@ -84,11 +111,28 @@ static void bn_forward(lt_layer *l, float *y, const float *const *xs, int T, int
                                             .beta = l->p[1], .C = C, .HW = HW};
 }
 
+/* lt_bn_backward, or under sync BN its two halves around the sum across
+ * processes (the shared sums go into dgamma, dbeta on the root only). */
+static void bn_backward_any(lt_layer *l, float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                            const float *gamma, int N, int C, int HW)
+{
+    const lt_net_comm *cm = l->comm;
+    if (!cm || !cm->sync_bn) {
+        lt_bn_backward(dx, dgamma, dbeta, dy, x, l->saved[0], l->saved[1], gamma, N, C, HW);
+        return;
+    }
+    double *sd = (double *)(void *)l->work, *sdx = sd + C;
+    lt_bn_backward_sums(sd, sdx, dy, x, l->saved[0], N, C, HW);
+    cm->sum(cm->ctx, sd, 2 * (size_t)C);
+    lt_bn_backward_from_sums(dx, cm->root ? dgamma : NULL, cm->root ? dbeta : NULL, dy, x, l->saved[0], l->saved[1],
+                             gamma, sd, sdx, LT_CFG(l, bn_cfg)->M, N, C, HW);
+}
+
 static void bn_backward(lt_layer *l, float *const *dx, const float *dy, const float *const *x, int T, int b)
 {
     int N = T * b, C = l->in_c, HW = l->in_h * l->in_w;
     if (!l->linked) {
-        lt_bn_backward(dx[0], l->g[0], l->g[1], dy, x[0], l->saved[0], l->saved[1], l->p[0], N, C, HW);
+        bn_backward_any(l, dx[0], l->g[0], l->g[1], dy, x[0], l->p[0], N, C, HW);
         return;
     }
     /* tdBN: the kernel's dgamma is for gamma' = alpha*V*gamma; gamma' of the
@@ -96,7 +140,7 @@ static void bn_backward(lt_layer *l, float *const *dx, const float *dy, const fl
     float k = td_factor(l), *ge = l->saved[2], *dge = l->saved[2] + C;
     for (int i = 0; i < C; i++)
         ge[i] = l->p[0][i] * k, dge[i] = 0.0f;
-    lt_bn_backward(dx[0], dge, l->g[1], dy, x[0], l->saved[0], l->saved[1], ge, N, C, HW);
+    bn_backward_any(l, dx[0], dge, l->g[1], dy, x[0], ge, N, C, HW);
     for (int i = 0; i < C; i++)
         l->g[0][i] += k * dge[i];
 }

@@ -493,6 +493,20 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
     count_params(net);
     if ((st = plan_memory(net, &p, err)))
         goto fail;
+    if (cfg->max_memory) {
+        lt_net_memory m;
+        lt_net_memory_use(net, &m);
+        size_t need = m.params + m.grads + m.buffers + m.arena + m.work;
+        if (need > cfg->max_memory) {
+            st = lt_err_set(err, LT_ERR_NOMEM, "model %s at T=%d, batch %d needs %.1f MiB for %s (activations %.1f, "
+                            "parameters and gradients %.1f, scratch %.1f), more than the %.1f MiB allowed (the "
+                            "memory available, or --max-memory)", net->model, cfg->T, cfg->B,
+                            need / 1048576.0, cfg->train ? "training" : "inference", m.arena / 1048576.0,
+                            (m.params + m.grads + m.buffers) / 1048576.0, m.work / 1048576.0,
+                            cfg->max_memory / 1048576.0);
+            goto fail;
+        }
+    }
     if (!cfg->plan_only) {
         /* parameters are all written by lt_net_init and the arena by the
          * layers before anyone reads it: only gradients start at zero */
@@ -610,10 +624,18 @@ static void add_into(float *restrict y, const float *restrict a, size_t n)
         y[i] += a[i];
 }
 
+void lt_net_set_comm(lt_net *net, const lt_net_comm *c)
+{
+    net->comm = c;
+    for (int i = 0; i < net->n_layers; i++)
+        net->layers[i].comm = c;
+}
+
 void lt_net_backward(lt_net *net, const float *dO)
 {
     assert(net->cfg.train && net->last_train);
     const int T = net->cfg.T, b = net->last_b;
+    size_t lo = net->n_params; /* the gradients from here on are final */
     for (int t = 0; t < net->n_tensors; t++)
         net->tensors[t].regen_done = 0;
     for (int i = net->n_layers - 1; i >= 0; i--) {
@@ -638,6 +660,13 @@ void lt_net_backward(lt_net *net, const float *dO)
         for (int k = 0; k < l->n_in; k++)
             if (l->in[k] != 0 && net->tensors[l->in[k]].grad_writer != i)
                 add_into(net->tensors[l->in[k]].grad, l->dtmp[k], (size_t)T * b * net->tensors[l->in[k]].size);
+        /* data-parallel: this layer's parameter gradients are final, so is
+         * every later layer's (METHOD.md §11: the exchange overlaps backward) */
+        for (int j = 0; j < l->n_slot; j++)
+            if (!l->slot[j].buffer && l->slot[j].off < lo)
+                lo = l->slot[j].off;
+        if (net->comm && net->comm->grads_ready)
+            net->comm->grads_ready(net->comm->ctx, lo);
     }
 }
 

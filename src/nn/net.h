@@ -101,6 +101,21 @@ typedef struct lt_tensor {
     int grad_writer;        /* the consumer whose backward writes grad first (the last one in execution order) */
 } lt_tensor;
 
+/* The processes training one net together (data-parallel, METHOD.md §11;
+ * src/train sets it from src/dist), as the net sees them.  NULL on the net
+ * and its layers: one process, and nothing below changes. */
+typedef struct lt_net_comm {
+    void *ctx;
+    /* buf[n] replaced by its sum over every process, the same on each */
+    void (*sum)(void *ctx, double *buf, size_t n);
+    /* called after each layer's backward: net->grads[lo, n_params) is final
+     * on this process (layers own consecutive slices of the block, in
+     * layer order), so its exchange may start; NULL: not wanted */
+    void (*grads_ready)(void *ctx, size_t lo);
+    int sync_bn;            /* BN sums its batch statistics and backward sums across processes */
+    int root;               /* this process adds sums every process shares into the parameter gradients */
+} lt_net_comm;
+
 #define LT_LAYER_CFG 160
 
 struct lt_layer {
@@ -137,6 +152,7 @@ struct lt_layer {
     int fused;              /* AFFINE: fused into the neuron after it (computes statistics only) */
     double stat;            /* NEURON: fraction of non-zero outputs in the last forward */
     int lif_index;          /* NEURON: index among neurons, else -1 */
+    const lt_net_comm *comm; /* the net's (lt_net_set_comm), NULL: one process */
 
     /* kind-owned configuration (each kind casts it to its own struct) */
     _Alignas(16) unsigned char cfg[LT_LAYER_CFG];
@@ -170,7 +186,12 @@ struct lt_net {
     const float *last_x;    /* the input of the last forward (the first layers' backward reads it) */
     int last_b, last_train;
     size_t n_kept;          /* floats live at the turn from forward to backward (reports) */
+    const lt_net_comm *comm; /* NULL: one process */
 };
+
+/* Attach (or, with NULL, detach) the processes that train this net
+ * together; c must outlive the attachment. */
+void lt_net_set_comm(lt_net *net, const lt_net_comm *c);
 
 /* ---- the block table (blocks.c) ---- */
 typedef struct lt_block_kind {

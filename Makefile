@@ -12,7 +12,7 @@ BUILD   := build
 
 CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
               -fPIC -fopenmp $(ARCH) -Iinclude -Isrc -D_GNU_SOURCE
-LDLIBS  = -ldnnl -lopenblas -lcjson -llz4 -lzstd -lz -lm -fopenmp
+LDLIBS  = -ldnnl -lopenblas -lcjson -llz4 -lzstd -lz -lstb -lm -fopenmp
 
 ifeq ($(SANITIZE),1)
 BUILD   := build-san
@@ -46,7 +46,7 @@ $(info ltsnn: MPI support off (MPI=0 or no mpicc; scripts/install-deps.sh instal
 endif
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c \
-                               src/dist/*.c))
+                               src/dist/*.c src/detect/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 HDRS     := $(wildcard include/*.h include/ltsnn/*.h src/*/*.h tests/*.h)

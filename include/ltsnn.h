@@ -19,5 +19,6 @@
 #include "ltsnn/train.h"
 #include "ltsnn/dist.h"
 #include "ltsnn/plot.h"
+#include "ltsnn/detect.h"
 
 #endif

@@ -239,11 +239,11 @@ static void test_hostile(void)
     CHECK(open_msg(badp, msg, sizeof msg) == LT_ERR_FORMAT && strstr(msg, "magic") && strstr(msg, "byte 0"),
           "magic: %s", msg);
     b[0] = 'L';
-    put32(b + 8, 2);
+    put32(b + 8, 3);
     spit(badp, b, len);
     CHECK(open_msg(badp, msg, sizeof msg) == LT_ERR_FORMAT && strstr(msg, "version") && strstr(msg, "byte 8"),
           "version: %s", msg);
-    put32(b + 8, 1);
+    put32(b + 8, 2); /* the version lt_cache_write writes */
     /* a huge sample count (as a hostile header would have) is caught before any use */
     unsigned char save[8];
     memcpy(save, b + 16, 8);

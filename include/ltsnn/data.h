@@ -3,7 +3,8 @@
  * Every source (a prepared frame cache on disk, the built-in demo data,
  * Fashion-MNIST) ends up as an lt_dataset: n samples of Ts stored frames
  * [Ts, C, H, W], each element 1 bit (binary event frames, bit-packed) or 8 bits
- * (count frames, analog images), plus one label per sample.  The trainer only
+ * (count frames, analog images), plus one label per sample, or for detection
+ * (task LT_TASK_DETECT, METHOD.md §9) each sample's boxes.  The trainer only
  * calls lt_dataset_get to unpack samples into a float batch. */
 #ifndef LTSNN_DATA_H
 #define LTSNN_DATA_H
@@ -14,6 +15,16 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* What a dataset's targets are: one label per sample, or boxes (METHOD.md §9). */
+typedef enum lt_task { LT_TASK_CLASSIFY = 0, LT_TASK_DETECT = 1 } lt_task;
+
+/* One ground-truth box of a detection sample, as fractions of the image, so
+ * it does not depend on the frame size the events were binned to. */
+typedef struct lt_box {
+    float cx, cy, w, h;  /* centre and size, fractions of the image width / height; w, h > 0 */
+    int32_t cls;         /* class index, 0 .. classes - 1 */
+} lt_box;
 
 typedef struct lt_dataset {
     size_t n;            /* samples */
@@ -28,7 +39,17 @@ typedef struct lt_dataset {
     char name[64];       /* "demo", "cifar10-dvs", "fashion-mnist", ... */
     char **class_names;  /* [classes] or NULL; the array and each string malloc'd, freed by lt_dataset_free */
     char opts[256];      /* how it was made (binning options), free text for logs */
+    lt_task task;        /* LT_TASK_CLASSIFY: labels are the targets; LT_TASK_DETECT: boxes (labels all 0) */
+    /* detection only (NULL / 0 otherwise): a sample's boxes and where it comes from */
+    const uint64_t *box_start; /* [n + 1]: sample i owns boxes[box_start[i] .. box_start[i + 1]) */
+    const lt_box *boxes;       /* [box_start[n]] */
+    const uint32_t *sample_rec; /* [n] its recording, an index into rec_names */
+    const int64_t *sample_t;   /* [n] its box timestamp t_l, microseconds into the recording */
+    size_t n_recs;
+    char **rec_names;          /* [n_recs] recording names ("train/NAME"), malloc'd like class_names */
+    int sensor_w, sensor_h;    /* the sensor the boxes were cut to: pixels = fraction * sensor size */
     /* ownership, private to the implementation */
+    void *det_owned;     /* heap block holding box_start, boxes, sample_rec, sample_t, or NULL */
     void *mem_owned;     /* heap block to free (lt_free), or NULL */
     void *map_base;      /* mmap'd region, or NULL */
     size_t map_len;
@@ -57,7 +78,9 @@ lt_status lt_dataset_set_class_names(lt_dataset *d, const char *const *names, lt
 void lt_frames_pack(uint8_t *bits, const uint8_t *frames, size_t n);
 
 /* ---- frame cache: one file per split ----
- * Layout is documented in docs/formats.md.  Writes are atomic (temp + rename). */
+ * Layout is documented in docs/formats.md.  Writes are atomic (temp + rename).
+ * Files are written as version 2 (task, and boxes for detection); version 1
+ * files (classification) open as before. */
 lt_status lt_cache_write(const char *path, const lt_dataset *d, lt_err *err);
 lt_status lt_cache_open(lt_dataset *d, const char *path, lt_err *err); /* mmap, checksum verified */
 
@@ -69,6 +92,13 @@ lt_status lt_cache_open(lt_dataset *d, const char *path, lt_err *err); /* mmap, 
 typedef struct lt_cache_writer lt_cache_writer;
 lt_status lt_cache_writer_open(lt_cache_writer **w, const char *path, const lt_dataset *shape, lt_err *err);
 lt_status lt_cache_writer_add(lt_cache_writer *w, const uint8_t *sample, int32_t label, lt_err *err);
+/* Detection caches (shape->task == LT_TASK_DETECT; sensor_w, sensor_h from
+ * shape): name each recording once (*index gets its number, from 0), then add
+ * samples with their boxes (copied; each checked: finite, 0 < w, h <= 1,
+ * centre in [0, 1], class in range), the recording index and t_l.  Label 0. */
+lt_status lt_cache_writer_add_rec(lt_cache_writer *w, const char *name, uint32_t *index, lt_err *err);
+lt_status lt_cache_writer_add_det(lt_cache_writer *w, const uint8_t *sample, const lt_box *boxes, size_t n_boxes,
+                                  uint32_t rec, int64_t t_us, lt_err *err);
 size_t lt_cache_writer_count(const lt_cache_writer *w);
 lt_status lt_cache_writer_commit(lt_cache_writer *w, lt_err *err); /* frees w, even on failure */
 void lt_cache_writer_abort(lt_cache_writer *w);                    /* frees w; NULL is fine */

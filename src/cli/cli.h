@@ -57,5 +57,10 @@ int cmd_events(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+/* `ltsnn data show-gen1` (cmd_detect.c). */
+int cli_show_gen1(int argc, char **argv);
+/* "100ms", "0.05s", "250us" -> microseconds (> 0); 0 on success, 1 if malformed. */
+int cli_parse_duration(const char *s, int64_t *us);
 
 #endif

@@ -1,7 +1,10 @@
 /* cmd_data.c -- `ltsnn data prepare` (a dataset folder or Fashion-MNIST to
- * frame caches) and `ltsnn data info` (what a cache or a folder holds).
+ * frame caches), `ltsnn data info` (what a cache or a folder holds),
+ * `ltsnn data synth-gen1` (the synthetic Gen1-format dataset) and the verbs
+ * that hand over to other files (`export`, `show-gen1`).
  * Only flags, printing and the progress display; the work is in
- * src/events/datasets.c and cache.c.  Cache names: docs/formats.md. */
+ * src/events/datasets.c, gen1.c, gen1_synth.c and cache.c.  Cache names:
+ * docs/formats.md. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +17,19 @@
 #define VERB "data"
 
 #define NAMES_HELP                                                                                        \
-    "NAME: cifar10-dvs, n-mnist, n-caltech101, n-cars (ROOT = the dataset folder), fashion-mnist,\n"      \
-    "      n-fashion-mnist (ROOT defaults to " LT_FMNIST_DIR "),\n"                                        \
+    "NAME: cifar10-dvs, n-mnist, n-caltech101, n-cars, gen1 (ROOT = the dataset folder), fashion-mnist,\n" \
+    "      n-fashion-mnist (ROOT defaults to " LT_FMNIST_DIR "),\n"                                         \
     "      folders (or ROOT --layout folders): ROOT/<class>/ holding recordings of any format ltsnn reads"
 static const char *const prepare_usage =
     "NAME [ROOT] --out PREFIX [options]\n\n"
     "Converts a dataset once into frame caches: PREFIX-train.ltc and PREFIX-test.ltc\n"
-    "(--split all: PREFIX-all.ltc), which ltsnn train --data PREFIX reads.\n" NAMES_HELP;
+    "(--split all: PREFIX-all.ltc; gen1: also PREFIX-val.ltc, with boxes), which ltsnn train\n"
+    "--data PREFIX reads.\n" NAMES_HELP;
 static const char *const info_usage =
     "[NAME] CACHE|PREFIX|ROOT [options]\n\n"
-    "A cache: shape, options and samples per class.  A prefix: each of its caches.\n"
-    "A dataset folder (NAME guessed when omitted): files per class and event statistics.";
+    "A cache: shape, options and samples (or boxes) per class.  A prefix: each of its caches.\n"
+    "A dataset folder (NAME guessed when omitted): files per class and event statistics\n"
+    "(gen1: recordings and boxes per split).";
 
 /* ---- progress on stderr: a redrawn line on a terminal, else a line every 10% ---- */
 
@@ -110,7 +115,7 @@ static int is_folder(const char *p)
 /* ---- prepare ---- */
 
 typedef struct prep_flags {
-    const char *out, *bin, *value, *space, *split, *rule, *sensor, *layout;
+    const char *out, *bin, *value, *space, *split, *rule, *sensor, *layout, *window;
     int T, size[3], test_percent, skip_bad, fix, threads, limit;
     uint64_t window_us, seed;
 } prep_flags;
@@ -275,6 +280,10 @@ static int events_prepare(lt_ds_kind kind, const char *root, prep_flags *f, cli_
     if (f->space && pick("--space", f->space, spaces, 2, &v))
         return 2;
     po.bin.space = f->space ? (lt_bin_space)v : LT_BINSP_SCALE;
+    if (f->window) {
+        fprintf(stderr, "ltsnn %s: --window applies to gen1 (use --window-us)\n", VERB);
+        return 2;
+    }
     if (f->window_us > (uint64_t)INT64_MAX) {
         fprintf(stderr, "ltsnn %s: --window-us too large\n", VERB);
         return 2;
@@ -397,6 +406,137 @@ free_all:
     return rc;
 }
 
+/* ---- gen1: ROOT/{train,val,test} into PREFIX-<split>.ltc detection caches ---- */
+
+static int gen1_prepare(const char *root, prep_flags *f, cli_opt *opts)
+{
+    lt_gen1_opts go;
+    lt_gen1_opts_default(&go);
+    static const char *const not_gen1[] = {"--bin", "--space", "--window-us", "--split-rule", "--test-percent",
+                                           "--seed", "--cifar10dvs-fix", "--limit"};
+    for (cli_opt *o = opts; o->name; o++) {
+        for (size_t k = 0; k < sizeof not_gen1 / sizeof not_gen1[0]; k++)
+            if (o->seen && !strcmp(o->name, not_gen1[k])) {
+                fprintf(stderr, "ltsnn %s: %s does not apply to gen1\n", VERB, o->name);
+                return 2;
+            }
+        if (o->seen && !strcmp(o->name, "--T"))
+            go.T = f->T;
+    }
+    if (f->size[1]) {
+        if (f->size[0] && f->size[0] != 2) {
+            fprintf(stderr, "ltsnn %s: --size %dx%dx%d: event frames have 2 channels (give HxW)\n", VERB, f->size[0],
+                    f->size[1], f->size[2]);
+            return 2;
+        }
+        go.H = f->size[1], go.W = f->size[2];
+    }
+    static const char *const values[] = {"binary", "count"};
+    int v;
+    if (f->value && pick("--value", f->value, values, 2, &v))
+        return 2;
+    go.value = f->value ? (lt_bin_value)v : LT_BINVAL_BINARY;
+    if (f->window && cli_parse_duration(f->window, &go.window_us)) {
+        fprintf(stderr, "ltsnn %s: --window %s: expected a positive duration such as 100ms, 0.05s or 50000us\n", VERB,
+                f->window);
+        return 2;
+    }
+    if (f->sensor) {
+        int c, w, h;
+        if (!cli_parse_shape(f->sensor, &c, &w, &h) || c) {
+            fprintf(stderr, "ltsnn %s: --sensor %s: expected WIDTHxHEIGHT (Gen1: 304x240)\n", VERB, f->sensor);
+            return 2;
+        }
+        go.sensor_w = w, go.sensor_h = h;
+    }
+    go.skip_bad = f->skip_bad;
+    go.threads = f->threads;
+    go.on_skip = on_skip;
+    go.progress = on_progress;
+    int want[LT_GEN1_SPLITS] = {1, 1, 1}, only = -1;
+    if (f->split) {
+        static const char *const splits[] = {"train", "val", "test"};
+        if (pick("--split", f->split, splits, 3, &only))
+            return 2;
+        for (int s = 0; s < LT_GEN1_SPLITS; s++)
+            want[s] = s == only;
+    }
+    lt_err err;
+    lt_gen1_ds ds;
+    if (lt_gen1_scan(&ds, root, &err)) {
+        fprintf(stderr, "ltsnn %s: %s\n", VERB, err.msg);
+        return 1;
+    }
+    lt_cache_writer *w[LT_GEN1_SPLITS] = {NULL, NULL, NULL};
+    char paths[LT_GEN1_SPLITS][4096];
+    size_t skipped[LT_GEN1_SPLITS] = {0}, samples[LT_GEN1_SPLITS] = {0};
+    int rc = 1, committed[LT_GEN1_SPLITS] = {0}, any = 0;
+    for (int s = 0; s < LT_GEN1_SPLITS; s++) {
+        want[s] = want[s] && ds.n[s] > 0;
+        if (only == s && !want[s]) {
+            lt_err_set(&err, LT_ERR_IO, "%s/%s: no recordings", root, lt_gen1_split_name(s));
+            goto fail;
+        }
+        if (!want[s])
+            continue;
+        any = 1;
+        if (lt_cache_split_path(paths[s], sizeof paths[s], f->out, lt_gen1_split_name(s), &err) ||
+            lt_gen1_writer_open(&w[s], paths[s], "gen1", &go, lt_gen1_split_name(s), &err))
+            goto fail;
+        char what[64];
+        snprintf(what, sizeof what, "gen1 %s", lt_gen1_split_name(s));
+        progress p;
+        progress_start(&p, what);
+        go.ctx = &p;
+        if (lt_gen1_convert(w[s], &ds, s, &go, &skipped[s], &samples[s], &err))
+            goto fail;
+        if (samples[s] == 0) {
+            lt_err_set(&err, LT_ERR_FORMAT, "%s/%s: no samples (every recording bad, or no box time at or after the "
+                       "%lld us window)", root, lt_gen1_split_name(s), (long long)go.window_us);
+            goto fail;
+        }
+    }
+    if (!any) {
+        lt_err_set(&err, LT_ERR_IO, "%s: no recordings in train/, val/ or test/", root);
+        goto fail;
+    }
+    /* Nothing is renamed into place before every split converted. */
+    for (int s = 0; s < LT_GEN1_SPLITS; s++) {
+        if (!w[s])
+            continue;
+        lt_cache_writer *ws = w[s];
+        w[s] = NULL;
+        if (lt_cache_writer_commit(ws, &err))
+            goto fail;
+        committed[s] = 1;
+    }
+    for (int s = 0; s < LT_GEN1_SPLITS; s++) {
+        if (!committed[s])
+            continue;
+        printf("wrote %s: %zu samples from %zu recordings, frames %dx2x%dx%d (TsxCxHxW, %d bit%s)", paths[s],
+               samples[s], ds.n[s] - skipped[s], go.T, go.H ? go.H : go.sensor_h, go.W ? go.W : go.sensor_w,
+               go.value == LT_BINVAL_BINARY ? 1 : 8, go.value == LT_BINVAL_BINARY ? "" : "s");
+        if (skipped[s])
+            printf(", %zu bad recording%s skipped", skipped[s], skipped[s] > 1 ? "s" : "");
+        printf("\n");
+        if (skipped[s])
+            fprintf(stderr, "ltsnn %s: %s: skipped %zu of %zu recordings\n", VERB, lt_gen1_split_name(s), skipped[s],
+                    ds.n[s]);
+    }
+    rc = 0;
+    goto free_all;
+fail:
+    fprintf(stderr, "ltsnn %s: %s\n", VERB, err.msg);
+    for (int s = 0; s < LT_GEN1_SPLITS; s++) {
+        if (committed[s]) /* all or nothing */
+            unlink(paths[s]);
+        lt_cache_writer_abort(w[s]);
+    }
+free_all:
+    lt_gen1_ds_free(&ds);
+    return rc;
+}
+
 static int data_prepare(int argc, char **argv)
 {
     prep_flags f;
@@ -405,17 +545,21 @@ static int data_prepare(int argc, char **argv)
     f.seed = 42;
     cli_opt opts[] = {
         {"--out", CLI_STR, &f.out, "cache prefix: writes PREFIX-train.ltc and PREFIX-test.ltc (required)", 0, 0, 0},
-        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10)", 0, 0, 0},
-        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120)", 0, 0, 0},
+        {"--T", CLI_INT, &f.T, "time bins (also -T; default 10, gen1 5)", 0, 0, 0},
+        {"--size", CLI_SHAPE, f.size, "frame HxW (default 48x48; n-mnist 34x34, n-cars 100x120, gen1 240x304)", 0, 0,
+         0},
         {"--bin", CLI_STR, &f.bin, "time (equal time, default) or count (equal event count)", 0, 0, 0},
         {"--value", CLI_STR, &f.value, "binary (1 bit, default) or count (events per pixel, max 255)", 0, 0, 0},
         {"--space", CLI_STR, &f.space, "scale (default) or crop (centre crop of the sensor)", 0, 0, 0},
         {"--window-us", CLI_U64, &f.window_us, "keep only the first N microseconds of each sample", 0, 0, 0},
-        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files)", 0, 0, 0},
+        {"--window", CLI_STR, &f.window, "gen1: events before each box time (default 100ms; us, ms or s)", 0, 0, 0},
+        {"--split", CLI_STR, &f.split, "train, test, all or both (default both: two files); gen1: train, val or test",
+         0, 0, 0},
         {"--split-rule", CLI_STR, &f.rule, "cifar10-dvs/n-caltech101: random (default) or firstN", 0, 0, 0},
         {"--test-percent", CLI_INT, &f.test_percent, "random split's test share (default 10, n-caltech101 20)", 0, 0, 0},
         {"--seed", CLI_U64, &f.seed, "random split's seed (default 42)", 0, 0, 0},
-        {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's", 0, 0, 0},
+        {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's (gen1 "
+         "304x240)", 0, 0, 0},
         {"--skip-bad", CLI_BOOL, &f.skip_bad, "skip unreadable files with a warning instead of stopping", 0, 0, 0},
         {"--cifar10dvs-fix", CLI_BOOL, &f.fix, "cifar10-dvs: flip x and invert polarity as its readers do", 0, 0, 0},
         {"--threads", CLI_INT, &f.threads, "worker threads (default: all cores)", 0, 0, 0},
@@ -446,6 +590,14 @@ static int data_prepare(int argc, char **argv)
         fprintf(stderr, "ltsnn %s prepare: --T must be >= 1, --threads and --limit >= 0\n", VERB);
         goto free_args;
     }
+    if (!strcmp(pos[0], "gen1")) {
+        if (n_pos < 2)
+            fprintf(stderr, "ltsnn %s prepare: give the Gen1 ROOT folder (with train/, val/, test/) after the name\n",
+                    VERB);
+        else
+            rc = gen1_prepare(pos[1], &f, opts);
+        goto free_args;
+    }
     if (f.layout) { /* ROOT --layout folders, or folders ROOT --layout folders */
         if (strcmp(f.layout, "folders")) {
             fprintf(stderr, "ltsnn %s prepare: --layout %s: the one layout of your own is 'folders' (one subfolder "
@@ -468,7 +620,7 @@ static int data_prepare(int argc, char **argv)
     lt_err err;
     if (lt_ds_kind_parse(&kind, pos[0], &err)) {
         fprintf(stderr, "ltsnn %s prepare: unknown dataset '%s' (expected cifar10-dvs, n-mnist, n-caltech101, "
-                "n-cars, folders, fashion-mnist or n-fashion-mnist)\n", VERB, pos[0]);
+                "n-cars, gen1, folders, fashion-mnist or n-fashion-mnist)\n", VERB, pos[0]);
         goto free_args;
     }
     if (n_pos < 2) {
@@ -506,6 +658,33 @@ static void print_class_counts(char *const *names, int classes, const int32_t *l
     free(cnt);
 }
 
+/* A detection cache: boxes per class, and how many samples hold one. */
+static void print_box_counts(const lt_dataset *d)
+{
+    size_t *cnt = calloc((size_t)d->classes * 2, sizeof *cnt), empty = 0, most = 0;
+    if (!cnt)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        size_t nb = (size_t)(d->box_start[i + 1] - d->box_start[i]);
+        empty += nb == 0;
+        most = nb > most ? nb : most;
+        for (uint64_t k = d->box_start[i]; k < d->box_start[i + 1]; k++) {
+            int c = d->boxes[k].cls, first = 1;
+            for (uint64_t q = d->box_start[i]; q < k && first; q++)
+                first = d->boxes[q].cls != c;
+            cnt[c]++;
+            cnt[d->classes + c] += first;
+        }
+    }
+    printf("  task      detect: %zu boxes in %zu samples from %zu recordings, sensor %dx%d\n",
+           (size_t)d->box_start[d->n], d->n, d->n_recs, d->sensor_w, d->sensor_h);
+    printf("  samples   %zu without boxes, at most %zu boxes in one\n", empty, most);
+    printf("  %-5s %-24s %8s %8s\n", "class", "name", "boxes", "samples");
+    for (int c = 0; c < d->classes; c++)
+        printf("  %-5d %-24s %8zu %8zu\n", c, d->class_names ? d->class_names[c] : "-", cnt[c], cnt[d->classes + c]);
+    free(cnt);
+}
+
 static int cache_info(const char *path)
 {
     lt_dataset d;
@@ -522,15 +701,66 @@ static int cache_info(const char *path)
     printf("  sample    %zu bytes\n", d.sample_bytes);
     printf("  options   %s\n", d.opts[0] ? d.opts : "-");
     printf("  classes   %d\n", d.classes);
-    print_class_counts(d.class_names, d.classes, d.labels, d.n, NULL, 0, "samples", NULL);
+    if (d.task == LT_TASK_DETECT)
+        print_box_counts(&d);
+    else
+        print_class_counts(d.class_names, d.classes, d.labels, d.n, NULL, 0, "samples", NULL);
     lt_dataset_free(&d);
     return 0;
+}
+
+/* A Gen1 folder: recordings and boxes per split, from the box files. */
+static int gen1_info(const char *root)
+{
+    lt_err err;
+    lt_gen1_ds ds;
+    if (lt_gen1_scan(&ds, root, &err)) {
+        fprintf(stderr, "ltsnn %s info: %s\n", VERB, err.msg);
+        return 1;
+    }
+    lt_gen1_opts go;
+    lt_gen1_opts_default(&go);
+    go.on_skip = on_skip;
+    printf("%s: gen1 dataset folder (sensor %dx%d, classes car = 0, pedestrian = 1)\n", root, go.sensor_w,
+           go.sensor_h);
+    printf("  %-6s %6s %6s %9s %11s %11s %9s %10s\n", "split", "recs", "bad", "box times", "car boxes",
+           "ped. boxes", "span (s)", "DAT (MB)");
+    int rc = 0;
+    for (int s = 0; s < LT_GEN1_SPLITS; s++) {
+        lt_gen1_stats st;
+        if (lt_gen1_stats_compute(&st, &ds, s, &go, &err)) {
+            fprintf(stderr, "ltsnn %s info: %s\n", VERB, err.msg);
+            rc = 1;
+            break;
+        }
+        printf("  %-6s %6zu %6zu %9zu %11zu %11zu %9.1f %10.1f\n", lt_gen1_split_name(s), st.recs, st.bad,
+               st.timestamps, st.boxes[0], st.boxes[1], st.span_s, (double)st.dat_bytes / 1e6);
+    }
+    lt_gen1_ds_free(&ds);
+    return rc;
+}
+
+/* ROOT/{train,val,test}/ holding Gen1 box files. */
+static int looks_like_gen1(const char *root)
+{
+    lt_gen1_ds ds;
+    lt_err err;
+    if (lt_gen1_scan(&ds, root, &err))
+        return 0;
+    int n = 0;
+    for (int s = 0; s < LT_GEN1_SPLITS; s++)
+        for (size_t i = 0; i < ds.n[s]; i++)
+            n += ds.rec[s][i].bbox != NULL;
+    lt_gen1_ds_free(&ds);
+    return n > 0;
 }
 
 static int folder_info(const char *name, const char *root, size_t max_files, int threads)
 {
     lt_err err;
     lt_ds_kind kind;
+    if (name ? !strcmp(name, "gen1") : looks_like_gen1(root))
+        return gen1_info(root);
     if (name ? lt_ds_kind_parse(&kind, name, &err) : lt_ds_detect(&kind, root, &err)) {
         fprintf(stderr, "ltsnn %s info: %s\n", VERB, err.msg);
         return name ? 2 : 1;
@@ -623,9 +853,9 @@ static int data_info(int argc, char **argv)
         return cache_info(path);
     if (is_folder(path))
         return folder_info(name, path, (size_t)max_files, threads);
-    static const char *const splits[] = {"train", "test", "all"};
+    static const char *const splits[] = {"train", "val", "test", "all"};
     int found = 0, rc = 0;
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 4; s++) {
         char p[4096];
         lt_err err;
         if (!lt_cache_split_path(p, sizeof p, path, splits[s], &err) && is_regular(p)) {
@@ -634,8 +864,8 @@ static int data_info(int argc, char **argv)
         }
     }
     if (!found) {
-        fprintf(stderr, "ltsnn %s info: %s: no such file or folder, and no %s-{train,test,all}.ltc\n", VERB, path,
-                path);
+        fprintf(stderr, "ltsnn %s info: %s: no such file or folder, and no %s-{train,val,test,all}.ltc\n", VERB,
+                path, path);
         return 1;
     }
     return rc;
@@ -699,6 +929,72 @@ static int data_export(int argc, char **argv)
     return 0;
 }
 
+/* ---- synth-gen1: the synthetic Gen1-format dataset ---- */
+
+static int data_synth_gen1(int argc, char **argv)
+{
+    lt_gen1_synth_opts o;
+    lt_gen1_synth_opts_default(&o);
+    int n[3] = {(int)o.n[0], (int)o.n[1], (int)o.n[2]}, threads = 0, render_hz = o.render_hz;
+    float duration = (float)o.duration_s;
+    const char *box = NULL, *dtype = "v2";
+    uint64_t seed = o.seed;
+    cli_opt opts[] = {
+        {"--train", CLI_INT, &n[0], "recordings in train/ (default 48)", 0, 0, 1e6},
+        {"--val", CLI_INT, &n[1], "recordings in val/ (default 12)", 0, 0, 1e6},
+        {"--test", CLI_INT, &n[2], "recordings in test/ (default 12)", 0, 0, 1e6},
+        {"--duration", CLI_FLOAT, &duration, "seconds per recording (default 6)", 0, 0.01, 3600},
+        {"--box-period", CLI_STR, &box, "time between box time stamps (default 100ms)", 0, 0, 0},
+        {"--render-hz", CLI_INT, &render_hz, "scene renders per second fed to the DVS simulator (default 100)", 0, 10,
+         100000},
+        {"--bbox-dtype", CLI_STR, &dtype, "v2 (t i8 ... class_confidence, default) or v1 (ts u8 ..., packed)", 0, 0, 0},
+        {"--seed", CLI_U64, &seed, "seed (default 1); recording i of split s is seeded from (seed, s, i)", 0, 0, 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 0, 4096},
+        {0},
+    };
+    const char *pos[1];
+    int np;
+    int r = cli_parse(VERB " synth-gen1", "OUT [options]\n\nWrites a synthetic dataset in Gen1's layout and formats: "
+                      "OUT/{train,val,test}/NAME_td.dat and NAME_bbox.npy\n(docs/detection.md).", argc, argv, 3, opts,
+                      pos, 1, &np);
+    if (r)
+        return r == 1 ? 0 : r;
+    if (np != 1) {
+        fprintf(stderr, "ltsnn %s synth-gen1: give the output folder\n", VERB);
+        return 2;
+    }
+    if (box && (cli_parse_duration(box, &o.box_period_us) || o.box_period_us < 1000)) {
+        fprintf(stderr, "ltsnn %s synth-gen1: --box-period %s: expected a duration of at least 1ms (e.g. 100ms)\n",
+                VERB, box);
+        return 2;
+    }
+    if (strcmp(dtype, "v1") && strcmp(dtype, "v2")) {
+        fprintf(stderr, "ltsnn %s synth-gen1: --bbox-dtype %s: expected v1 or v2\n", VERB, dtype);
+        return 2;
+    }
+    o.layout = !strcmp(dtype, "v1") ? LT_GEN1_V1 : LT_GEN1_V2;
+    for (int s = 0; s < 3; s++)
+        o.n[s] = (size_t)n[s];
+    o.duration_s = duration;
+    o.render_hz = render_hz;
+    o.seed = seed;
+    o.threads = threads;
+    progress p;
+    progress_start(&p, "synth-gen1");
+    o.progress = on_progress;
+    o.ctx = &p;
+    lt_err err;
+    double t0 = lt_time_s();
+    if (lt_gen1_synth_write(pos[0], &o, &err)) {
+        fprintf(stderr, "ltsnn %s synth-gen1: %s\n", VERB, err.msg);
+        return 1;
+    }
+    printf("wrote %s/{train,val,test}: %zu, %zu, %zu recordings of %g s (boxes every %lld ms, %s box files) in %.1f s; "
+           "prepare with: ltsnn data prepare gen1 %s --out PREFIX\n", pos[0], o.n[0], o.n[1], o.n[2], o.duration_s,
+           (long long)(o.box_period_us / 1000), dtype, lt_time_s() - t0, pos[0]);
+    return 0;
+}
+
 int cmd_data(int argc, char **argv)
 {
     if (argc < 3 || !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
@@ -706,9 +1002,11 @@ int cmd_data(int argc, char **argv)
         fprintf(out,
                 "usage: ltsnn %s prepare NAME [ROOT] --out PREFIX [options]   make PREFIX-{train,test}.ltc\n"
                 "       ltsnn %s info [NAME] CACHE|PREFIX|ROOT [options]      describe a cache or a folder\n"
-                "       ltsnn %s export n-fashion-mnist --out DIR             simulated recordings as N-MNIST .bin files\n\n"
-                NAMES_HELP "\n\n(ltsnn data prepare --help, ltsnn data info --help for the options)\n",
-                VERB, VERB, VERB);
+                "       ltsnn %s export n-fashion-mnist --out DIR             simulated recordings as N-MNIST .bin files\n"
+                "       ltsnn %s synth-gen1 OUT [options]                     a synthetic dataset in Gen1's format\n"
+                "       ltsnn %s show-gen1 ROOT|SPLIT_DIR REC --out DIR       PNG frames of a recording with its boxes\n\n"
+                NAMES_HELP "\n\n(ltsnn data SUBCOMMAND --help for the options)\n",
+                VERB, VERB, VERB, VERB, VERB);
         return argc < 3 ? 2 : 0;
     }
     if (!strcmp(argv[2], "prepare"))
@@ -717,6 +1015,11 @@ int cmd_data(int argc, char **argv)
         return data_info(argc, argv);
     if (!strcmp(argv[2], "export"))
         return data_export(argc, argv);
-    fprintf(stderr, "ltsnn %s: unknown subcommand '%s' (expected prepare, info or export)\n", VERB, argv[2]);
+    if (!strcmp(argv[2], "synth-gen1"))
+        return data_synth_gen1(argc, argv);
+    if (!strcmp(argv[2], "show-gen1"))
+        return cli_show_gen1(argc, argv);
+    fprintf(stderr, "ltsnn %s: unknown subcommand '%s' (expected prepare, info, export, synth-gen1 or show-gen1)\n",
+            VERB, argv[2]);
     return 2;
 }

@@ -21,6 +21,7 @@ static const verb verbs[] = {
     {"data", cmd_data, "prepare a frame cache from a dataset folder, or describe one"},
     {"plot", cmd_plot, "draw a run directory's figures (accuracy, thresholds, surrogates)"},
     {"bench", cmd_bench, "time training and inference steps"},
+    {"map", cmd_map, "COCO mAP and VOC AP of detection box files against ground-truth box files"},
 };
 
 static void usage(FILE *f)

@@ -2,7 +2,9 @@
  *
  * A prepared split is converted once and then mmap'd by every training run:
  * header, sample bytes (bit-packed binary frames or uint8 frames), labels,
- * CRC-32 trailer; docs/formats.md gives the byte layout.  The file is
+ * for detection datasets a box section (version 2), CRC-32 trailer;
+ * docs/formats.md gives the byte layout.  Version 1 files (classification
+ * only) still open; new files are version 2.  The file is
  * hostile on open: every size is checked against the file's length and
  * the checksum before a pointer into it is handed out.  Also here: the
  * lt_dataset helpers and lt_dataset_get, which unpacks samples into the
@@ -25,7 +27,7 @@
 
 /* ---- byte layout (docs/formats.md, "Frame cache") ---- */
 static const char CACHE_MAGIC[8] = {'L', 'T', 'S', 'N', 'N', 'F', 'R', 'M'};
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u
 enum {
     OFF_MAGIC = 0,
     OFF_VERSION = 8,
@@ -45,7 +47,18 @@ enum {
     NAME_LEN = 64,
     OFF_OPTS_LEN = 144,
     OFF_NAMES_LEN = 148,
-    HDR_FIXED = 152,
+    HDR_FIXED_V1 = 152,
+    /* version 2 adds the task and the detection section's place and sizes */
+    OFF_TASK = 152,
+    OFF_SENSOR_W = 156,
+    OFF_SENSOR_H = 160,
+    OFF_N_RECS = 164,
+    OFF_N_BOXES = 168,
+    OFF_DET = 176,
+    OFF_RECS_LEN = 184,
+    OFF_RESERVED = 188,
+    HDR_FIXED = 192,
+    BOX_BYTES = 20, /* f32 cx, cy, w, h, u32 class */
     TRAILER = 4,
     ALIGN = 64
 };
@@ -55,8 +68,17 @@ enum {
 #define MAX_SIDE 65536
 #define MAX_CLASSES (1 << 20)
 #define MAX_NAMES_LEN (16u << 20)
+#define MAX_RECS_LEN (1u << 30)
 
 static size_t align_up(size_t v) { return (v + (ALIGN - 1)) & ~(size_t)(ALIGN - 1); }
+static size_t align8(size_t v) { return (v + 7) & ~(size_t)7; }
+
+/* Bytes of a detection section: box_start [n+1] u64, sample_t [n] i64,
+ * sample_rec [n] u32 padded to 8, boxes, recording names. */
+static size_t det_bytes(size_t n, size_t n_boxes, size_t recs_len)
+{
+    return 8 * (n + 1) + 8 * n + align8(4 * n) + BOX_BYTES * n_boxes + recs_len;
+}
 
 static void put_u32(uint8_t *p, uint32_t v)
 {
@@ -95,11 +117,11 @@ size_t lt_dataset_sample_bytes(int Ts, int C, int H, int W, int bits)
     return bits == 1 ? n / 8 + (n % 8 != 0) : n;
 }
 
-static void free_names(char **names, int classes)
+static void free_names(char **names, size_t count)
 {
     if (!names)
         return;
-    for (int i = 0; i < classes; i++)
+    for (size_t i = 0; i < count; i++)
         free(names[i]);
     free(names);
 }
@@ -108,7 +130,9 @@ void lt_dataset_free(lt_dataset *d)
 {
     if (!d)
         return;
-    free_names(d->class_names, d->classes);
+    free_names(d->class_names, (size_t)d->classes);
+    free_names(d->rec_names, d->n_recs);
+    free(d->det_owned);
     lt_free(d->mem_owned);
     if (d->map_base)
         munmap(d->map_base, d->map_len);
@@ -146,7 +170,7 @@ lt_status lt_dataset_alloc(lt_dataset *d, size_t n, int Ts, int C, int H, int W,
 
 lt_status lt_dataset_set_class_names(lt_dataset *d, const char *const *names, lt_err *err)
 {
-    free_names(d->class_names, d->classes);
+    free_names(d->class_names, (size_t)d->classes);
     d->class_names = NULL;
     if (!names || d->classes < 1)
         return LT_OK;
@@ -156,7 +180,7 @@ lt_status lt_dataset_set_class_names(lt_dataset *d, const char *const *names, lt
     for (int i = 0; i < d->classes; i++) {
         c[i] = strdup(names[i] ? names[i] : "");
         if (!c[i]) {
-            free_names(c, i);
+            free_names(c, (size_t)i);
             return lt_err_set(err, LT_ERR_NOMEM, "cannot allocate class name %d", i);
         }
     }
@@ -248,14 +272,41 @@ void lt_dataset_get(const lt_dataset *d, size_t i, float *x, int T, int B, int b
 
 /* ---- writing ---- */
 
+/* A growable array of fixed-size items, for what the writer keeps in memory
+ * until commit (labels; boxes and per-sample box data of a detection cache). */
+typedef struct growbuf {
+    uint8_t *p;
+    size_t n, cap; /* items */
+} growbuf;
+
+static int grow_push(growbuf *g, const void *item, size_t size)
+{
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 1024;
+        uint8_t *q = cap > SIZE_MAX / size ? NULL : realloc(g->p, cap * size);
+        if (!q)
+            return 0;
+        g->p = q;
+        g->cap = cap;
+    }
+    memcpy(g->p + g->n * size, item, size);
+    g->n++;
+    return 1;
+}
+
 struct lt_cache_writer {
     lt_afile af;
     uint8_t *hdr;         /* [data_offset] bytes before the samples */
     size_t data_offset;
     size_t sample_bytes;
     int classes;
-    size_t n, cap;
-    int32_t *labels;      /* [cap] */
+    lt_task task;
+    size_t n;
+    growbuf labels;       /* int32 [n] */
+    /* detection: boxes [n_boxes], box_count u64 [n], t i64 [n], rec u32 [n], recording names */
+    growbuf boxes, box_count, sample_t, sample_rec;
+    char *recs;           /* the names, each NUL-terminated, recs_len bytes */
+    size_t recs_len, recs_cap, n_recs;
     uLong crc_body;       /* CRC-32 of everything from data_offset on */
     uint64_t body_len;
 };
@@ -273,6 +324,12 @@ static lt_status check_shape(const lt_dataset *s, const char *path, size_t *opts
         return lt_err_set(err, LT_ERR_ARG, "%s: %d classes, expected 1..%d", path, s->classes, MAX_CLASSES);
     if (!(s->scale > 0) || !isfinite(s->scale))
         return lt_err_set(err, LT_ERR_ARG, "%s: scale %g, expected a positive number", path, (double)s->scale);
+    if (s->task != LT_TASK_CLASSIFY && s->task != LT_TASK_DETECT)
+        return lt_err_set(err, LT_ERR_ARG, "%s: task %d, expected classify (0) or detect (1)", path, (int)s->task);
+    if (s->task == LT_TASK_DETECT &&
+        (s->sensor_w < 1 || s->sensor_w > MAX_SIDE || s->sensor_h < 1 || s->sensor_h > MAX_SIDE))
+        return lt_err_set(err, LT_ERR_ARG, "%s: detection cache with sensor %dx%d, expected 1..%d each", path,
+                          s->sensor_w, s->sensor_h, MAX_SIDE);
     size_t sb = lt_dataset_sample_bytes(s->Ts, s->C, s->H, s->W, s->bits);
     if (!sb)
         return lt_err_set(err, LT_ERR_ARG, "%s: sample size overflows", path);
@@ -305,6 +362,7 @@ lt_status lt_cache_writer_open(lt_cache_writer **out, const char *path, const lt
         return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot allocate the cache writer", path);
     w->sample_bytes = lt_dataset_sample_bytes(s->Ts, s->C, s->H, s->W, s->bits);
     w->classes = s->classes;
+    w->task = s->task;
     w->data_offset = align_up(HDR_FIXED + opts_len + names_len);
     w->hdr = calloc(1, w->data_offset);
     if (!w->hdr) {
@@ -328,6 +386,11 @@ lt_status lt_cache_writer_open(lt_cache_writer **out, const char *path, const lt
     memcpy(h + OFF_NAME, s->name, strnlen(s->name, NAME_LEN - 1));
     put_u32(h + OFF_OPTS_LEN, (uint32_t)opts_len);
     put_u32(h + OFF_NAMES_LEN, (uint32_t)names_len);
+    put_u32(h + OFF_TASK, (uint32_t)s->task);
+    if (s->task == LT_TASK_DETECT) {
+        put_u32(h + OFF_SENSOR_W, (uint32_t)s->sensor_w);
+        put_u32(h + OFF_SENSOR_H, (uint32_t)s->sensor_h);
+    }
     memcpy(h + HDR_FIXED, s->opts, opts_len);
     uint8_t *q = h + HDR_FIXED + opts_len;
     for (int c = 0; s->class_names && c < s->classes; c++) {
@@ -339,7 +402,7 @@ lt_status lt_cache_writer_open(lt_cache_writer **out, const char *path, const lt
     st = lt_afile_open(&w->af, path, err);
     if (st)
         goto free_writer;
-    /* A placeholder header: n, the labels' offset and the size are only known at commit. */
+    /* A placeholder header: n, the offsets and the size are only known at commit. */
     if (fwrite(w->hdr, 1, w->data_offset, w->af.f) != w->data_offset) {
         st = lt_err_set(err, LT_ERR_IO, "%s: cannot write the header: %s", path, strerror(errno));
         lt_afile_abort(&w->af);
@@ -366,24 +429,96 @@ static lt_status write_body(lt_cache_writer *w, const void *p, size_t n, lt_err 
     return LT_OK;
 }
 
+static lt_status add_sample(lt_cache_writer *w, const uint8_t *sample, int32_t label, lt_err *err)
+{
+    if (!grow_push(&w->labels, &label, sizeof label))
+        return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot grow the label list past %zu", w->af.path, w->n);
+    lt_status st = write_body(w, sample, w->sample_bytes, err);
+    if (st) {
+        w->labels.n--;
+        return st;
+    }
+    w->n++;
+    return LT_OK;
+}
+
 lt_status lt_cache_writer_add(lt_cache_writer *w, const uint8_t *sample, int32_t label, lt_err *err)
 {
+    if (w->task != LT_TASK_CLASSIFY)
+        return lt_err_set(err, LT_ERR_ARG, "%s: a detection cache takes samples with boxes (lt_cache_writer_add_det)",
+                          w->af.path);
     if (label < 0 || label >= w->classes)
         return lt_err_set(err, LT_ERR_ARG, "%s: sample %zu: label %d, expected 0..%d", w->af.path, w->n,
                           (int)label, w->classes - 1);
-    if (w->n == w->cap) {
-        size_t cap = w->cap ? 2 * w->cap : 1024;
-        int32_t *l = cap > SIZE_MAX / sizeof *l ? NULL : realloc(w->labels, cap * sizeof *l);
-        if (!l)
-            return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot grow the label list to %zu", w->af.path, cap);
-        w->labels = l;
-        w->cap = cap;
+    return add_sample(w, sample, label, err);
+}
+
+lt_status lt_cache_writer_add_rec(lt_cache_writer *w, const char *name, uint32_t *index, lt_err *err)
+{
+    size_t l = strlen(name) + 1;
+    if (w->task != LT_TASK_DETECT)
+        return lt_err_set(err, LT_ERR_ARG, "%s: recordings belong to detection caches", w->af.path);
+    if (w->n_recs >= UINT32_MAX || l > MAX_RECS_LEN - w->recs_len)
+        return lt_err_set(err, LT_ERR_ARG, "%s: more recording names than a cache holds (%zu, %zu bytes)",
+                          w->af.path, w->n_recs, w->recs_len);
+    if (w->recs_len + l > w->recs_cap) {
+        size_t cap = w->recs_cap ? 2 * w->recs_cap : 4096;
+        while (cap < w->recs_len + l)
+            cap *= 2;
+        char *r = realloc(w->recs, cap);
+        if (!r)
+            return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot grow the recording names", w->af.path);
+        w->recs = r;
+        w->recs_cap = cap;
     }
-    lt_status st = write_body(w, sample, w->sample_bytes, err);
-    if (st)
-        return st;
-    w->labels[w->n++] = label;
+    memcpy(w->recs + w->recs_len, name, l);
+    w->recs_len += l;
+    *index = (uint32_t)w->n_recs++;
     return LT_OK;
+}
+
+lt_status lt_cache_writer_add_det(lt_cache_writer *w, const uint8_t *sample, const lt_box *boxes, size_t n_boxes,
+                                  uint32_t rec, int64_t t_us, lt_err *err)
+{
+    if (w->task != LT_TASK_DETECT)
+        return lt_err_set(err, LT_ERR_ARG, "%s: boxes belong to detection caches (lt_cache_writer_add)", w->af.path);
+    if (rec >= w->n_recs)
+        return lt_err_set(err, LT_ERR_ARG, "%s: sample %zu: recording %u, but %zu are named", w->af.path, w->n,
+                          rec, w->n_recs);
+    for (size_t k = 0; k < n_boxes; k++) {
+        const lt_box *b = &boxes[k];
+        /* a box is cut to the image: its centre lies inside, its sides are (0, 1] */
+        if (!(b->w > 0 && b->w <= 1 && b->h > 0 && b->h <= 1 && b->cx >= 0 && b->cx <= 1 && b->cy >= 0 &&
+              b->cy <= 1) || b->cls < 0 || b->cls >= w->classes)
+            return lt_err_set(err, LT_ERR_ARG, "%s: sample %zu box %zu: class %d centre (%g, %g) size %g x %g, "
+                              "expected a class in 0..%d and a box inside the image (fractions)", w->af.path, w->n,
+                              k, (int)b->cls, (double)b->cx, (double)b->cy, (double)b->w, (double)b->h,
+                              w->classes - 1);
+    }
+    uint64_t nb = n_boxes;
+    size_t had = w->boxes.n;
+    for (size_t k = 0; k < n_boxes; k++)
+        if (!grow_push(&w->boxes, &boxes[k], sizeof boxes[k]))
+            goto nomem;
+    if (!grow_push(&w->box_count, &nb, sizeof nb))
+        goto nomem;
+    if (!grow_push(&w->sample_t, &t_us, sizeof t_us)) {
+        w->box_count.n--;
+        goto nomem;
+    }
+    if (!grow_push(&w->sample_rec, &rec, sizeof rec)) {
+        w->box_count.n--, w->sample_t.n--;
+        goto nomem;
+    }
+    lt_status st = add_sample(w, sample, 0, err);
+    if (st) {
+        w->box_count.n--, w->sample_t.n--, w->sample_rec.n--;
+        w->boxes.n = had;
+    }
+    return st;
+nomem:
+    w->boxes.n = had;
+    return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot grow the box lists past %zu boxes", w->af.path, had);
 }
 
 void lt_cache_writer_abort(lt_cache_writer *w)
@@ -392,8 +527,63 @@ void lt_cache_writer_abort(lt_cache_writer *w)
         return;
     lt_afile_abort(&w->af);
     free(w->hdr);
-    free(w->labels);
+    free(w->labels.p);
+    free(w->boxes.p);
+    free(w->box_count.p);
+    free(w->sample_t.p);
+    free(w->sample_rec.p);
+    free(w->recs);
     free(w);
+}
+
+/* The detection section (docs/formats.md), little-endian, after the labels. */
+static lt_status write_det(lt_cache_writer *w, lt_err *err)
+{
+    lt_status st;
+    uint8_t le[BOX_BYTES];
+    uint64_t start = 0;
+    put_u64(le, 0);
+    if ((st = write_body(w, le, 8, err)))
+        return st;
+    for (size_t i = 0; i < w->n; i++) {
+        uint64_t c;
+        memcpy(&c, w->box_count.p + 8 * i, 8);
+        start += c;
+        put_u64(le, start);
+        if ((st = write_body(w, le, 8, err)))
+            return st;
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        int64_t t;
+        memcpy(&t, w->sample_t.p + 8 * i, 8);
+        put_u64(le, (uint64_t)t);
+        if ((st = write_body(w, le, 8, err)))
+            return st;
+    }
+    for (size_t i = 0; i < w->n; i++) {
+        uint32_t r;
+        memcpy(&r, w->sample_rec.p + 4 * i, 4);
+        put_u32(le, r);
+        if ((st = write_body(w, le, 4, err)))
+            return st;
+    }
+    static const uint8_t zeros[8];
+    if ((st = write_body(w, zeros, align8(4 * w->n) - 4 * w->n, err)))
+        return st;
+    for (size_t k = 0; k < w->boxes.n; k++) {
+        lt_box b;
+        memcpy(&b, w->boxes.p + k * sizeof b, sizeof b);
+        const float f[4] = {b.cx, b.cy, b.w, b.h};
+        for (int j = 0; j < 4; j++) {
+            uint32_t u;
+            memcpy(&u, &f[j], 4);
+            put_u32(le + 4 * j, u);
+        }
+        put_u32(le + 16, (uint32_t)b.cls);
+        if ((st = write_body(w, le, BOX_BYTES, err)))
+            return st;
+    }
+    return write_body(w, w->recs, w->recs_len, err);
 }
 
 lt_status lt_cache_writer_commit(lt_cache_writer *w, lt_err *err)
@@ -405,12 +595,24 @@ lt_status lt_cache_writer_commit(lt_cache_writer *w, lt_err *err)
     if ((st = write_body(w, zeros, labels_offset - data_end, err)))
         goto abort;
     for (size_t i = 0; i < w->n; i++) {
+        int32_t y;
         uint8_t le[4];
-        put_u32(le, (uint32_t)w->labels[i]);
+        memcpy(&y, w->labels.p + 4 * i, 4);
+        put_u32(le, (uint32_t)y);
         if ((st = write_body(w, le, 4, err)))
             goto abort;
     }
     size_t file_size = labels_offset + 4 * w->n + TRAILER;
+    if (w->task == LT_TASK_DETECT) {
+        size_t det_offset = align_up(labels_offset + 4 * w->n);
+        if ((st = write_body(w, zeros, det_offset - (labels_offset + 4 * w->n), err)) || (st = write_det(w, err)))
+            goto abort;
+        file_size = det_offset + det_bytes(w->n, w->boxes.n, w->recs_len) + TRAILER;
+        put_u64(w->hdr + OFF_DET, det_offset);
+        put_u64(w->hdr + OFF_N_BOXES, w->boxes.n);
+        put_u32(w->hdr + OFF_N_RECS, (uint32_t)w->n_recs);
+        put_u32(w->hdr + OFF_RECS_LEN, (uint32_t)w->recs_len);
+    }
     put_u64(w->hdr + OFF_N, w->n);
     put_u64(w->hdr + OFF_LABELS, labels_offset);
     put_u64(w->hdr + OFF_FILE_SIZE, file_size);
@@ -440,11 +642,20 @@ lt_status lt_cache_write(const char *path, const lt_dataset *d, lt_err *err)
     lt_status st = lt_cache_writer_open(&w, path, d, err);
     if (st)
         return st;
-    for (size_t i = 0; i < d->n; i++) {
-        if ((st = lt_cache_writer_add(w, d->data + i * sb, d->labels[i], err))) {
-            lt_cache_writer_abort(w);
-            return st;
-        }
+    uint32_t r;
+    for (size_t k = 0; k < d->n_recs && d->task == LT_TASK_DETECT && !st; k++)
+        st = lt_cache_writer_add_rec(w, d->rec_names[k], &r, err);
+    for (size_t i = 0; i < d->n && !st; i++) {
+        const uint8_t *s = d->data + i * sb;
+        if (d->task == LT_TASK_DETECT)
+            st = lt_cache_writer_add_det(w, s, d->boxes + d->box_start[i], d->box_start[i + 1] - d->box_start[i],
+                                         d->sample_rec[i], d->sample_t[i], err);
+        else
+            st = lt_cache_writer_add(w, s, d->labels[i], err);
+    }
+    if (st) {
+        lt_cache_writer_abort(w);
+        return st;
     }
     return lt_cache_writer_commit(w, err);
 }
@@ -457,17 +668,126 @@ static lt_status bad(lt_err *err, const char *path, size_t off, const char *what
                       off, what, got);
 }
 
+/* The version-2 fields between the version-1 header and the options text. */
+typedef struct det_hdr {
+    uint32_t task, sensor_w, sensor_h, n_recs, recs_len;
+    uint64_t n_boxes, det_offset;
+} det_hdr;
+
+static lt_status parse_v2_fields(det_hdr *h, const uint8_t *m, const char *path, lt_err *err)
+{
+    h->task = get_u32(m + OFF_TASK);
+    h->sensor_w = get_u32(m + OFF_SENSOR_W), h->sensor_h = get_u32(m + OFF_SENSOR_H);
+    h->n_recs = get_u32(m + OFF_N_RECS), h->recs_len = get_u32(m + OFF_RECS_LEN);
+    h->n_boxes = get_u64(m + OFF_N_BOXES), h->det_offset = get_u64(m + OFF_DET);
+    if (h->task != LT_TASK_CLASSIFY && h->task != LT_TASK_DETECT)
+        return bad(err, path, OFF_TASK, "expected task 0 (classify) or 1 (detect)", h->task);
+    if (get_u32(m + OFF_RESERVED))
+        return bad(err, path, OFF_RESERVED, "expected 0 in the reserved field", get_u32(m + OFF_RESERVED));
+    if (h->task == LT_TASK_CLASSIFY) {
+        /* a classification file has no detection section: all of its fields are 0 */
+        if (h->sensor_w || h->sensor_h || h->n_recs || h->recs_len || h->n_boxes || h->det_offset)
+            return bad(err, path, OFF_SENSOR_W, "expected bytes 156..191 all 0 in a classification cache",
+                       (unsigned long long)(h->sensor_w | h->sensor_h | h->n_recs | h->recs_len | h->n_boxes |
+                                            h->det_offset));
+        return LT_OK;
+    }
+    if (h->sensor_w < 1 || h->sensor_w > MAX_SIDE)
+        return bad(err, path, OFF_SENSOR_W, "expected a sensor width 1..65536", h->sensor_w);
+    if (h->sensor_h < 1 || h->sensor_h > MAX_SIDE)
+        return bad(err, path, OFF_SENSOR_H, "expected a sensor height 1..65536", h->sensor_h);
+    if (h->recs_len > MAX_RECS_LEN || h->n_recs > h->recs_len)
+        return bad(err, path, OFF_RECS_LEN, "expected at most 2^30 bytes of recording names, one or more a name",
+                   h->recs_len);
+    return LT_OK;
+}
+
+/* The detection section (det_hdr h, after CRC and sizes were checked) into
+ * one heap block: box_start, sample_t, sample_rec, boxes; names separately. */
+static lt_status parse_det(lt_dataset *d, const uint8_t *m, const det_hdr *h, const char *path, lt_err *err)
+{
+    const size_t n = d->n, nb = (size_t)h->n_boxes;
+    const size_t off_start = (size_t)h->det_offset, off_t = off_start + 8 * (n + 1), off_rec = off_t + 8 * n,
+                 off_box = off_rec + align8(4 * n), off_names = off_box + BOX_BYTES * nb;
+    /* sizes are bounded by the file's length, checked before: no overflow */
+    size_t bytes = 8 * (n + 1) + 8 * n + 4 * n + sizeof(lt_box) * nb;
+    uint8_t *blk = malloc(bytes ? bytes : 1);
+    if (!blk)
+        return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot allocate %zu bytes of boxes", path, bytes);
+    d->det_owned = blk;
+    uint64_t *start = (uint64_t *)blk;
+    int64_t *ts = (int64_t *)(blk + 8 * (n + 1));
+    uint32_t *rec = (uint32_t *)(blk + 16 * n + 8);
+    lt_box *box = (lt_box *)(blk + 16 * n + 8 + 4 * n);
+    for (size_t i = 0; i <= n; i++) {
+        start[i] = get_u64(m + off_start + 8 * i);
+        if ((i == 0 && start[0] != 0) || (i > 0 && start[i] < start[i - 1]) || start[i] > h->n_boxes ||
+            (i == n && start[i] != h->n_boxes))
+            return bad(err, path, off_start + 8 * i, "expected box_start to rise from 0 to the box count",
+                       (unsigned long long)start[i]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ts[i] = (int64_t)get_u64(m + off_t + 8 * i);
+        rec[i] = get_u32(m + off_rec + 4 * i);
+        if (rec[i] >= h->n_recs)
+            return bad(err, path, off_rec + 4 * i, "expected a recording index below the recording count", rec[i]);
+    }
+    for (size_t k = 0; k < nb; k++) {
+        const uint8_t *p = m + off_box + BOX_BYTES * k;
+        float f[4];
+        for (int j = 0; j < 4; j++) {
+            uint32_t u = get_u32(p + 4 * j);
+            memcpy(&f[j], &u, 4);
+        }
+        uint32_t cls = get_u32(p + 16);
+        box[k] = (lt_box){f[0], f[1], f[2], f[3], (int32_t)cls};
+        if (!(f[2] > 0 && f[2] <= 1 && f[3] > 0 && f[3] <= 1 && f[0] >= 0 && f[0] <= 1 && f[1] >= 0 && f[1] <= 1) ||
+            cls >= (uint32_t)d->classes)
+            return lt_err_set(err, LT_ERR_FORMAT, "%s: byte %zu: box %zu has class %u centre (%g, %g) size %g x %g; "
+                              "expected a class below %d and a box inside the image", path, off_box + BOX_BYTES * k,
+                              k, cls, (double)f[0], (double)f[1], (double)f[2], (double)f[3], d->classes);
+    }
+    const char *names = (const char *)m + off_names;
+    size_t nul = 0;
+    for (size_t k = 0; k < h->recs_len; k++)
+        nul += names[k] == 0;
+    if (nul != h->n_recs || (h->recs_len && names[h->recs_len - 1] != 0))
+        return lt_err_set(err, LT_ERR_FORMAT, "%s: byte %zu: expected %u NUL-terminated recording names in %u bytes",
+                          path, off_names, h->n_recs, h->recs_len);
+    d->rec_names = calloc(h->n_recs ? h->n_recs : 1, sizeof *d->rec_names);
+    if (!d->rec_names)
+        return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot allocate recording names", path);
+    d->n_recs = h->n_recs;
+    for (uint32_t r = 0; r < h->n_recs; r++) {
+        if (!(d->rec_names[r] = strdup(names)))
+            return lt_err_set(err, LT_ERR_NOMEM, "%s: cannot allocate recording names", path);
+        names += strlen(names) + 1;
+    }
+    d->task = LT_TASK_DETECT;
+    d->box_start = start, d->sample_t = ts, d->sample_rec = rec, d->boxes = box;
+    d->sensor_w = (int)h->sensor_w, d->sensor_h = (int)h->sensor_h;
+    return LT_OK;
+}
+
 static lt_status parse(lt_dataset *d, const uint8_t *m, size_t len, const char *path, lt_err *err)
 {
-    if (len < HDR_FIXED + TRAILER)
+    if (len < HDR_FIXED_V1 + TRAILER)
         return lt_err_set(err, LT_ERR_FORMAT, "%s: %zu bytes, too short for an ltsnn frame cache "
-                          "(expected at least %d)", path, len, HDR_FIXED + TRAILER);
+                          "(expected at least %d)", path, len, HDR_FIXED_V1 + TRAILER);
     if (memcmp(m + OFF_MAGIC, CACHE_MAGIC, sizeof CACHE_MAGIC))
         return lt_err_set(err, LT_ERR_FORMAT, "%s: byte 0: expected the magic \"LTSNNFRM\" of an ltsnn frame "
                           "cache", path);
     uint32_t version = get_u32(m + OFF_VERSION);
-    if (version != CACHE_VERSION)
-        return bad(err, path, OFF_VERSION, "expected version 1", version);
+    if (version != 1 && version != CACHE_VERSION)
+        return bad(err, path, OFF_VERSION, "expected version 1 or 2", version);
+    const size_t hdr_fixed = version == 1 ? HDR_FIXED_V1 : HDR_FIXED;
+    if (len < hdr_fixed + TRAILER)
+        return lt_err_set(err, LT_ERR_FORMAT, "%s: %zu bytes, too short for a version %u ltsnn frame cache "
+                          "(expected at least %zu)", path, len, version, hdr_fixed + TRAILER);
+    det_hdr dh = {0};
+    lt_status st;
+    if (version == 2 && (st = parse_v2_fields(&dh, m, path, err)))
+        return st;
     uint64_t file_size = get_u64(m + OFF_FILE_SIZE);
     if (file_size != len)
         return lt_err_set(err, LT_ERR_FORMAT, "%s: byte %d: the header says the file has %llu bytes but it has "
@@ -504,9 +824,9 @@ static lt_status parse(lt_dataset *d, const uint8_t *m, size_t len, const char *
     uint32_t opts_len = get_u32(m + OFF_OPTS_LEN), names_len = get_u32(m + OFF_NAMES_LEN);
     if (opts_len >= sizeof d->opts)
         return bad(err, path, OFF_OPTS_LEN, "expected an options length below 256", opts_len);
-    if (names_len > MAX_NAMES_LEN || HDR_FIXED + (size_t)opts_len + names_len > len - TRAILER)
+    if (names_len > MAX_NAMES_LEN || hdr_fixed + (size_t)opts_len + names_len > len - TRAILER)
         return bad(err, path, OFF_NAMES_LEN, "class names run past the end of the file", names_len);
-    size_t data_offset = align_up(HDR_FIXED + (size_t)opts_len + names_len);
+    size_t data_offset = align_up(hdr_fixed + (size_t)opts_len + names_len);
     uint64_t data_file = get_u64(m + OFF_DATA);
     if (data_file != data_offset) {
         char what[96];
@@ -526,9 +846,25 @@ static lt_status parse(lt_dataset *d, const uint8_t *m, size_t len, const char *
         snprintf(what, sizeof what, "expected the labels at byte %zu", labels_offset);
         return bad(err, path, OFF_LABELS, what, (unsigned long long)labels_file);
     }
-    if (labels_offset + 4 * (size_t)n + TRAILER != len)
+    if (dh.task == LT_TASK_DETECT) {
+        size_t det_offset = align_up(labels_offset + 4 * (size_t)n);
+        if (dh.det_offset != det_offset) {
+            char what[96];
+            snprintf(what, sizeof what, "expected the detection section at byte %zu", det_offset);
+            return bad(err, path, OFF_DET, what, (unsigned long long)dh.det_offset);
+        }
+        if (dh.n_boxes > len / BOX_BYTES)
+            return bad(err, path, OFF_N_BOXES, "box count does not fit the file length",
+                       (unsigned long long)dh.n_boxes);
+        size_t need = det_offset + det_bytes((size_t)n, (size_t)dh.n_boxes, dh.recs_len) + TRAILER;
+        if (need != len)
+            return lt_err_set(err, LT_ERR_FORMAT, "%s: %zu bytes, but %llu samples of %zu bytes with %llu boxes and "
+                              "%u bytes of recording names need exactly %zu", path, len, (unsigned long long)n, sb,
+                              (unsigned long long)dh.n_boxes, dh.recs_len, need);
+    } else if (labels_offset + 4 * (size_t)n + TRAILER != len) {
         return lt_err_set(err, LT_ERR_FORMAT, "%s: %zu bytes, but %llu samples of %zu bytes need exactly %zu",
                           path, len, (unsigned long long)n, sb, labels_offset + 4 * (size_t)n + TRAILER);
+    }
     uint32_t crc_file = get_u32(m + len - TRAILER);
     uint32_t crc = (uint32_t)crc_bytes(crc32_z(0L, Z_NULL, 0), m, len - TRAILER);
     if (crc != crc_file)
@@ -536,14 +872,14 @@ static lt_status parse(lt_dataset *d, const uint8_t *m, size_t len, const char *
                           "0..%zu (the file is corrupt)", path, len - TRAILER, crc_file, crc, len - TRAILER);
 
     /* Class names: exactly `classes` NUL-terminated strings, or none. */
-    const uint8_t *names = m + HDR_FIXED + opts_len;
+    const uint8_t *names = m + hdr_fixed + opts_len;
     if (names_len) {
         size_t nul = 0;
         for (size_t k = 0; k < names_len; k++)
             nul += names[k] == 0;
         if (nul != classes || names[names_len - 1] != 0)
             return lt_err_set(err, LT_ERR_FORMAT, "%s: byte %d: expected %u NUL-terminated class names in %u "
-                              "bytes", path, HDR_FIXED + (int)opts_len, classes, names_len);
+                              "bytes", path, (int)hdr_fixed + (int)opts_len, classes, names_len);
     }
     d->n = (size_t)n;
     d->Ts = (int)Ts, d->C = (int)C, d->H = (int)H, d->W = (int)W;
@@ -553,7 +889,7 @@ static lt_status parse(lt_dataset *d, const uint8_t *m, size_t len, const char *
     d->sample_bytes = sb;
     d->data = m + data_offset;
     memcpy(d->name, m + OFF_NAME, NAME_LEN);
-    memcpy(d->opts, m + HDR_FIXED, opts_len);
+    memcpy(d->opts, m + hdr_fixed, opts_len);
     d->opts[opts_len] = 0;
 
     const uint8_t *lab = m + labels_offset;
@@ -586,6 +922,8 @@ static lt_status parse(lt_dataset *d, const uint8_t *m, size_t len, const char *
             p += strlen(p) + 1;
         }
     }
+    if (dh.task == LT_TASK_DETECT)
+        return parse_det(d, m, &dh, path, err);
     return LT_OK;
 }
 
@@ -606,9 +944,9 @@ lt_status lt_cache_open(lt_dataset *d, const char *path, lt_err *err)
         goto close_fd;
     }
     size_t len = (size_t)sb.st_size;
-    if (sb.st_size < HDR_FIXED + TRAILER) {
+    if (sb.st_size < HDR_FIXED_V1 + TRAILER) {
         st = lt_err_set(err, LT_ERR_FORMAT, "%s: %lld bytes, too short for an ltsnn frame cache "
-                        "(expected at least %d)", path, (long long)sb.st_size, HDR_FIXED + TRAILER);
+                        "(expected at least %d)", path, (long long)sb.st_size, HDR_FIXED_V1 + TRAILER);
         goto close_fd;
     }
     void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);

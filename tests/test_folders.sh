@@ -29,7 +29,7 @@ grep -q "dataset   folders" $T/info && grep -q "sensor=header" $T/info && grep -
 cmp -s $T/d-all.ltc $T/c-train.ltc && bad "--split all equals the train split"
 # a recording that does not give its sensor: named, and nothing written
 "$LTSNN" events convert $R/evt3_trigger.raw $D/dogs/e.npy >/dev/null || bad "convert to npy"
-"$LTSNN" data prepare $D --layout folders --out $T/e >/dev/null 2>$T/err && bad "npy without --sensor accepted"
+"$LTSNN" data prepare $D --layout folders --split-rule first1 --out $T/e >/dev/null 2>$T/err && bad "npy without --sensor accepted"
 grep -q "e.npy: the recording does not say its sensor size" $T/err && ok || bad "no-sensor message: $(cat $T/err)"
 ls $T | grep -q "^e-" && bad "a failed prepare left a cache"
 "$LTSNN" data prepare $D --layout folders --out $T/e --sensor 1280x720 --split-rule first1 >/dev/null 2>&1 && ok || bad "--sensor 1280x720"

@@ -120,6 +120,14 @@ left=$(ls | grep -c "\.tmp\.")
 [ $rc = 130 ] && [ "$left" = 0 ] && [ ! -f cache-train.ltc ] && ok "SIGINT during data prepare leaves no temporary (exit $rc)" \
     || bad "prepare: exit $rc, left: $(ls)"
 
+# ---- data export --split writes and says only what it wrote; prepare checks every split before converting ----
+expect 0 "$LTSNN" data export n-fashion-mnist --out ex --limit 20 --split train && grep -q "wrote ex/Train (" out \
+    && ! grep -q Test out && [ ! -d ex/Test ] && grep -q -- "--split train" out \
+    && ok "export --split train says what it wrote: $(cat out)" || bad "export --split: $(cat out err)"
+expect 1 "$LTSNN" data prepare n-mnist ex --out exc -T 4 && grep -q "test split has no files" err \
+    && ! grep -q "n-mnist train" err && [ -z "$(ls | grep exc)" ] \
+    && ok "prepare refuses a missing split before converting anything" || bad "prepare missing split: $(cat err)"
+
 # ---- writes that fail say why ----
 mkdir ro && chmod 555 ro
 if [ "$(id -u)" != 0 ]; then

@@ -343,14 +343,16 @@ static int events_prepare(lt_ds_kind kind, const char *root, prep_flags *f, cli_
     lt_cache_writer *w[2] = {NULL, NULL};
     char paths[2][4096];
     size_t skipped[2] = {0, 0}, written[2] = {0, 0};
+    /* every split asked for has files, before converting any */
+    for (int s = 0; s < 2; s++)
+        if (lists[s] && lists[s]->n == 0) {
+            lt_err_set(&err, LT_ERR_IO, "%s: the %s split has no files%s", root, names[s],
+                       sp == 3 ? " (choose the other with --split)" : "");
+            goto fail;
+        }
     for (int s = 0; s < 2; s++) {
         if (!lists[s])
             continue;
-        if (lists[s]->n == 0) {
-            lt_err_set(&err, LT_ERR_IO, "%s: the %s split has no files%s", root, names[s],
-                       sp == 3 ? " (choose one with --split)" : "");
-            goto fail;
-        }
         if (lt_cache_split_path(paths[s], sizeof paths[s], f->out, names[s], &err) ||
             lt_ds_writer_open(&w[s], paths[s], &ds, &po, names[s], &err))
             goto fail;
@@ -893,9 +895,9 @@ static int data_export(int argc, char **argv)
         {"--out", CLI_STR, &out, "output folder (gets Train/ and Test/ like N-MNIST)", 0, 0, 0},
         {"--root", CLI_STR, &root, "Fashion-MNIST folder (default " LT_FMNIST_DIR ")", 0, 0, 0},
         {"--split", CLI_STR, &split, "train, test or both (default)", 0, 0, 0},
-        {"--limit", CLI_INT, &limit, "at most this many images per split", 0, 0, 0},
+        {"--limit", CLI_INT, &limit, "at most this many images per split (default: all)", 0, 1, 2147483647},
         {"--seed", CLI_U64, &seed, "simulator seed (default 0)", 0, 0, 0},
-        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 0, 0},
+        {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
         {0},
     };
     const char *pos[1];
@@ -924,8 +926,13 @@ static int data_export(int argc, char **argv)
             return 1;
         }
     }
-    printf("wrote %s/Train and %s/Test (N-MNIST layout, ATIS .bin); prepare with: ltsnn data prepare n-mnist %s "
-           "--out PREFIX\n", out, out, out);
+    int both = !strcmp(split, "both");
+    if (both)
+        printf("wrote %s/Train and %s/Test (N-MNIST layout, ATIS .bin); prepare with: ltsnn data prepare n-mnist %s "
+               "--out PREFIX\n", out, out, out);
+    else
+        printf("wrote %s/%s (N-MNIST layout, ATIS .bin); prepare with: ltsnn data prepare n-mnist %s --split %s "
+               "--out PREFIX\n", out, !strcmp(split, "train") ? "Train" : "Test", out, split);
     return 0;
 }
 

@@ -311,6 +311,21 @@ static void test_fmnist_make(void)
         ok &= ev.x[i] < 34 && ev.y[i] < 34 && ev.t[i] >= 0 && ev.t[i] <= LT_FMNIST_DURATION_US &&
               (i == 0 || ev.t[i] >= ev.t[i - 1]);
     CHECK(ok, "square: %zu events, sorted and in range", ev.n);
+    /* a contrast step halfway (issue 18's changing input): fewer events in
+     * the second half; the first keeps its own and gains the step's burst
+     * (the simulator stamps a transition's events across the frame interval) */
+    size_t half[2] = {0, 0}, half_step[2] = {0, 0};
+    for (size_t i = 0; i < ev.n; i++)
+        half[2 * ev.t[i] >= LT_FMNIST_DURATION_US]++;
+    o.contrast_step = 0.25f;
+    lt_events_clear(&ev);
+    CHECK(lt_fmnist_saccade_events(&ev, square, &o, 1, &err) == LT_OK, "%s", err.msg);
+    for (size_t i = 0; i < ev.n; i++)
+        half_step[2 * ev.t[i] >= LT_FMNIST_DURATION_US]++;
+    CHECK(half_step[0] >= half[0] && half_step[1] < 2 * half[1] / 3,
+          "contrast step 0.25: first half %zu vs %zu events, second half %zu vs %zu", half_step[0], half[0],
+          half_step[1], half[1]);
+    o.contrast_step = 1.0f;
     lt_events_free(&ev);
 
     /* ATIS .bin export: files in N-MNIST's layout whose events bin to the

@@ -146,6 +146,9 @@ typedef struct lt_fmnist_opts {
     lt_dvs_opts dvs;  /* simulator options (default: lt_dvs_opts_default with
                        * refractory 1 ms and noise 0.1 Hz; seed ignored: sample i
                        * uses (seed, i)) */
+    float contrast_step; /* from halfway through each recording the image's contrast over the
+                          * background is multiplied by this (1: none, the default): input whose
+                          * statistics change within a sample */
 } lt_fmnist_opts;
 
 #define LT_FMNIST_DIR "/usr/share/datasets/fashion-mnist"

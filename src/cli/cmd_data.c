@@ -118,6 +118,7 @@ typedef struct prep_flags {
     const char *out, *bin, *value, *space, *split, *rule, *sensor, *layout, *window;
     int T, size[3], test_percent, skip_bad, fix, threads, limit;
     uint64_t window_us, seed;
+    float contrast_step;
 } prep_flags;
 
 static int fmnist_prepare(const char *name, const char *root, prep_flags *f, cli_opt *opts)
@@ -137,6 +138,8 @@ static int fmnist_prepare(const char *name, const char *root, prep_flags *f, cli
             fo.seed = f->seed;
         else if (!strcmp(o->name, "--limit"))
             fo.limit = (size_t)f->limit;
+        else if (!strcmp(o->name, "--contrast-step") && fo.mode == LT_FMNIST_NEURO)
+            fo.contrast_step = f->contrast_step;
         else if (strcmp(o->name, "--out") && strcmp(o->name, "--split") && strcmp(o->name, "--threads")) {
             fprintf(stderr, "ltsnn %s: %s does not apply to %s\n", VERB, o->name, name);
             return 2;
@@ -560,6 +563,8 @@ static int data_prepare(int argc, char **argv)
         {"--split-rule", CLI_STR, &f.rule, "cifar10-dvs/n-caltech101: random (default) or firstN", 0, 0, 0},
         {"--test-percent", CLI_INT, &f.test_percent, "random split's test share (default 10, n-caltech101 20)", 0, 0, 0},
         {"--seed", CLI_U64, &f.seed, "random split's seed (default 42)", 0, 0, 0},
+        {"--contrast-step", CLI_FLOAT, &f.contrast_step, "n-fashion-mnist: multiply the image's contrast by this from "
+         "halfway through each recording (default 1: none)", 0, 0.01, 100},
         {"--sensor", CLI_STR, &f.sensor, "sensor WIDTHxHEIGHT, or auto (per sample); default: the dataset's (gen1 "
          "304x240)", 0, 0, 0},
         {"--skip-bad", CLI_BOOL, &f.skip_bad, "skip unreadable files with a warning instead of stopping", 0, 0, 0},

@@ -45,6 +45,7 @@ void lt_fmnist_opts_default(lt_fmnist_opts *o)
     o->seed = 1;
     o->threads = 0;
     o->render_hz = 1000;
+    o->contrast_step = 1.0f;
     lt_dvs_opts_default(&o->dvs);
     o->dvs.refractory_us = 1000;
     o->dvs.noise_hz = 0.1;
@@ -71,8 +72,9 @@ static void saccade_offset(double *dx, double *dy, double t_us)
     *dy = a[1] + w * (b[1] - a[1]);
 }
 
-/* Intensity frame [H, W] of the image shifted by (dx, dy) from the centre. */
-static void render(float *I, const float *lum, int H, int W, double dx, double dy)
+/* Intensity frame [H, W] of the image shifted by (dx, dy) from the centre,
+ * its contrast over the background times k. */
+static void render(float *I, const float *lum, int H, int W, double dx, double dy, float k)
 {
     /* sensor pixel x shows image coordinate u = x - ox (pixel centres aligned) */
     double ox = (W - IMG) / 2.0 + dx, oy = (H - IMG) / 2.0 + dy;
@@ -100,7 +102,7 @@ static void render(float *I, const float *lum, int H, int W, double dx, double d
                 }
             }
             /* a dark but not black screen behind the image */
-            I[y * W + x] = 0.1f + 0.9f * s;
+            I[y * W + x] = 0.1f + 0.9f * k * s;
         }
     }
 }
@@ -131,6 +133,8 @@ static lt_status check_neuro(const lt_fmnist_opts *o, lt_err *err)
                           o->W);
     if (o->render_hz < 10 || o->render_hz > 100000)
         return lt_err_set(err, LT_ERR_ARG, "fashion-mnist: render rate %d Hz: expected 10..100000", o->render_hz);
+    if (!(o->contrast_step >= 0.01f && o->contrast_step <= 100.0f))
+        return lt_err_set(err, LT_ERR_ARG, "fashion-mnist: contrast step %g: expected 0.01..100", o->contrast_step);
     return LT_OK;
 }
 
@@ -163,12 +167,12 @@ static lt_status saccade_run(fm_work *w, const uint8_t *img, const lt_fmnist_opt
         F = 1;
     double dx, dy;
     saccade_offset(&dx, &dy, 0);
-    render(w->I, w->lum, o->H, o->W, dx, dy);
+    render(w->I, w->lum, o->H, o->W, dx, dy, 1.0f);
     lt_dvs_start(&w->dvs, w->I, 0);
     for (int f = 1; f <= F; f++) {
         int64_t t = (int64_t)LT_FMNIST_DURATION_US * f / F;
         saccade_offset(&dx, &dy, (double)t);
-        render(w->I, w->lum, o->H, o->W, dx, dy);
+        render(w->I, w->lum, o->H, o->W, dx, dy, 2 * t >= LT_FMNIST_DURATION_US ? o->contrast_step : 1.0f);
         lt_status st = lt_dvs_step(&w->dvs, &w->ev, w->I, t, err);
         if (st)
             return st;
@@ -384,10 +388,10 @@ lt_status lt_fmnist_make(lt_dataset *d, const char *root, int train, const lt_fm
         snprintf(d->name, sizeof d->name, "n-fashion-mnist");
         snprintf(d->opts, sizeof d->opts,
                  "fashion-mnist %s saccades %dx%d T=%d render=%dHz seed=%llu dvs C=%g/%g sigma=%g refr=%lldus "
-                 "noise=%gHz; bin: equal time, binary",
+                 "noise=%gHz contrast_step=%g; bin: equal time, binary",
                  train ? "train" : "test", o->W, o->H, o->T, o->render_hz, (unsigned long long)o->seed,
                  (double)o->dvs.c_on, (double)o->dvs.c_off, (double)o->dvs.c_sigma,
-                 (long long)o->dvs.refractory_us, o->dvs.noise_hz);
+                 (long long)o->dvs.refractory_us, o->dvs.noise_hz, (double)o->contrast_step);
         st = make_neuro(d, &img, o, train, progress, ctx, err);
         if (st)
             goto free_dataset;

@@ -74,6 +74,8 @@ typedef struct lt_head_kind {
     void (*eval_result)(lt_head *h, lt_eval_result *r);
     /* metadata the head adds to checkpoints (NULL-terminated key/value pairs, owned by the head), may be NULL */
     const char *const *(*meta)(const lt_head *h);
+    /* a training epoch begins (the trainer calls it before the first batch); may be NULL */
+    void (*epoch_start)(lt_head *h);
     void (*free)(lt_head *h);
 } lt_head_kind;
 
@@ -89,7 +91,13 @@ struct lt_head {
  * logits.  Omega is the net's mean threshold at each call, a constant. */
 lt_status lt_head_classify(lt_head **h, const lt_net *net, float beta, int tet, lt_err *err);
 
+/* The authors' released code (METHOD.md §4's note, issue 18's recipe): Omega
+ * of each batch is the mean threshold measured at the previous batch of the
+ * same epoch (the first batch of an epoch uses its own), not the current one. */
+void lt_head_classify_omega_previous(lt_head *h, int on);
+
 double lt_head_loss(lt_head *h, float *dO, const float *O, const lt_targets *y, lt_head_stats *s);
+void lt_head_epoch_start(lt_head *h);
 void lt_head_eval_reset(lt_head *h);
 lt_status lt_head_eval_add(lt_head *h, const float *O, const lt_targets *y, lt_err *err);
 void lt_head_eval_result(lt_head *h, lt_eval_result *r);

@@ -15,6 +15,9 @@ typedef struct classify {
     lt_head h;
     float beta;
     int tet;
+    int omega_prev;         /* Omega from the previous batch of the epoch (the authors' code) */
+    int have_prev;
+    float prev;             /* the mean threshold the previous batch saw */
     int32_t *pred;          /* [B] */
     int64_t *confusion;     /* [K, K] */
     size_t correct, seen;
@@ -24,8 +27,13 @@ static double cls_loss(lt_head *h, float *dO, const float *O, const lt_targets *
 {
     classify *c = (classify *)h;
     int b = y->b;
-    lt_loss_parts lp = lt_loss_forward_backward(dO, O, y->labels, lt_net_omega(h->net), c->beta, c->tet, h->T, b,
-                                                h->K);
+    float now = lt_net_omega(h->net), omega = now;
+    if (c->omega_prev) {
+        if (c->have_prev)
+            omega = c->prev;
+        c->prev = now, c->have_prev = 1;
+    }
+    lt_loss_parts lp = lt_loss_forward_backward(dO, O, y->labels, omega, c->beta, c->tet, h->T, b, h->K);
     if (s) {
         lt_predict(c->pred, O, h->T, b, h->K);
         size_t correct = 0;
@@ -38,6 +46,14 @@ static double cls_loss(lt_head *h, float *dO, const float *O, const lt_targets *
         s->metric[0] += 100.0 * (double)correct;
     }
     return lp.loss;
+}
+
+static void cls_epoch_start(lt_head *h) { ((classify *)h)->have_prev = 0; }
+
+void lt_head_classify_omega_previous(lt_head *h, int on)
+{
+    if (h->kind->loss == cls_loss)
+        ((classify *)h)->omega_prev = on;
 }
 
 static void cls_eval_reset(lt_head *h)
@@ -85,7 +101,7 @@ static void cls_free(lt_head *h)
 static const lt_head_kind classify_kind = {
     .name = "classify", .n_parts = 2, .part = {"ce", "mse"}, .n_metrics = 1, .metric = {"acc"},
     .loss = cls_loss, .eval_reset = cls_eval_reset, .eval_add = cls_eval_add, .eval_result = cls_eval_result,
-    .free = cls_free,
+    .epoch_start = cls_epoch_start, .free = cls_free,
 };
 
 lt_status lt_head_classify(lt_head **out, const lt_net *net, float beta, int tet, lt_err *err)
@@ -118,6 +134,12 @@ double lt_head_loss(lt_head *h, float *dO, const float *O, const lt_targets *y, 
 }
 
 void lt_head_eval_reset(lt_head *h) { h->kind->eval_reset(h); }
+
+void lt_head_epoch_start(lt_head *h)
+{
+    if (h->kind->epoch_start)
+        h->kind->epoch_start(h);
+}
 
 lt_status lt_head_eval_add(lt_head *h, const float *O, const lt_targets *y, lt_err *err)
 {

@@ -586,6 +586,7 @@ setup:
             order[i] = (uint32_t)i;
         lt_rng_shuffle_u32(&rs.rng, order, n);
         long done_batches = first;
+        lt_head_epoch_start(head); /* (a resume inside an epoch starts the head's epoch state afresh) */
         lt_par_mark(&par);
         for (long bi = first; bi < batches; bi++) {
             size_t i0 = (size_t)bi * B;

@@ -45,8 +45,13 @@ usage() {
     cat <<'EOF'
 usage: sh bench/fmnist.sh [options]      (each option also as an environment variable)
   --out DIR          OUT      output folder (default bench/out/fmnist)
-  --rows LIST        ROWS     comma-separated rows (default all): fixed stsg sgp sgp-arctan
-                              sgp-triangle sgp-piecewise penalty_all sgp_stsg sgp-beta0.95
+  --rows LIST        ROWS     comma-separated rows (default the matrix's): fixed stsg sgp sgp-arctan
+                              sgp-triangle sgp-piecewise penalty_all sgp_stsg sgp-beta0.95; issue 18's
+                              rows (bench/fmnist18.sh runs them): sgp-lrvth1e-4 sgp-lrvth1e-5 sgp-vthsgd
+                              stsg-lrvth1e-4 stsg-lrvth1e-5 stsg-vthsgd sgp-bntd sgp-noaffine sgp-wdvth
+                              fixed-vth0.25 sgp-vth0.25 fixed-vth4 sgp-vth4 fixed-T2 sgp-T2 (static)
+                              fixed-contrast sgp-contrast (neuro: a contrast step of CONTRAST, default
+                              0.5, halfway through each sample) authors-fixed authors-sgp_stsg
   --inputs LIST      INPUTS   static,neuro (default both)
   --seeds LIST       SEEDS    default 1,2,3
   --minutes M        MINUTES  training minutes per run (default 5; evaluation not counted)
@@ -120,9 +125,34 @@ row_flags() {
     penalty_all) echo "--mode penalty_all --window sigmoid --beta 0.45" ;;
     sgp_stsg) echo "--mode sgp_stsg --window sigmoid --beta 0.45" ;;
     sgp-beta0.95) echo "--mode sgp --window sigmoid --beta 0.95" ;;
+    # issue 18: threshold learning rate and optimiser (Table 8)
+    sgp-lrvth1e-4) echo "--mode sgp --window sigmoid --beta 0.45 --lr-vth 0.0001" ;;
+    sgp-lrvth1e-5) echo "--mode sgp --window sigmoid --beta 0.45 --lr-vth 0.00001" ;;
+    sgp-vthsgd) echo "--mode sgp --window sigmoid --beta 0.45 --vth-optim sgd --lr-vth 1" ;;
+    stsg-lrvth1e-4) echo "--mode stsg --beta 0.45 --lr-vth 0.0001" ;;
+    stsg-lrvth1e-5) echo "--mode stsg --beta 0.45 --lr-vth 0.00001" ;;
+    stsg-vthsgd) echo "--mode stsg --beta 0.45 --vth-optim sgd --lr-vth 1" ;;
+    # issue 18: the scale redundancy of V and BN
+    sgp-bntd) echo "--mode sgp --window sigmoid --beta 0.45 --bn td" ;;
+    sgp-noaffine) echo "--mode sgp --window sigmoid --beta 0.45 --bn-affine off" ;;
+    sgp-wdvth) echo "--mode sgp --window sigmoid --beta 0.45 --wd-vth 0.001" ;;
+    # issue 18: where adaptivity should matter
+    fixed-vth0.25) echo "--mode fixed --beta 0.45 --vth-init 0.25" ;;
+    sgp-vth0.25) echo "--mode sgp --window sigmoid --beta 0.45 --vth-init 0.25" ;;
+    fixed-vth4) echo "--mode fixed --beta 0.45 --vth-init 4" ;;
+    sgp-vth4) echo "--mode sgp --window sigmoid --beta 0.45 --vth-init 4" ;;
+    fixed-T2) echo "--mode fixed --beta 0.45 --T 2" ;;
+    sgp-T2) echo "--mode sgp --window sigmoid --beta 0.45 --T 2" ;;
+    fixed-contrast) echo "--mode fixed --beta 0.45" ;;
+    sgp-contrast) echo "--mode sgp --window sigmoid --beta 0.45" ;;
+    # issue 18: the authors' recipe as their code runs it (METHOD §4's note)
+    authors-fixed) echo "--recipe authors --mode fixed" ;;
+    authors-sgp_stsg) echo "--recipe authors --mode sgp_stsg --window sigmoid" ;;
     *) return 1 ;;
     esac
 }
+# rows whose neuromorphic input has a contrast step halfway through each sample
+row_cache() { case $1 in *-contrast) echo "$NCACHE_C" ;; *) echo "$NCACHE" ;; esac; }
 for r in $ROWS; do row_flags "$r" >/dev/null || die "unknown row '$r' (--help lists them)"; done
 for i in $INPUTS; do case $i in static | neuro) ;; *) die "unknown input '$i' (static or neuro)" ;; esac; done
 for s in $SEEDS; do case $s in '' | *[!0-9]*) die "seeds are non-negative integers, not '$s'" ;; esac; done
@@ -134,14 +164,18 @@ else
     NCACHE="$OUT/cache/nfm-T10-34x34"
     LIMIT_FLAG=""
 fi
+CONTRAST=${CONTRAST:-0.5}
+NCACHE_C="$NCACHE-contrast$CONTRAST"
 
-# the neuromorphic cache, made once; both files or it is made again
+# a neuromorphic cache ($1), made once; both files or it is made again
 neuro_cache() {
-    [ -f "$NCACHE-train.ltc" ] && [ -f "$NCACHE-test.ltc" ] && return 0
+    [ -f "$1-train.ltc" ] && [ -f "$1-test.ltc" ] && return 0
     mkdir -p "$OUT/cache"
-    echo "== simulating n-fashion-mnist into $NCACHE-{train,test}.ltc (once)"
+    step=""
+    [ "$1" = "$NCACHE_C" ] && step="--contrast-step $CONTRAST"
+    echo "== simulating n-fashion-mnist into $1-{train,test}.ltc (once)"
     # shellcheck disable=SC2086
-    "$LTSNN" data prepare n-fashion-mnist --out "$NCACHE" --T 10 --size 34x34 --threads "$THREADS" $LIMIT_FLAG
+    "$LTSNN" data prepare n-fashion-mnist --out "$1" --T 10 --size 34x34 --threads "$THREADS" $LIMIT_FLAG $step
 }
 
 # the training command of one run, as a single line ($1 input, $2 row, $3 seed, $4 dir)
@@ -150,7 +184,7 @@ train_cmd() {
         data="--data fashion-mnist --model $STATIC_MODEL --T 4"
         [ "$LIMIT" -gt 0 ] && data="$data --limit $LIMIT"
     else
-        data="--data $NCACHE --model $NEURO_MODEL --T 10" # the cache holds --limit images already
+        data="--data $(row_cache "$2") --model $NEURO_MODEL --T 10" # the cache holds --limit images already
     fi
     echo "$LTSNN train $data --batch $BATCH --epochs 1000 --lr 0.001 $(row_flags "$2") --seed $3" \
         "--threads $THREADS --minutes $MINUTES --out $4" | tr -s ' '
@@ -213,11 +247,14 @@ not
         grep -q train "/proc/$(cat "$dir/pid")/cmdline" 2>/dev/null; then
         die "$dir is being trained by process $(cat "$dir/pid") (left over from a killed fmnist.sh?)"
     fi
-    [ "$inp" = neuro ] && neuro_cache < /dev/null
+    [ "$inp" = neuro ] && neuro_cache "$(row_cache "$row")" < /dev/null
     mkdir -p "$dir"
     if [ ! -f "$dir/row.json" ]; then
         prep=""
-        [ "$inp" = neuro ] && prep="$LTSNN data prepare n-fashion-mnist --out $NCACHE --T 10 --size 34x34 $LIMIT_FLAG"
+        if [ "$inp" = neuro ]; then
+            prep="$LTSNN data prepare n-fashion-mnist --out $(row_cache "$row") --T 10 --size 34x34 $LIMIT_FLAG"
+            case $row in *-contrast) prep="$prep --contrast-step $CONTRAST" ;; esac
+        fi
         python3 - "$dir/row.json" "$KIND" "$inp" "$row" "$seed" "$MINUTES" "$LIMIT" "$cmd" "$prep" <<'EOF'
 import json, os, sys
 path, kind, inp, row, seed, minutes, limit, cmd, prep = sys.argv[1:]

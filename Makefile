@@ -22,7 +22,7 @@ endif
 
 CFLAGS  += $(CFLAGS_BASE) $(OPT)
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c src/quant/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 HDRS     := $(wildcard include/*.h include/ltsnn/*.h src/*/*.h tests/*.h)

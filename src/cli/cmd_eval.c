@@ -9,13 +9,14 @@
 int cmd_eval(int argc, char **argv)
 {
     const char *data = NULL, *split = "test";
-    int batch = 32, threads = 0, T = 0;
+    int batch = 32, threads = 0, T = 0, wbits = 32;
     cli_opt opts[] = {
         {"--data", CLI_STR, &data, "demo, fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare", 0, 0, 0},
         {"--split", CLI_STR, &split, "test (default) or train", 0, 0, 0},
         {"--batch", CLI_INT, &batch, "batch size (default 32)", 0, 1, 65536},
         {"--T", CLI_INT, &T, "time steps (default: the checkpoint's)", 0, 1, 10000},
         {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
+        {"--wbits", CLI_INT, &wbits, "conv weight bits 32, 4 or 8 (default: the checkpoint's wbits)", 0, 1, 32},
         {0},
     };
     const char *pos[1];
@@ -43,6 +44,8 @@ int cmd_eval(int argc, char **argv)
     }
     if (T > 0)
         nc.T = T;
+    if (cli_seen(opts, "--wbits"))
+        nc.wbits = wbits;
     lt_dataset tr, te;
     lt_source_opts so = {.T = nc.T};
     if (lt_source_load(data, &so, &tr, &te, &err)) {

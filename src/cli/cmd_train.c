@@ -1,6 +1,7 @@
 /* cmd_train.c -- `ltsnn train`: flags -> data, net, optimiser -> lt_train.
  * With no --data it trains the `small` preset on the built-in demo data. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -43,11 +44,28 @@ int cli_neuron_flags(const char *verb, lt_neuron *n, const char *mode, const cha
     return 0;
 }
 
+/* A resumed run keeps its weight precision: the checkpoint's metadata wbits
+ * (absent: 32) must be the --wbits of this run. */
+static lt_status check_resume_wbits(const char *path, int wbits, lt_err *err)
+{
+    lt_st_file f;
+    lt_status st = lt_st_read(&f, path, err);
+    if (st)
+        return st;
+    const char *v = lt_st_meta(&f, "wbits");
+    int have = v ? atoi(v) : 32;
+    if (have != wbits)
+        st = lt_err_set(err, LT_ERR_ARG, "%s: was trained with --wbits %d; resume with the same --wbits (this run: "
+                        "%d)", path, have, wbits);
+    lt_st_free(&f);
+    return st;
+}
+
 int cmd_train(int argc, char **argv)
 {
     const char *data = "demo", *model = NULL, *out = "runs/latest", *resume = NULL, *mode = NULL, *window = NULL;
     const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL;
-    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0;
+    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, wbits = 32;
     uint64_t seed = 0;
     size_t limit = 0;
     int limit_i = 0;
@@ -76,6 +94,7 @@ int cmd_train(int argc, char **argv)
         {"--reset", CLI_STR, &reset, "hard (default) or soft", 0, 0, 0},
         {"--bn", CLI_STR, &bn, "standard, or td: threshold-dependent BN (default: td for resnet19, else standard)", 0, 0, 0},
         {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
+        {"--wbits", CLI_INT, &wbits, "conv weight bits: 32 (default, float32), 4 or 8 (SAWB, METHOD.md §7)", 0, 1, 32},
         {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0, 0, 0},
         {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
         {"--limit", CLI_INT, &limit_i, "use at most this many training samples", 0, 1, 2147483647},
@@ -125,13 +144,18 @@ int cmd_train(int argc, char **argv)
         model = is_demo ? "small" : is_fm ? "fmnist" : "vgg9";
 
     lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
-                        .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model)};
+                        .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model),
+                        .wbits = wbits};
     /* a preset takes the data's class count; an explicit string must agree */
     if (lt_model_preset(model))
         nc.classes = tr.classes;
     lt_net *net = NULL;
     int rc = 1;
     if (lt_net_create(&net, &nc, &err)) {
+        fprintf(stderr, "ltsnn train: %s\n", err.msg);
+        goto done;
+    }
+    if (resume && check_resume_wbits(resume, wbits, &err)) {
         fprintf(stderr, "ltsnn train: %s\n", err.msg);
         goto done;
     }

@@ -14,10 +14,13 @@
 
 #include "kernels/conv_dnnl.h"
 #include "nn/net.h"
+#include "quant/quant.h"
 
 typedef struct conv_cfg {
     lt_conv_shape s;        /* geometry; s.N is set per call (T*b) */
     int depthwise;          /* groups = Cout = Cin, resolved at planning */
+    int wbits;              /* 4 or 8: SAWB fake quantisation (METHOD.md §7); 0: float32 */
+    float alpha;            /* SAWB's clipping level of the last forward (the backward's mask) */
 } conv_cfg;
 
 static lt_status conv_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
@@ -41,6 +44,18 @@ static lt_status conv_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
                             .shape = {s->Cout, s->Cin / s->groups, s->kh, s->kw},
                             .numel = (size_t)s->Cout * (size_t)(s->Cin / s->groups) * (size_t)(s->kh * s->kw),
                             .weight = 1};
+    /* SAWB: w_q [Cout, Cin/groups, kh, kw] lives from forward to backward in
+     * saved[0], and backward collects dL/dw_q in saved[1] before masking it
+     * into the latent weight's gradient; both persistent, so nothing is
+     * allocated in forward or backward */
+    c->wbits = cfg->wbits == 32 ? 0 : cfg->wbits;
+    if (c->wbits && !lt_sawb_bits_ok(c->wbits))
+        return lt_err_set(err, LT_ERR_ARG, "wbits %d: SAWB is pinned for 4 and 8 bits (METHOD.md §7; 32 or 0 "
+                          "is float32)", cfg->wbits);
+    if (c->wbits) {
+        l->saved_fixed[0] = l->slot[0].numel;
+        l->saved_fixed[1] = cfg->train ? l->slot[0].numel : 0;
+    }
     l->work_floats = lt_conv2d_work_floats(s);
     /* depthwise stays on conv.c's direct kernel: oneDNN 2.6's depthwise
      * training primitives were measured 4x slower on this net; a planned-only
@@ -70,31 +85,50 @@ static void conv_init(lt_layer *l, const lt_net_config *cfg, lt_rng *rng)
     lt_init_uniform(l->p[0], l->slot[0].numel, 1.0f / sqrtf(fan_in), rng);
 }
 
+/* METHOD.md §7: under wbits the conv runs on w_q, made afresh from the
+ * latent w at every forward, training and evaluation alike */
 static void conv_forward(lt_layer *l, float *y, const float *const *x, int T, int b, int train)
 {
-    lt_conv_shape s = LT_CFG(l, conv_cfg)->s;
+    conv_cfg *c = LT_CFG(l, conv_cfg);
+    lt_conv_shape s = c->s;
     s.N = T * b;
+    const float *w = l->p[0];
+    if (c->wbits) {
+        lt_sawb_forward(l->saved[0], &c->alpha, l->p[0], l->slot[0].numel, c->wbits);
+        w = l->saved[0];
+    }
     if (l->impl)
-        lt_dnnl_conv_forward(l->impl, y, x[0], l->p[0], &s, l->work);
+        lt_dnnl_conv_forward(l->impl, y, x[0], w, &s, l->work);
     else
-        lt_conv2d_forward(y, x[0], l->p[0], &s, l->work);
+        lt_conv2d_forward(y, x[0], w, &s, l->work);
 }
 
+/* Under wbits the kernels differentiate through w_q into saved[1], and the
+ * straight-through estimator passes that to w where |w| <= alpha (§7). */
 static void conv_backward(lt_layer *l, float *const *dx, const float *dy, const float *const *x, int T, int b)
 {
-    lt_conv_shape s = LT_CFG(l, conv_cfg)->s;
+    conv_cfg *c = LT_CFG(l, conv_cfg);
+    lt_conv_shape s = c->s;
     s.N = T * b;
+    const float *w = c->wbits ? l->saved[0] : l->p[0];
+    float *dw = l->g[0];
+    if (c->wbits && dw) {
+        dw = l->saved[1];
+        memset(dw, 0, l->slot[0].numel * sizeof *dw);
+    }
     if (l->impl)
-        lt_dnnl_conv_backward(l->impl, dx[0], l->g[0], dy, x[0], l->p[0], &s, l->work);
+        lt_dnnl_conv_backward(l->impl, dx[0], dw, dy, x[0], w, &s, l->work);
     else
-        lt_conv2d_backward(dx[0], l->g[0], dy, x[0], l->p[0], &s, l->work);
+        lt_conv2d_backward(dx[0], dw, dy, x[0], w, &s, l->work);
+    if (c->wbits && l->g[0])
+        lt_sawb_backward(l->g[0], dw, l->p[0], c->alpha, l->slot[0].numel);
 }
 
 /* METHOD.md §3: Cout * Cin/groups * kh * kw * Ho * Wo */
 static size_t conv_macs(const lt_layer *l) { return l->slot[0].numel * (size_t)l->out_h * (size_t)l->out_w; }
 
 static const lt_layer_kind lt_kind_conv = {
-    .name = "conv", .flags = LT_KF_NEEDS_INPUT, .plan = conv_plan, .init = conv_init, .forward = conv_forward,
+    .name = "conv", .flags = LT_KF_NEEDS_INPUT | LT_KF_QUANT, .plan = conv_plan, .init = conv_init, .forward = conv_forward,
     .backward = conv_backward, .macs = conv_macs, .release = conv_release,
 };
 

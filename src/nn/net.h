@@ -61,6 +61,7 @@ enum {
     LT_KF_DX_OVER_X = 1 << 4,    /* backward may write dx[0] over x[0] (read before written) */
     LT_KF_NEURON = 1 << 5,       /* a spiking neuron: one threshold (slot 0), a firing rate, Omega */
     LT_KF_AFFINE = 1 << 6,       /* makes a per-channel affine a NEURON may apply on the fly (BN) */
+    LT_KF_QUANT = 1 << 7,        /* quantises its weights under wbits 4 / 8 (METHOD.md §7: every conv) */
 };
 
 typedef struct lt_layer_kind {

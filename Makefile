@@ -9,7 +9,7 @@ ARCH    ?= -march=native
 OPT     ?= -O3
 BUILD   := build
 
-CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Iruntime \
               -fPIC -fopenmp $(ARCH) -Iinclude -Isrc -D_GNU_SOURCE
 LDLIBS  = -ldnnl -lopenblas -lcjson -lz -lm -fopenmp
 
@@ -22,10 +22,10 @@ endif
 
 CFLAGS  += $(CFLAGS_BASE) $(OPT)
 
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c src/quant/*.c))
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c src/quant/*.c runtime/ltsnn_rt.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-HDRS     := $(wildcard include/*.h include/ltsnn/*.h src/*/*.h tests/*.h)
+HDRS     := $(wildcard include/*.h include/ltsnn/*.h src/*/*.h tests/*.h runtime/*.h)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

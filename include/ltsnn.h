@@ -18,5 +18,6 @@
 #include "ltsnn/head.h"
 #include "ltsnn/train.h"
 #include "ltsnn/plot.h"
+#include "ltsnn/quant.h"
 
 #endif

@@ -127,9 +127,45 @@ static void conv_backward(lt_layer *l, float *const *dx, const float *dy, const 
 /* METHOD.md §3: Cout * Cin/groups * kh * kw * Ho * Wo */
 static size_t conv_macs(const lt_layer *l) { return l->slot[0].numel * (size_t)l->out_h * (size_t)l->out_w; }
 
+/* kernel offsets along one axis through which input position i reaches an output: o*stride - pad + k = i */
+static int conv_reach(int i, int k, int pad, int stride, int n_out)
+{
+    int r = 0;
+    for (int j = 0; j < k; j++) {
+        int d = i + pad - j;
+        r += d >= 0 && d % stride == 0 && d / stride < n_out;
+    }
+    return r;
+}
+
+/* METHOD.md §10: every nonzero input value reaches Cout/groups outputs per
+ * kernel offset that lands inside the output (fewer at the borders) */
+static double conv_sops(const lt_layer *l, const float *x, int T, int b)
+{
+    const lt_conv_shape *s = &LT_CFG(l, conv_cfg)->s;
+    const size_t HW = (size_t)s->H * (size_t)s->W, frames = (size_t)T * (size_t)b * (size_t)s->Cin;
+    double total = 0;
+    for (int y = 0; y < s->H; y++) {
+        int fy = conv_reach(y, s->kh, s->pad, s->stride, s->Ho);
+        for (int xx = 0; xx < s->W; xx++) {
+            size_t nz = 0, at = (size_t)y * (size_t)s->W + (size_t)xx;
+            for (size_t f = 0; f < frames; f++)
+                nz += x[f * HW + at] != 0.0f;
+            total += (double)nz * fy * conv_reach(xx, s->kw, s->pad, s->stride, s->Wo) * (s->Cout / s->groups);
+        }
+    }
+    return total;
+}
+
+static lt_status conv_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err)
+{
+    const conv_cfg *c = LT_CFG(l, conv_cfg);
+    return lt_qx_conv(qx, l, &c->s, c->wbits, l->p[0], err);
+}
+
 static const lt_layer_kind lt_kind_conv = {
     .name = "conv", .flags = LT_KF_NEEDS_INPUT | LT_KF_QUANT, .plan = conv_plan, .init = conv_init, .forward = conv_forward,
-    .backward = conv_backward, .macs = conv_macs, .release = conv_release,
+    .backward = conv_backward, .macs = conv_macs, .sops = conv_sops, .qexport = conv_qexport, .release = conv_release,
 };
 
 int lt_add_conv(lt_net *net, int tok, const char *part, int x, int cout, int k, int stride, int depthwise,

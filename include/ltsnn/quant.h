@@ -103,6 +103,9 @@ typedef struct lt_qeval {
     int T, classes;
     double acc;              /* percent */
     int64_t *confusion;      /* [classes * classes], row = true class */
+    int32_t *pred;           /* [samples] the integer model's predictions */
+    int64_t *logit_sums;     /* [samples * classes] its int64 logits summed over the steps (real: / 2^logit_shift) */
+    int logit_shift;
     int compared;            /* 1: a float net was given; then: */
     double acc_float;        /* its accuracy on the same data */
     size_t pred_agree;       /* samples both predict alike */

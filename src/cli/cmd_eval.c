@@ -42,8 +42,23 @@ static void print_energy(const lt_energy *e, const char *what)
     printf("%-24s %-7s %14.0f %14.0f %12.3f\n", "total", "", e->macs, e->sops, e->pj / 1e3);
 }
 
+/* one line per sample: "sample I: class K, logit sums S0 S1 ..." (the runtime's integers, as examples/rt_classify prints them) */
+static int dump_sums(const char *path, const lt_qeval *r, lt_err *err)
+{
+    lt_afile a;
+    if (lt_afile_open(&a, path, err))
+        return 1;
+    for (size_t i = 0; i < r->samples; i++) {
+        fprintf(a.f, "sample %zu: class %d, logit sums", i, r->pred[i]);
+        for (int k = 0; k < r->classes; k++)
+            fprintf(a.f, " %lld", (long long)r->logit_sums[i * (size_t)r->classes + k]);
+        fprintf(a.f, "\n");
+    }
+    return lt_afile_commit(&a, err) != LT_OK;
+}
+
 static int eval_ltq(const char *path, const lt_dataset *d, const char *data, const char *split, const char *fpath,
-                    int T, int batch, int energy)
+                    int T, int batch, int energy, const char *dump)
 {
     lt_err err = {0};
     lt_qmodel *m = NULL;
@@ -91,6 +106,10 @@ static int eval_ltq(const char *path, const lt_dataset *d, const char *data, con
     }
     if (energy)
         print_energy(&r.energy, "integer model, counted by the runtime");
+    if (dump && dump_sums(dump, &r, &err)) {
+        fprintf(stderr, "ltsnn eval: %s\n", err.msg);
+        goto done;
+    }
     rc = 0;
 done:
     lt_qeval_free(&r);
@@ -101,7 +120,7 @@ done:
 
 int cmd_eval(int argc, char **argv)
 {
-    const char *data = NULL, *split = "test", *fpath = NULL;
+    const char *data = NULL, *split = "test", *fpath = NULL, *dump = NULL;
     int batch = 32, threads = 0, T = 0, wbits = 32, energy = 0;
     cli_opt opts[] = {
         {"--data", CLI_STR, &data, "demo, fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare", 0, 0, 0},
@@ -113,6 +132,8 @@ int cmd_eval(int argc, char **argv)
         {"--float", CLI_STR, &fpath, "MODEL.ltq only: the float checkpoint it was exported from, to compare spikes "
                                      "and predictions with", 0, 0, 0},
         {"--energy", CLI_BOOL, &energy, "MACs, SOPs, firing rates and energy per layer (METHOD.md §10)", 0, 0, 0},
+        {"--dump", CLI_STR, &dump, "MODEL.ltq only: write each sample's class and integer logit sums to this file",
+         0, 0, 0},
         {0},
     };
     const char *pos[1];
@@ -130,9 +151,8 @@ int cmd_eval(int argc, char **argv)
         return 2;
     }
     const int ltq = lt_qmodel_sniff(pos[0]);
-    if (!ltq && fpath) {
-        fprintf(stderr, "ltsnn eval: --float compares an integer .ltq model with its checkpoint; %s is not an .ltq "
-                        "model\n", pos[0]);
+    if (!ltq && (fpath || dump)) {
+        fprintf(stderr, "ltsnn eval: --float and --dump are for integer .ltq models; %s is not one\n", pos[0]);
         return 2;
     }
     if (ltq && cli_seen(opts, "--wbits")) {
@@ -179,7 +199,7 @@ int cmd_eval(int argc, char **argv)
         goto done;
     }
     if (ltq) {
-        rc = eval_ltq(pos[0], d, data, split, fpath, nc.T, batch, energy);
+        rc = eval_ltq(pos[0], d, data, split, fpath, nc.T, batch, energy, dump);
         goto done;
     }
     if (lt_net_create(&net, &nc, &err) || lt_net_load(net, pos[0], &err)) {

@@ -144,6 +144,8 @@ void lt_qmodel_get_info(const lt_qmodel *m, lt_qmodel_info *in)
 void lt_qeval_free(lt_qeval *r)
 {
     free(r->confusion);
+    free(r->pred);
+    free(r->logit_sums);
     free(r->layer);
     lt_energy_free(&r->energy);
     memset(r, 0, sizeof *r);
@@ -308,11 +310,14 @@ lt_status lt_qmodel_evaluate(const lt_qmodel *m, const lt_dataset *d, const lt_n
     const float **fl = NULL;
     int32_t *pf = NULL, *pi = NULL;
     r->confusion = calloc((size_t)K * K, sizeof *r->confusion);
+    r->pred = calloc(d->n ? d->n : 1, sizeof *r->pred);
+    r->logit_sums = calloc((d->n ? d->n : 1) * (size_t)K, sizeof *r->logit_sums);
+    r->logit_shift = mi->logit_shift;
     r->layer = calloc(no, sizeof *r->layer);
     fl = calloc(no, sizeof *fl);
     pf = calloc((size_t)B, sizeof *pf);
     pi = calloc((size_t)B, sizeof *pi);
-    if (!ws || !r->confusion || !r->layer || !fl || !pf || !pi) {
+    if (!ws || !r->confusion || !r->pred || !r->logit_sums || !r->layer || !fl || !pf || !pi) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -366,6 +371,8 @@ lt_status lt_qmodel_evaluate(const lt_qmodel *m, const lt_dataset *d, const lt_n
                 continue;
             }
             pi[j] = (int32_t)lt_rt_predict(w->rt);
+            r->pred[s0 + (size_t)j] = pi[j];
+            memcpy(r->logit_sums + (s0 + (size_t)j) * (size_t)K, lt_rt_logit_sums(w->rt), (size_t)K * sizeof(int64_t));
             for (uint32_t i = 0; i < no; i++) {
                 lt_rt_op_info oi;
                 lt_rt_op(w->rt, i, &oi);

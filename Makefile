@@ -85,12 +85,14 @@ install: all
 # ---- fuzzing (clang + libFuzzer, ASan + UBSan), bounded time per harness ----
 FUZZ_SECONDS ?= 30
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+# (fuzz_ltq takes the whole library: its loader, src/quant/qmodel.c, links against most of it)
 FUZZ_LIB := $(filter src/core/% src/io/% src/events/% src/nn/model.c,$(LIB_SRC))
 fuzz:
 	@mkdir -p build-fuzz
 	@set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  lib="$(FUZZ_LIB)"; [ $$n = fuzz_ltq ] && lib="$(LIB_SRC)"; \
 	  clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	    -Iinclude -Isrc -D_GNU_SOURCE -fopenmp -o build-fuzz/$$n $$f $(FUZZ_LIB) $(LDLIBS); \
+	    -Iinclude -Isrc -Iruntime -D_GNU_SOURCE -fopenmp -o build-fuzz/$$n $$f $$lib $(LDLIBS); \
 	  mkdir -p build-fuzz/corpus-$$n; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 	  build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 build-fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | tail -n 3; \

@@ -192,7 +192,7 @@ static int header(loader *L)
         return fail(L, LT_RT_ETRUNC, L->len, "the model is shorter than the file size in its header");
     L->len = fb; /* bytes past the model (padding in flash) are not part of it */
     if (crc32_le(m + 16, fb - 16u) != rd32(m + 12))
-        return fail(L, LT_RT_ECRC, 12, "checksum mismatch");
+        return fail(L, LT_RT_ECRC, 12, "checksum mismatch: the model is corrupt");
     L->n_tensors = rd32(m + 16);
     L->n_ops = rd32(m + 20);
     in->in_c = rd32(m + 24), in->in_h = rd32(m + 28), in->in_w = rd32(m + 32);

@@ -92,8 +92,8 @@ lt_status lt_qmodel_open(lt_qmodel **out, const uint8_t *buf, size_t len, const 
     int rs = lt_rt_arena_size(m->buf, len, &need, &m->info);
     if (rs) {
         lt_status st = rs == LT_RT_EVERSION || rs == LT_RT_EOP ? LT_ERR_UNSUPPORTED : LT_ERR_FORMAT;
-        lt_err_set(err, st, "%s: byte %zu: %s (%s)", what, m->info.err_offset, m->info.err_what,
-                   lt_rt_strerror(rs));
+        lt_err_set(err, st, "%s: byte %zu: %s", what, m->info.err_offset,
+                   m->info.err_what[0] ? m->info.err_what : lt_rt_strerror(rs));
         lt_qmodel_free(m);
         return st;
     }

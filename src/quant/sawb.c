@@ -125,7 +125,7 @@ void lt_sawb_forward(float *wq, float *alpha_out, const float *w, size_t n, int 
     }
     const float scale = (float)(lt_sawb_levels(bits) / ad), levels = (float)lt_sawb_levels(bits);
     long i, nn = (long)n;
-#pragma omp parallel for simd schedule(static) if (nn > LT_SAWB_PAR)
+#pragma omp parallel for schedule(static) if (nn > LT_SAWB_PAR)
     for (i = 0; i < nn; i++)
         wq[i] = sawb_code(w[i], alpha, scale, levels) / scale;
 }
@@ -140,7 +140,7 @@ void lt_sawb_backward_ref(float *dw, const float *dwq, const float *w, float alp
 void lt_sawb_backward(float *dw, const float *dwq, const float *w, float alpha, size_t n)
 {
     long i, nn = (long)n;
-#pragma omp parallel for simd schedule(static) if (nn > LT_SAWB_PAR)
+#pragma omp parallel for schedule(static) if (nn > LT_SAWB_PAR)
     for (i = 0; i < nn; i++)
         if (fabsf(w[i]) <= alpha) /* skipped, not += 0: a -0.0 gradient stays -0.0, as in the oracle */
             dw[i] += dwq[i];

@@ -701,40 +701,53 @@ static int32_t reach(uint32_t i, uint32_t k, uint32_t pad, uint32_t stride, uint
     return o < n_out ? (int32_t)o : -1;
 }
 
-/* Event-driven convolution: every nonzero input adds its weight rows. */
+/* The kernel offsets k (and output coordinates o) through which input
+ * coordinate i reaches the output along one axis; returns how many. */
+static uint32_t reaches(uint32_t *ks, uint32_t *os, uint32_t i, uint32_t kn, uint32_t pad, uint32_t stride,
+                        uint32_t n_out)
+{
+    uint32_t k, n = 0;
+    for (k = 0; k < kn; k++) {
+        int32_t o = reach(i, k, pad, stride, n_out);
+        if (o >= 0)
+            ks[n] = k, os[n++] = (uint32_t)o;
+    }
+    return n;
+}
+
+/* Event-driven convolution: every nonzero input adds its weight rows (one
+ * per kernel offset that reaches the output) to the sums it reaches. */
 static void conv_event(rt_op *o, const rt_tensor *x, rt_tensor *y)
 {
     int32_t *acc = (int32_t *)y->data;
-    const uint32_t C = x->c, Co = y->c;
-    uint32_t i, yy, xx, c, ky, kx;
+    const uint32_t C = x->c, Co = y->c, rb = o->row_bytes;
+    const uint8_t *in8 = x->kind == K_ACT8 ? (const uint8_t *)x->data : 0;
+    uint32_t kys[32], oys[32], kxs[32], oxs[32];
+    uint32_t i, yy, xx, c, a, b;
     for (i = 0; i < y->n; i++)
         acc[i] = 0;
-    for (yy = 0; yy < x->h; yy++)
-        for (xx = 0; xx < x->w; xx++)
+    for (yy = 0; yy < x->h; yy++) {
+        const uint32_t ny = reaches(kys, oys, yy, o->kh, o->pad, o->stride, y->h);
+        for (xx = 0; xx < x->w && ny; xx++) {
+            const uint32_t nx = reaches(kxs, oxs, xx, o->kw, o->pad, o->stride, y->w), base = (yy * x->w + xx) * C;
             for (c = 0; c < C; c++) {
-                int32_t v = (int32_t)act_get(x, (yy * x->w + xx) * C + c);
+                const int32_t v = in8 ? (int32_t)in8[base + c] : (int32_t)act_get(x, base + c);
                 if (!v)
                     continue;
                 o->active++;
-                for (ky = 0; ky < o->kh; ky++) {
-                    int32_t oy = reach(yy, ky, o->pad, o->stride, y->h);
-                    if (oy < 0)
-                        continue;
-                    for (kx = 0; kx < o->kw; kx++) {
-                        int32_t ox = reach(xx, kx, o->pad, o->stride, y->w);
-                        if (ox < 0)
-                            continue;
-                        int32_t *a = acc + ((uint32_t)oy * y->w + (uint32_t)ox) * Co;
-                        if (o->depthwise) {
-                            a[c] += v * wcode(o->w + (size_t)(ky * o->kw + kx) * o->row_bytes, c, o->wbits);
-                            o->updates++;
-                        } else {
-                            add_row(a, o->w + (size_t)((c * o->kh + ky) * o->kw + kx) * o->row_bytes, Co, o->wbits, v);
-                            o->updates += Co;
-                        }
+                for (a = 0; a < ny; a++)
+                    for (b = 0; b < nx; b++) {
+                        int32_t *s = acc + (oys[a] * y->w + oxs[b]) * Co;
+                        const uint32_t k = kys[a] * o->kw + kxs[b];
+                        if (o->depthwise)
+                            s[c] += v * wcode(o->w + (size_t)k * rb, c, o->wbits);
+                        else
+                            add_row(s, o->w + ((size_t)c * o->kh * o->kw + k) * rb, Co, o->wbits, v);
                     }
-                }
+                o->updates += (uint64_t)ny * nx * (o->depthwise ? 1u : Co);
             }
+        }
+    }
 }
 
 /* The oracle: each output sums its receptive field (gather). */
@@ -795,28 +808,49 @@ static void linear_dense(const rt_op *o, const rt_tensor *x, rt_tensor *y)
     }
 }
 
-/* METHOD.md §10: fixed-point LIF with the BN folded in (see the header) */
+/* METHOD.md §10: one neuron of a channel with parameters p (see the header) */
+static int lif_one(int32_t *mem, const int32_t *p, int32_t x, uint32_t k)
+{
+    int32_t u = (k >= 31 ? 0 : shr32(*mem, k)) + x;
+    int spike = (p[1] & LIF_NEG) ? u <= p[3] : u >= p[3];
+    *mem = spike ? 0 : u;
+    return spike;
+}
+
+/* Fixed-point LIF neurons with the BN folded in; [h][w][c] order, so the
+ * channel runs fastest.  The common case (one int32 input) reads it
+ * directly. */
 static void lif(rt_op *o, const rt_tensor *x0, const rt_tensor *x1, rt_tensor *y)
 {
     uint8_t *s = (uint8_t *)y->data;
-    const uint32_t C = y->c, k = o->lam_shift;
-    uint32_t i;
-    for (i = 0; i < y->n; i++) {
-        const int32_t *p = o->ch + (i % C) * LIF_CH_WORDS;
-        const int32_t F = p[0], fl = p[1];
-        int32_t x = p[2];
-        if (!(fl & LIF_ZERO)) {
-            const rt_tensor *xp = (fl & LIF_SWAP) ? x1 : x0, *xo = (fl & LIF_SWAP) ? x0 : x1;
-            x += shf(val_get(xp, i), F);
-            if (xo)
-                x += (int32_t)shr64((int64_t)val_get(xo, i) * p[4], (uint32_t)(30 - F));
-        }
-        int32_t u = (k >= 31 ? 0 : shr32(o->mem[i], k)) + x;
-        int spike = (fl & LIF_NEG) ? u <= p[3] : u >= p[3];
-        s[i] = (uint8_t)spike;
-        o->mem[i] = spike ? 0 : u;
-        o->spikes += (uint64_t)spike;
+    const uint32_t C = y->c, HW = y->h * y->w, k = o->lam_shift;
+    uint32_t n, c, i = 0;
+    uint64_t spikes = 0;
+    if (!x1 && x0->kind == K_ACC32) {
+        const int32_t *a0 = (const int32_t *)x0->data;
+        for (n = 0; n < HW; n++)
+            for (c = 0; c < C; c++, i++) {
+                const int32_t *p = o->ch + c * LIF_CH_WORDS;
+                int32_t x = p[2] + ((p[1] & LIF_ZERO) ? 0 : shf(a0[i], p[0]));
+                spikes += (uint64_t)(s[i] = (uint8_t)lif_one(&o->mem[i], p, x, k));
+            }
+        o->spikes += spikes;
+        return;
     }
+    for (n = 0; n < HW; n++)
+        for (c = 0; c < C; c++, i++) {
+            const int32_t *p = o->ch + c * LIF_CH_WORDS;
+            const int32_t F = p[0], fl = p[1];
+            int32_t x = p[2];
+            if (!(fl & LIF_ZERO)) {
+                const rt_tensor *xp = (fl & LIF_SWAP) ? x1 : x0, *xo = (fl & LIF_SWAP) ? x0 : x1;
+                x += shf(val_get(xp, i), F);
+                if (xo)
+                    x += (int32_t)shr64((int64_t)val_get(xo, i) * p[4], (uint32_t)(30 - F));
+            }
+            spikes += (uint64_t)(s[i] = (uint8_t)lif_one(&o->mem[i], p, x, k));
+        }
+    o->spikes += spikes;
 }
 
 static void pool(const rt_op *o, const rt_tensor *x, rt_tensor *y)

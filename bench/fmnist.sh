@@ -46,7 +46,8 @@ usage() {
 usage: sh bench/fmnist.sh [options]      (each option also as an environment variable)
   --out DIR          OUT      output folder (default bench/out/fmnist)
   --rows LIST        ROWS     comma-separated rows (default all): fixed stsg sgp sgp-arctan
-                              sgp-triangle sgp-piecewise penalty_all sgp_stsg sgp-beta0.95
+                              sgp-triangle sgp-piecewise penalty_all sgp_stsg sgp-beta0.95;
+                              4-bit weights (bench/fmnist_quant.sh): fixed-w4 sgp-w4
   --inputs LIST      INPUTS   static,neuro (default both)
   --seeds LIST       SEEDS    default 1,2,3
   --minutes M        MINUTES  training minutes per run (default 5; evaluation not counted)
@@ -120,6 +121,8 @@ row_flags() {
     penalty_all) echo "--mode penalty_all --window sigmoid --beta 0.45" ;;
     sgp_stsg) echo "--mode sgp_stsg --window sigmoid --beta 0.45" ;;
     sgp-beta0.95) echo "--mode sgp --window sigmoid --beta 0.95" ;;
+    fixed-w4) echo "--mode fixed --beta 0.45 --wbits 4" ;;
+    sgp-w4) echo "--mode sgp --window sigmoid --beta 0.45 --wbits 4" ;;
     *) return 1 ;;
     esac
 }

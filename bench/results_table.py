@@ -43,6 +43,8 @@ ROWS = [
     ("penalty_all", "penalty_all"),
     ("sgp_stsg", "sgp_stsg"),
     ("sgp-beta0.95", "SGP, sigmoid, beta 0.95 (others 0.45)"),
+    ("fixed-w4", "fixed threshold, 4-bit conv weights (SAWB)"),
+    ("sgp-w4", "SGP, sigmoid window, 4-bit conv weights (SAWB)"),
 ]
 INPUTS = [("static", "static images, direct encoding, T=4"),
           ("neuro", "simulated events (3 saccades), T=10, 2x34x34")]

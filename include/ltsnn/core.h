@@ -24,14 +24,15 @@ typedef enum lt_status {
     LT_ERR_NOMEM,    /* allocation failed */
     LT_ERR_PARSE,    /* a model string or similar text is malformed */
     LT_ERR_UNSUPPORTED, /* valid input that this build cannot handle */
-    LT_ERR_EOF       /* a stream has no more data (not an error for readers) */
+    LT_ERR_EOF,      /* a stream has no more data (not an error for readers) */
+    LT_ERR_INTERRUPTED /* stopped on request (a signal): state saved where the call says */
 } lt_status;
 
 /* The message buffer every fallible call fills.  `status` repeats the code
  * returned, so a caller can pass the struct around without the return. */
 typedef struct lt_err {
     lt_status status;
-    char msg[1024];
+    char msg[6144];     /* room for two long paths and the reason after them */
 } lt_err;
 
 /* Format a message into err (if non-NULL) and return st.  Usage:
@@ -75,6 +76,9 @@ void *lt_calloc(size_t n);
 void *lt_alloc_big(size_t n);
 void lt_free(void *p);
 double lt_time_s(void); /* monotonic seconds */
+/* Bytes this process can still get: the kernel's MemAvailable, lowered to
+ * what RLIMIT_AS (ulimit -v) leaves; 0 when neither is known. */
+size_t lt_mem_available(void);
 
 /* Number of worker threads kernels use (OpenMP); 0 = library default. */
 void lt_set_threads(int n);

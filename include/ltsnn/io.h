@@ -27,6 +27,10 @@ lt_status lt_afile_commit(lt_afile *a, lt_err *err);
 /* Close and remove the temp file; path is untouched. Safe to call twice,
  * and a no-op after lt_afile_commit (so a cleanup label may always call it). */
 void lt_afile_abort(lt_afile *a);
+/* Removes the temporary file of every lt_afile still open in this process
+ * (async-signal-safe): for a signal handler about to _exit, so an
+ * interrupted write leaves neither a half file nor its temporary behind. */
+void lt_afile_unlink_all(void);
 /* Atomically replace path with n bytes of data (lt_afile in one call). */
 lt_status lt_write_file(const char *path, const void *data, size_t n, lt_err *err);
 /* Read a whole regular file into a malloc'd buffer (free with free()); one

@@ -117,6 +117,7 @@ typedef struct lt_net_config {
                           * at every forward (METHOD.md §7; FC weights stay float32) */
     int train;           /* 1: plan gradients and optimiser state too */
     int plan_only;       /* 1: plan shapes, counts and memory, allocate no block (ltsnn info) */
+    size_t max_memory;   /* > 0: refuse (LT_ERR_NOMEM, before allocating) a net whose blocks need more bytes */
     int keep_all;        /* tests: no BN+LIF fusion, every output, spike and membrane tensor kept, no
                           * rebuild, nothing in place: the oracle the memory plan is checked against */
 } lt_net_config;
@@ -209,7 +210,10 @@ lt_status lt_net_save(const lt_net *net, const char *path, const char *const *ex
 lt_status lt_net_load(lt_net *net, const char *path, lt_err *err);
 /* Reads the metadata a net needs (model, input, classes, neuron options) from
  * a checkpoint into cfg (strings copied into model_buf).  Fields not present
- * keep their values. */
+ * keep their values.  Then checks, on a planned-only net (nothing
+ * allocated), that the file holds every tensor that model needs with its
+ * shape, so a file whose metadata names a huge model it does not hold is
+ * refused before anything is built. */
 lt_status lt_ckpt_config(lt_net_config *cfg, char *model_buf, size_t model_len, const char *path, lt_err *err);
 
 /* ---- optimisers over the net's one parameter block (METHOD.md §5) ---- */
@@ -222,6 +226,8 @@ typedef struct lt_optim_config {
     float beta1, beta2, eps; /* Adam 0.9, 0.999, 1e-8 */
     float momentum;      /* SGD 0.9 */
     float weight_decay;  /* 0; applied to conv/linear weights only */
+    float wd_vth;        /* 0; weight decay on the thresholds alone (an anchor for V, issue 18) */
+    int vth_sgd;         /* 1: thresholds step by plain SGD (p -= lr_vth * g) while the rest keep kind */
     int cosine;          /* 1: cosine schedule from lr to 0 over total_steps */
     long total_steps;
 } lt_optim_config;

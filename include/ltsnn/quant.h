@@ -23,6 +23,7 @@ typedef struct lt_export_opts {
     int in_max;          /* largest stored input value: 1 (binary event frames) or up to 255 */
     float in_scale;      /* the float net sees stored value v as v * in_scale (1, or 1/255 for 8-bit images) */
     const char *source;  /* recorded in the model's metadata (e.g. the checkpoint's path); may be NULL */
+    const char *data;    /* the data it was trained on (metadata; ltsnn eval's default --data); may be NULL */
 } lt_export_opts;
 
 /* The .ltq image of a net whose convolutions were trained with wbits 4 or
@@ -58,6 +59,7 @@ typedef struct lt_qmodel_info {
     size_t arena_bytes;      /* RAM: lt_rt_arena_size */
     size_t persistent_bytes; /* of the arena: membranes, per-channel parameters, state */
     char model[1024];        /* the model string (metadata), "" when absent */
+    char data[256];          /* the data it was trained on (metadata), "" when absent */
 } lt_qmodel_info;
 void lt_qmodel_get_info(const lt_qmodel *m, lt_qmodel_info *info);
 

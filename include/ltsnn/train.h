@@ -30,7 +30,17 @@ typedef struct lt_train_config {
     const char *data_name; /* recorded in config.json and checkpoints */
     int eval_batch;        /* 0: same as batch */
     lt_head *head;         /* the loss and metrics; NULL: the classification head with beta and tet */
+    /* When *stop becomes non-zero (a signal handler sets it), the current
+     * batch finishes, last.safetensors is written and lt_train returns
+     * LT_ERR_INTERRUPTED; NULL: never. */
+    volatile const int *stop;
+    int on_nan;            /* LT_ON_NAN_STOP (default): a non-finite loss or gradient stops training with an
+                            * error naming the epoch and batch, writing nothing; LT_ON_NAN_SKIP: drop the batch
+                            * (no step; BN statistics restored), counted in the log */
+    const char *data_opts; /* how the data was loaded (limit, seed, T of generated data): resume refuses a change */
 } lt_train_config;
+
+enum { LT_ON_NAN_STOP = 0, LT_ON_NAN_SKIP = 1 };
 
 void lt_train_config_default(lt_train_config *c);
 

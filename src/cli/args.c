@@ -77,8 +77,8 @@ static void print_usage(const char *verb, const char *usage, const cli_opt *opts
 
 static int out_of_range(const char *verb, const cli_opt *o, double x, const char *v)
 {
-    if (!has_range(o) || (x >= o->lo && x <= o->hi))
-        return 0;
+    if (!has_range(o) || (x >= o->lo && (x <= o->hi || o->hi >= 1e30)))
+        return 0; /* hi >= 1e30: no upper bound */
     char r[64];
     range_str(r, sizeof r, o);
     fprintf(stderr, "ltsnn %s: %s %s is out of range (%s)\n", verb, o->name, v, r);

@@ -36,6 +36,18 @@ int cli_bn_flag(const char *verb, int *bn, const char *v); /* "standard" or "td"
 int cli_default_bn(const char *model);                      /* td for resnet19, else standard */
 int cli_neuron_flags(const char *verb, struct lt_neuron *n, const char *mode, const char *window, const char *reset);
 
+/* SIGINT / SIGTERM (signals.c): by default remove the writes' temporary files
+ * and exit at once; graceful (training): the first sets cli_stop, the second
+ * exits at once. */
+extern volatile int cli_stop;
+/* The run folder of `train` (runs.c) into out: given (--out), the checkpoint's
+ * folder (--resume), or a new runs/run-DATE-TIME linked as runs/latest.
+ * Refuses (prints, returns 2) a folder that holds a run unless force. */
+int cli_run_folder(const char *verb, char *out, size_t cap, const char *given, const char *resume, int force);
+/* a note when --data names one split's file (X-train.ltc) */
+void cli_warn_split_file(const char *verb, const char *data);
+void cli_catch_signals(int graceful);
+
 int cmd_info(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_train(int argc, char **argv);

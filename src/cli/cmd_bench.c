@@ -65,7 +65,8 @@ int cmd_bench(int argc, char **argv)
         lt_set_threads(threads);
     lt_err err = {0};
     lt_net_config nc = {.model = model, .in_c = shape[0], .in_h = shape[1], .in_w = shape[2], .classes = classes,
-                        .T = T, .B = B, .train = train, .bn = cli_default_bn(model), .wbits = wbits};
+                        .T = T, .B = B, .train = train, .bn = cli_default_bn(model), .wbits = wbits,
+                        .max_memory = lt_mem_available()};
     lt_neuron_default(&nc.neuron);
     if ((r = cli_neuron_flags("bench", &nc.neuron, mode, window, NULL)) || (bn && (r = cli_bn_flag("bench", &nc.bn, bn))))
         return r;

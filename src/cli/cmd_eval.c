@@ -123,7 +123,8 @@ int cmd_eval(int argc, char **argv)
     const char *data = NULL, *split = "test", *fpath = NULL, *dump = NULL;
     int batch = 32, threads = 0, T = 0, wbits = 32, energy = 0;
     cli_opt opts[] = {
-        {"--data", CLI_STR, &data, "demo, fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare", 0, 0, 0},
+        {"--data", CLI_STR, &data, "demo, fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare "
+         "(default: the data the checkpoint was trained on)", 0, 0, 0},
         {"--split", CLI_STR, &split, "test (default) or train", 0, 0, 0},
         {"--batch", CLI_INT, &batch, "batch size (default 32)", 0, 1, 65536},
         {"--T", CLI_INT, &T, "time steps (default: the model's)", 0, 1, 10000},
@@ -138,7 +139,7 @@ int cmd_eval(int argc, char **argv)
     };
     const char *pos[1];
     int np;
-    int r = cli_parse("eval", "MODEL --data SRC [--split test|train] [--float CKPT] [--energy]", argc, argv, 2, opts,
+    int r = cli_parse("eval", "MODEL [--data SRC] [--split test|train] [--float CKPT] [--energy]", argc, argv, 2, opts,
                       pos, 1, &np);
     if (r)
         return r == 1 ? 0 : r;
@@ -146,8 +147,8 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "ltsnn eval: --split must be test or train, not '%s'\n", split);
         return 2;
     }
-    if (np != 1 || !data || batch < 1) {
-        fprintf(stderr, "ltsnn eval: give a checkpoint or an .ltq model and --data (ltsnn eval --help)\n");
+    if (np != 1) {
+        fprintf(stderr, "ltsnn eval: give a checkpoint or an .ltq model (ltsnn eval --help)\n");
         return 2;
     }
     const int ltq = lt_qmodel_sniff(pos[0]);
@@ -159,23 +160,46 @@ int cmd_eval(int argc, char **argv)
         fprintf(stderr, "ltsnn eval: --wbits applies to checkpoints; %s is an integer model\n", pos[0]);
         return 2;
     }
+    char data_buf[4096];
+    lt_qmodel_info qi = {0};
+    if (ltq) {
+        lt_qmodel *m;
+        lt_err e = {0};
+        if (lt_qmodel_load(&m, pos[0], &e)) {
+            fprintf(stderr, "ltsnn eval: %s\n", e.msg);
+            return 1;
+        }
+        lt_qmodel_get_info(m, &qi);
+        lt_qmodel_free(m);
+        if (!data && qi.data[0])
+            snprintf(data_buf, sizeof data_buf, "%s", qi.data), data = data_buf;
+    }
+    if (!data) {
+        /* the data named in a training checkpoint (or the .ltq exported from one) */
+        lt_st_file f;
+        lt_err e = {0};
+        const char *v = NULL;
+        if (!ltq && !lt_st_read(&f, pos[0], &e)) {
+            v = lt_st_meta(&f, "data");
+            if (v && *v)
+                snprintf(data_buf, sizeof data_buf, "%s", v), data = data_buf;
+            lt_st_free(&f);
+        }
+        if (!data) {
+            fprintf(stderr, "ltsnn eval: %s names no training data (written by ltsnn init?); give --data\n", pos[0]);
+            return 2;
+        }
+        fprintf(stderr, "data %s (from the checkpoint)\n", data);
+    }
     if (threads > 0)
         lt_set_threads(threads);
     lt_err err = {0};
-    lt_net_config nc = {.T = 10, .B = batch};
+    lt_net_config nc = {.T = 10, .B = batch, .max_memory = lt_mem_available()};
     lt_neuron_default(&nc.neuron);
     char model[4096];
-    if (ltq) {
-        lt_qmodel *m;
-        if (lt_qmodel_load(&m, pos[0], &err)) {
-            fprintf(stderr, "ltsnn eval: %s\n", err.msg);
-            return 1;
-        }
-        lt_qmodel_info qi;
-        lt_qmodel_get_info(m, &qi);
-        lt_qmodel_free(m);
+    if (ltq)
         nc.T = qi.T;
-    } else if (lt_ckpt_config(&nc, model, sizeof model, pos[0], &err)) {
+    else if (lt_ckpt_config(&nc, model, sizeof model, pos[0], &err)) {
         fprintf(stderr, "ltsnn eval: %s\n", err.msg);
         return 1;
     }

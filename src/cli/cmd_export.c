@@ -10,19 +10,10 @@
 /* The stored input values the model takes: binary event frames, 8-bit
  * images (value / 255) or 8-bit counts (value as it is).  Default: from
  * the checkpoint's metadata "data" (fashion-mnist: u8, else binary). */
-static int input_kind(const char *kind, const char *ckpt, lt_export_opts *o)
+static int input_kind(const char *kind, const char *data, lt_export_opts *o)
 {
-    char data[256] = "";
-    if (!kind) {
-        lt_st_file f;
-        lt_err err = {0};
-        if (!lt_st_read(&f, ckpt, &err)) {
-            const char *v = lt_st_meta(&f, "data");
-            snprintf(data, sizeof data, "%s", v ? v : "");
-            lt_st_free(&f);
-        }
+    if (!kind)
         kind = !strncmp(data, "fashion-mnist", 13) ? "u8" : "binary";
-    }
     if (!strcmp(kind, "binary"))
         o->in_max = 1, o->in_scale = 1.0f;
     else if (!strcmp(kind, "u8"))
@@ -54,8 +45,17 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "ltsnn export: give a checkpoint and --out MODEL.ltq (ltsnn export --help)\n");
         return 2;
     }
-    lt_export_opts eo = {.source = pos[0]};
-    if (!input_kind(input, pos[0], &eo)) {
+    /* the data the checkpoint was trained on: the default input kind, and recorded for ltsnn eval */
+    char data[256] = "";
+    lt_st_file f;
+    lt_err e0 = {0};
+    if (!lt_st_read(&f, pos[0], &e0)) {
+        const char *v = lt_st_meta(&f, "data");
+        snprintf(data, sizeof data, "%s", v ? v : "");
+        lt_st_free(&f);
+    }
+    lt_export_opts eo = {.source = pos[0], .data = data};
+    if (!input_kind(input, data, &eo)) {
         fprintf(stderr, "ltsnn export: --input must be binary, u8 or count, not '%s'\n", input);
         return 2;
     }

@@ -48,7 +48,7 @@ int cmd_grad(int argc, char **argv)
         return 2;
     }
     lt_err err = {0};
-    lt_net_config nc = {.T = 1, .B = 1, .train = 1};
+    lt_net_config nc = {.T = 1, .B = 1, .train = 1, .max_memory = lt_mem_available()};
     lt_neuron_default(&nc.neuron);
     char model[4096];
     if (lt_ckpt_config(&nc, model, sizeof model, wpath, &err)) {

@@ -63,9 +63,9 @@ static lt_status check_resume_wbits(const char *path, int wbits, lt_err *err)
 
 int cmd_train(int argc, char **argv)
 {
-    const char *data = "demo", *model = NULL, *out = "runs/latest", *resume = NULL, *mode = NULL, *window = NULL;
-    const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL;
-    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, wbits = 32;
+    const char *data = "demo", *model = NULL, *out = NULL, *resume = NULL, *mode = NULL, *window = NULL;
+    const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL, *on_nan = "stop";
+    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, force = 0, max_mib = 0, wbits = 32;
     uint64_t seed = 0;
     size_t limit = 0;
     int limit_i = 0;
@@ -97,10 +97,17 @@ int cmd_train(int argc, char **argv)
         {"--wbits", CLI_INT, &wbits, "conv weight bits: 32 (default, float32), 4 or 8 (SAWB, METHOD.md §7)", 0, 1, 32},
         {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0, 0, 0},
         {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
-        {"--limit", CLI_INT, &limit_i, "use at most this many training samples", 0, 1, 2147483647},
+        {"--limit", CLI_INT, &limit_i, "generated data: at most this many training samples, and limit/5 test samples",
+         0, 1, 2147483647},
         {"--minutes", CLI_FLOAT, &minutes, "stop training after this many minutes (then evaluate and save)", 0, 1e-3, 1e9},
-        {"--out", CLI_STR, &out, "run directory (default runs/latest)", 0, 0, 0},
-        {"--resume", CLI_STR, &resume, "continue from a run's last.safetensors", 0, 0, 0},
+        {"--out", CLI_STR, &out, "run folder (default: a new runs/run-DATE-TIME, linked as runs/latest; with "
+         "--resume, the checkpoint's folder)", 0, 0, 0},
+        {"--force", CLI_BOOL, &force, "start a new run in a folder that holds one (its run files are removed first)",
+         0, 0, 0},
+        {"--resume", CLI_STR, &resume, "continue from a run's last.safetensors (in its folder unless --out)", 0, 0, 0},
+        {"--on-nan", CLI_STR, &on_nan, "stop (default: a non-finite loss or gradient stops, keeping the last good "
+         "checkpoint) or skip (drop such a batch, counted in the log)", 0, 0, 0},
+        {"--max-memory", CLI_INT, &max_mib, "MiB the net may plan (default: the memory available)", 0, 1, 1 << 30},
         {0},
     };
     const char *pos[1];
@@ -122,9 +129,23 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "ltsnn train: --loss must be tet or mean, not '%s'\n", loss);
         return 2;
     }
+    if (strcmp(on_nan, "stop") && strcmp(on_nan, "skip")) {
+        fprintf(stderr, "ltsnn train: --on-nan must be stop or skip, not '%s'\n", on_nan);
+        return 2;
+    }
+    if (force && resume) {
+        fprintf(stderr, "ltsnn train: --force starts a new run; it cannot be used with --resume\n");
+        return 2;
+    }
     limit = (size_t)limit_i;
     if (threads > 0)
         lt_set_threads(threads);
+    /* the run folder: one run each (cli_run_folder) */
+    char outbuf[4096];
+    if ((r = cli_run_folder("train", outbuf, sizeof outbuf, out, resume, force)))
+        return r;
+    out = outbuf;
+    cli_warn_split_file("train", data);
 
     lt_err err = {0};
     lt_dataset tr, te;
@@ -145,7 +166,7 @@ int cmd_train(int argc, char **argv)
 
     lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
                         .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model),
-                        .wbits = wbits};
+                        .wbits = wbits, .max_memory = max_mib ? (size_t)max_mib << 20 : lt_mem_available()};
     /* a preset takes the data's class count; an explicit string must agree */
     if (lt_model_preset(model))
         nc.classes = tr.classes;
@@ -177,6 +198,11 @@ int cmd_train(int argc, char **argv)
     tc.resume = resume;
     tc.max_seconds = minutes * 60.0;
     tc.data_name = data;
+    tc.stop = &cli_stop;
+    tc.on_nan = !strcmp(on_nan, "skip") ? LT_ON_NAN_SKIP : LT_ON_NAN_STOP;
+    char data_opts[64];
+    snprintf(data_opts, sizeof data_opts, "limit=%zu", limit);
+    tc.data_opts = data_opts;
     char mstr[4096];
     lt_net_expanded_model(net, mstr, sizeof mstr);
     fprintf(stderr, "model %s (%zu parameters), input %dx%dx%d, T=%d, %d classes\n", mstr, lt_net_params(net), tr.C,
@@ -186,7 +212,16 @@ int cmd_train(int argc, char **argv)
             nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
     cli_progress_ctx pc;
     cli_progress_init(&pc);
-    if (lt_train(net, &tr, te.n ? &te : NULL, &tc, cli_progress, &pc, &err)) {
+    cli_catch_signals(1);
+    lt_status st = lt_train(net, &tr, te.n ? &te : NULL, &tc, cli_progress, &pc, &err);
+    cli_catch_signals(0);
+    if (st == LT_ERR_INTERRUPTED) {
+        fprintf(stderr, "\nltsnn train: %s\nresume with the same flags and --resume %s/last.safetensors\n", err.msg,
+                out);
+        rc = 130;
+        goto done;
+    }
+    if (st) {
         fprintf(stderr, "\nltsnn train: %s\n", err.msg);
         goto done;
     }

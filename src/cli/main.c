@@ -47,6 +47,13 @@ int main(int argc, char **argv)
         printf("ltsnn %s\n", LTSNN_VERSION);
         return 0;
     }
+    /* --version anywhere, on every verb and subcommand */
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--version")) {
+            printf("ltsnn %s\n", LTSNN_VERSION);
+            return 0;
+        }
+    cli_catch_signals(0);
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (!strcmp(argv[1], verbs[i].name))
             return verbs[i].run(argc, argv);

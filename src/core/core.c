@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -59,6 +61,7 @@ const char *lt_status_str(lt_status st)
     case LT_ERR_PARSE: return "parse error";
     case LT_ERR_UNSUPPORTED: return "unsupported";
     case LT_ERR_EOF: return "end of data";
+    case LT_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }
@@ -208,4 +211,35 @@ int lt_get_threads(void)
 #else
     return 1;
 #endif
+}
+
+size_t lt_mem_available(void)
+{
+    size_t avail = 0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                avail = (size_t)kb * 1024;
+                break;
+            }
+        fclose(f);
+    }
+    struct rlimit rl;
+    if (!getrlimit(RLIMIT_AS, &rl) && rl.rlim_cur != RLIM_INFINITY) {
+        /* what is already mapped counts against the limit */
+        size_t used = 0;
+        FILE *s = fopen("/proc/self/statm", "r");
+        unsigned long long pages;
+        if (s && fscanf(s, "%llu", &pages) == 1)
+            used = (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+        if (s)
+            fclose(s);
+        size_t left = rl.rlim_cur > used ? (size_t)rl.rlim_cur - used : 0;
+        if (!avail || left < avail)
+            avail = left;
+    }
+    return avail;
 }

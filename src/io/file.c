@@ -17,6 +17,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The temporary files of the lt_afiles open in this process, so that a
+ * signal handler can remove them before the process exits (lt_afile_unlink_all).
+ * A slot holds a malloc'd path while its file is open; the handler only
+ * reads the slots and calls unlink, both safe in a handler. */
+#define LT_AFILE_SLOTS 64
+static char *volatile live_tmp[LT_AFILE_SLOTS];
+
+static void track(const char *tmp)
+{
+    for (int i = 0; i < LT_AFILE_SLOTS; i++)
+        if (!live_tmp[i]) {
+            live_tmp[i] = (char *)tmp;
+            return;
+        }
+}
+
+static void untrack(const char *tmp)
+{
+    for (int i = 0; tmp && i < LT_AFILE_SLOTS; i++)
+        if (live_tmp[i] == tmp)
+            live_tmp[i] = NULL;
+}
+
+void lt_afile_unlink_all(void)
+{
+    for (int i = 0; i < LT_AFILE_SLOTS; i++) {
+        char *p = live_tmp[i];
+        if (p)
+            unlink(p);
+    }
+}
+
 /* Creates "<path>.tmp.<pid>" exclusively; if a stale one (or another
  * thread's) is in the way, tries "<path>.tmp.<pid>.<n>".  Returns the fd or
  * -1 with errno set. */
@@ -62,6 +94,7 @@ lt_status lt_afile_open(lt_afile *a, const char *path, lt_err *err)
         unlink(a->tmp_path);
         goto free_names;
     }
+    track(a->tmp_path);
     return LT_OK;
 
 free_names:
@@ -130,6 +163,7 @@ lt_status lt_afile_commit(lt_afile *a, lt_err *err)
 remove_tmp:
     unlink(a->tmp_path);
 free_names:
+    untrack(a->tmp_path);
     free(a->path);
     free(a->tmp_path);
     a->path = a->tmp_path = NULL;
@@ -143,6 +177,7 @@ void lt_afile_abort(lt_afile *a)
         a->f = NULL;
         unlink(a->tmp_path);
     }
+    untrack(a->tmp_path);
     free(a->path);
     free(a->tmp_path);
     a->path = a->tmp_path = NULL;

@@ -100,16 +100,14 @@ static void shape_str(char *buf, size_t len, int ndim, const int64_t *shape)
         snprintf(buf + o, len - o, "]");
 }
 
-lt_status lt_net_load(lt_net *net, const char *path, lt_err *err)
+/* Every tensor of the net in the file, shaped as the net needs, float;
+ * nothing else in it but optimiser state. */
+static lt_status check_tensors(const lt_net *net, const lt_st_file *fp, const char *path, lt_err *err)
 {
-    lt_st_file f;
-    lt_status st = lt_st_read(&f, path, err);
-    if (st)
-        return st;
-    /* check every name and shape first, so a refused file leaves the net as it was */
+    lt_status st = LT_OK;
     for (int i = 0; i < net->n_named && !st; i++) {
-        lt_named *nm = &net->named[i];
-        const lt_st_tensor *t = lt_st_find(&f, nm->name);
+        const lt_named *nm = &net->named[i];
+        const lt_st_tensor *t = lt_st_find(fp, nm->name);
         if (!t) {
             st = lt_err_set(err, LT_ERR_SHAPE, "%s: tensor '%s' is missing (the file does not hold model %s)",
                             path, nm->name, net->model);
@@ -125,11 +123,22 @@ lt_status lt_net_load(lt_net *net, const char *path, lt_err *err)
         }
     }
     /* anything else that is not optimiser state means the file is for another model */
-    for (size_t i = 0; i < f.n && !st; i++) {
-        const char *name = f.t[i].name;
+    for (size_t i = 0; i < fp->n && !st; i++) {
+        const char *name = fp->t[i].name;
         if (strncmp(name, "optim.", 6) && !lt_net_find(net, name))
             st = lt_err_set(err, LT_ERR_SHAPE, "%s: tensor '%s' is not part of model %s", path, name, net->model);
     }
+    return st;
+}
+
+lt_status lt_net_load(lt_net *net, const char *path, lt_err *err)
+{
+    lt_st_file f;
+    lt_status st = lt_st_read(&f, path, err);
+    if (st)
+        return st;
+    /* check every name and shape first, so a refused file leaves the net as it was */
+    st = check_tensors(net, &f, path, err);
     for (int i = 0; i < net->n_named && !st; i++)
         st = lt_st_get_f32(&f, net->named[i].name, net->named[i].data, net->named[i].numel, err);
     lt_st_free(&f);
@@ -231,6 +240,17 @@ lt_status lt_ckpt_config(lt_net_config *cfg, char *model_buf, size_t model_len, 
                         cfg->neuron.alpha);
     else if (cfg->in_c < 1 || cfg->in_h < 1 || cfg->in_w < 1)
         st = lt_err_set(err, LT_ERR_FORMAT, "%s: __metadata__ has no 'input' (the input shape CxHxW)", path);
+    if (!st) {
+        /* the tensors against a planned-only net: nothing allocated for a model the file does not hold */
+        lt_net_config pc = *cfg;
+        pc.plan_only = 1, pc.T = 1, pc.B = 1, pc.max_memory = 0;
+        lt_net *pn = NULL;
+        if (!(st = lt_net_create(&pn, &pc, err)))
+            st = check_tensors(pn, &f, path, err);
+        else
+            lt_err_prefix(err, "%s: metadata model: ", path);
+        lt_net_free(pn);
+    }
 done:
     lt_st_free(&f);
     return st;

@@ -504,6 +504,20 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
     count_params(net);
     if ((st = plan_memory(net, &p, err)))
         goto fail;
+    if (cfg->max_memory) {
+        lt_net_memory m;
+        lt_net_memory_use(net, &m);
+        size_t need = m.params + m.grads + m.buffers + m.arena + m.work;
+        if (need > cfg->max_memory) {
+            st = lt_err_set(err, LT_ERR_NOMEM, "model %s at T=%d, batch %d needs %.1f MiB for %s (activations %.1f, "
+                            "parameters and gradients %.1f, scratch %.1f), more than the %.1f MiB allowed (the "
+                            "memory available, or --max-memory)", net->model, cfg->T, cfg->B,
+                            need / 1048576.0, cfg->train ? "training" : "inference", m.arena / 1048576.0,
+                            (m.params + m.grads + m.buffers) / 1048576.0, m.work / 1048576.0,
+                            cfg->max_memory / 1048576.0);
+            goto fail;
+        }
+    }
     if (!cfg->plan_only) {
         /* parameters are all written by lt_net_init and the arena by the
          * layers before anyone reads it: only gradients start at zero */

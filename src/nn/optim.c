@@ -1,6 +1,7 @@
 /* optim.c -- Adam and SGD with momentum over the net's one parameter block
- * (METHOD.md §5), with an optional cosine schedule and a separate learning
- * rate for thresholds (the paper's Table 8).  Frozen thresholds (mode
+ * (METHOD.md §5), with an optional cosine schedule, a separate learning
+ * rate for thresholds (the paper's Table 8), and for the thresholds alone
+ * weight decay and plain SGD (issue 18's rows).  Frozen thresholds (mode
  * "fixed") have no gradient and are never touched. */
 #include <math.h>
 #include <stdlib.h>
@@ -68,6 +69,16 @@ static float schedule(const lt_optim *o)
 float lt_optim_lr(const lt_optim *o) { return o->cfg.lr * schedule(o); }
 long lt_optim_step_count(const lt_optim *o) { return o->step; }
 
+/* A threshold stepped by plain SGD: p -= lr * (g + wd * p).  Adam's
+ * normalised step moves a scalar whose gradient keeps one sign by about lr
+ * at every step however weak the gradient (issue 18); this step is
+ * proportional to it. */
+static void update_sgd_plain(const lt_named *nm, float lr, float wd)
+{
+    for (size_t i = 0; i < nm->numel; i++)
+        nm->data[i] -= lr * (nm->grad[i] + wd * nm->data[i]);
+}
+
 /* One tensor's update.  Adam as PyTorch computes it:
  *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;
  *   p -= (lr / (1-b1^t)) * m / (sqrt(v) / sqrt(1-b2^t) + eps)
@@ -109,8 +120,11 @@ void lt_optim_step(lt_optim *o)
         const lt_named *nm = &o->net->named[i];
         if (!nm->grad)
             continue; /* BN buffers, frozen thresholds */
-        /* weight decay on conv/linear weights only (not BN, biases or thresholds) */
+        /* weight decay on conv/linear weights (not BN, biases), and on thresholds only when asked */
         int is_weight = nm->ndim >= 2;
-        update(o, nm, nm->is_vth ? lr_vth : lr, is_weight ? o->cfg.weight_decay : 0.0f);
+        if (nm->is_vth && o->cfg.vth_sgd)
+            update_sgd_plain(nm, lr_vth, o->cfg.wd_vth);
+        else
+            update(o, nm, nm->is_vth ? lr_vth : lr, nm->is_vth ? o->cfg.wd_vth : is_weight ? o->cfg.weight_decay : 0.0f);
     }
 }

@@ -552,8 +552,9 @@ static lt_status qx_write(const lt_qx *qx, uint8_t **buf, size_t *len, lt_err *e
 {
     const lt_net *net = qx->net;
     char meta[4500];
-    snprintf(meta, sizeof meta, "format=ltq-1\nmodel=%s\nwbits=%d\nfc_bits=8\ninput_scale=%.9g\nsource=%s\n",
-             net->model, net->cfg.wbits, (double)qx->opt.in_scale, qx->opt.source ? qx->opt.source : "");
+    snprintf(meta, sizeof meta, "format=ltq-1\nmodel=%s\nwbits=%d\nfc_bits=8\ninput_scale=%.9g\ndata=%.255s\n"
+             "source=%.1024s\n", net->model, net->cfg.wbits, (double)qx->opt.in_scale,
+             qx->opt.data ? qx->opt.data : "", qx->opt.source ? qx->opt.source : "");
     size_t ml = strlen(meta), n = 60 + pad4(ml) + 16 * (size_t)qx->nt;
     for (int i = 0; i < qx->no; i++)
         n += 24 + pad4(strlen(qx->o[i].name)) + qx->o[i].pb;

@@ -28,6 +28,7 @@ struct lt_qmodel {
     lt_rt_info info;
     float in_scale;
     char model[1024];
+    char data[256];
     int n_lif;
 };
 
@@ -71,6 +72,8 @@ static void read_meta(lt_qmodel *m)
                     m->in_scale = v;
             } else if (kl == 5 && !memcmp(s, "model", 5)) {
                 snprintf(m->model, sizeof m->model, "%s", val);
+            } else if (kl == 4 && !memcmp(s, "data", 4)) {
+                snprintf(m->data, sizeof m->data, "%.255s", val);
             }
         }
         s = e + 1;
@@ -139,6 +142,7 @@ void lt_qmodel_get_info(const lt_qmodel *m, lt_qmodel_info *in)
     in->arena_bytes = m->info.arena_bytes;
     in->persistent_bytes = m->info.persistent_bytes;
     snprintf(in->model, sizeof in->model, "%s", m->model);
+    snprintf(in->data, sizeof in->data, "%s", m->data);
 }
 
 void lt_qeval_free(lt_qeval *r)

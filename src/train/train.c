@@ -9,6 +9,7 @@
  * run repeats the uninterrupted one bit for bit. */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,12 +121,18 @@ static lt_status make_dir(const char *dir, lt_err *err)
     return LT_OK;
 }
 
+/* A number for JSON: NaN and infinities have no JSON form and become null. */
+static int jnum(char *buf, size_t cap, const char *fmt, double v)
+{
+    return isfinite(v) ? snprintf(buf, cap, fmt, v) : snprintf(buf, cap, "null");
+}
+
 /* a JSON value for an option string: numbers and booleans bare, the rest quoted */
 static void json_value(FILE *f, const char *v)
 {
     char *end;
-    strtod(v, &end);
-    if ((*v && !*end) || !strcmp(v, "true") || !strcmp(v, "false"))
+    double d = strtod(v, &end);
+    if ((*v && !*end && isfinite(d)) || !strcmp(v, "true") || !strcmp(v, "false"))
         fputs(v, f);
     else
         fprintf(f, "\"%s\"", v);
@@ -155,33 +162,14 @@ static lt_status write_config(const char *dir, const lt_net *net, const lt_head 
         json_value(a.f, kv[i].val);
     }
     fprintf(a.f,
-            ", \"optim\": \"%s\", \"lr\": %.9g, \"lr_vth\": %.9g, \"weight_decay\": %.9g, \"cosine\": %s, "
+            ", \"optim\": \"%s\", \"lr\": %.9g, \"lr_vth\": %.9g, \"vth_optim\": \"%s\", \"wd_vth\": %.9g, "
+            "\"weight_decay\": %.9g, \"cosine\": %s, "
             "\"data\": \"%s\", \"params\": %zu, \"threads\": %d}\n",
             c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr,
-            c->optim.lr_vth >= 0 ? c->optim.lr_vth : c->optim.lr, c->optim.weight_decay,
+            c->optim.lr_vth >= 0 ? c->optim.lr_vth : c->optim.lr, c->optim.vth_sgd ? "sgd" : "same", c->optim.wd_vth,
+            c->optim.weight_decay,
             c->optim.cosine ? "true" : "false", c->data_name ? c->data_name : "", lt_net_params(net),
             lt_get_threads());
-    return lt_afile_commit(&a, err);
-}
-
-/* On resume, keep the first `lines` lines of the log: those written before
- * the checkpoint (a run killed after logging but before its checkpoint
- * would otherwise log twice). */
-static lt_status trim_log(const char *path, long lines, lt_err *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return LT_OK;
-    lt_afile a;
-    lt_status st = lt_afile_open(&a, path, err);
-    if (st) {
-        fclose(f);
-        return st;
-    }
-    char line[65536];
-    for (long i = 0; i < lines && fgets(line, sizeof line, f); i++)
-        fputs(line, a.f);
-    fclose(f);
     return lt_afile_commit(&a, err);
 }
 
@@ -221,11 +209,16 @@ static void run_settings(char *buf, size_t len, const lt_net *net, const lt_head
                          long total_steps)
 {
     const lt_net_config *nc = lt_net_cfg(net);
-    int o = snprintf(buf, len, "head=%s beta=%.9g loss=%s batch=%d seed=%" PRIu64 " data=%s optim=%s lr=%.9g "
-                     "lr_vth=%.9g wd=%.9g momentum=%.9g cosine=%d total_steps=%ld",
+    char model[4096];
+    lt_net_expanded_model(net, model, sizeof model);
+    int o = snprintf(buf, len, "model=%s input=%dx%dx%d T=%d data_opts=%s ", model, nc->in_c, nc->in_h, nc->in_w,
+                     nc->T, c->data_opts ? c->data_opts : "");
+    o += snprintf(buf + o, len - (size_t)o, "head=%s beta=%.9g loss=%s batch=%d seed=%" PRIu64 " data=%s optim=%s lr=%.9g "
+                     "lr_vth=%.9g vth_sgd=%d wd_vth=%.9g wd=%.9g momentum=%.9g cosine=%d total_steps=%ld",
                      head->kind->name, c->beta, c->tet ? "tet" : "mean", c->batch, c->seed,
                      c->data_name ? c->data_name : "", c->optim.kind == LT_OPT_ADAM ? "adam" : "sgd", c->optim.lr,
-                     c->optim.lr_vth, c->optim.weight_decay, c->optim.momentum, c->optim.cosine,
+                     c->optim.lr_vth, c->optim.vth_sgd, c->optim.wd_vth, c->optim.weight_decay, c->optim.momentum,
+                     c->optim.cosine,
                      c->optim.cosine ? total_steps : 0L);
     lt_kv kv[LT_NET_OPTIONS];
     int nkv = lt_net_options(&nc->neuron, nc->bn, kv);
@@ -302,6 +295,37 @@ static lt_status save_ckpt(const lt_net *net, const lt_optim *opt, const lt_head
     return st;
 }
 
+/* " key: checkpoint A, now B" for each key=value whose value differs */
+static void settings_diff(char *out, size_t cap, const char *was, const char *now)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (const char *p = now; *p && o + 1 < cap;) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        const char *eq = memchr(p, '=', n);
+        if (eq) {
+            size_t kl = (size_t)(eq - p) + 1; /* "key=" */
+            const char *q = was;
+            const char *found = NULL;
+            size_t fl = 0;
+            while (q && *q) {
+                const char *qe = strchr(q, ' ');
+                size_t qn = qe ? (size_t)(qe - q) : strlen(q);
+                if (qn >= kl && !strncmp(q, p, kl)) {
+                    found = q + kl, fl = qn - kl;
+                    break;
+                }
+                q = qe ? qe + 1 : NULL;
+            }
+            if (!found || fl != n - kl || strncmp(found, eq + 1, fl))
+                o += (size_t)snprintf(out + o, cap - o, "\n  %.*s: checkpoint %.*s, now %.*s", (int)(kl - 1), p,
+                                      found ? (int)fl : 1, found ? found : "-", (int)(n - kl), eq + 1);
+        }
+        p = e ? e + 1 : p + n;
+    }
+}
+
 static int parse_hex64(const char *s, uint64_t *v)
 {
     uint64_t x = 0;
@@ -332,9 +356,11 @@ static lt_status load_resume(lt_net *net, lt_optim *opt, const char *path, run_s
         goto done;
     }
     if (strcmp(set, settings)) {
-        st = lt_err_set(err, LT_ERR_ARG, "%s: was written by a run with other settings; resume with the same flags "
-                        "(only --epochs, --minutes, --threads and --out may change).\n  checkpoint: %s\n  "
-                        "this run:   %s", path, set, settings);
+        char diff[4096];
+        settings_diff(diff, sizeof diff, set, settings);
+        st = lt_err_set(err, LT_ERR_ARG, "%s: was written by a run with other settings, and a resumed run must "
+                        "make the same model, data and sample order; changed:%s\n  only --epochs (without "
+                        "--cosine), --minutes, --threads, --out and --on-nan may change on resume", path, diff);
         goto done;
     }
     char *e1, *e2, *e3;
@@ -368,30 +394,77 @@ done:
 }
 
 /* one line of log.jsonl for an epoch (or the part of one a --minutes stop ended) */
+/* ", "key": value" with a finite number, or null */
+static int kv(char *line, size_t cap, int o, const char *key, const char *fmt, double v)
+{
+    o += snprintf(line + o, cap - (size_t)o, ", \"%s\": ", key);
+    return o + jnum(line + o, cap - (size_t)o, fmt, v);
+}
+
+/* one line of log.jsonl for an epoch (or the part of one a --minutes stop ended) */
 static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *head, const lt_optim *opt, int epoch,
                      const run_state *rs, const lt_eval_result *ev, double secs, double t_train, long batches,
-                     int partial)
+                     int partial, long skipped)
 {
     const lt_head_kind *k = head->kind;
     const lt_head_stats *s = &rs->sums;
     double seen = s->seen ? (double)s->seen : 1.0;
-    int o = snprintf(line, cap, "{\"epoch\": %d, \"train_loss\": %.9g", epoch, s->loss / seen);
+    char key[64];
+    int o = snprintf(line, cap, "{\"epoch\": %d", epoch);
+    o = kv(line, cap, o, "train_loss", "%.9g", s->loss / seen);
     for (int i = 0; i < k->n_parts; i++)
-        o += snprintf(line + o, cap - (size_t)o, ", \"train_%s\": %.9g", k->part[i], s->part[i] / seen);
+        snprintf(key, sizeof key, "train_%s", k->part[i]), o = kv(line, cap, o, key, "%.9g", s->part[i] / seen);
     for (int i = 0; i < k->n_metrics; i++)
-        o += snprintf(line + o, cap - (size_t)o, ", \"train_%s\": %.4f", k->metric[i], s->metric[i] / seen);
+        snprintf(key, sizeof key, "train_%s", k->metric[i]), o = kv(line, cap, o, key, "%.4f", s->metric[i] / seen);
     for (int i = 0; i < ev->n; i++)
-        o += snprintf(line + o, cap - (size_t)o, ", \"test_%s\": %.4f", ev->name[i], ev->value[i]);
-    o += snprintf(line + o, cap - (size_t)o,
-                  ", \"lr\": %.6g, \"omega\": %.6f, \"seconds\": %.3f, \"train_seconds\": %.3f, \"samples\": %zu, "
-                  "\"batches\": %ld, \"partial\": %s, \"vth\": [",
-                  lt_optim_lr(opt), lt_net_omega(net), secs, t_train, s->seen, batches, partial ? "true" : "false");
-    for (int q = 0; q < rs->n_lif && (size_t)o + 64 < cap; q++)
-        o += snprintf(line + o, cap - (size_t)o, "%s%.6f", q ? ", " : "", lt_net_vth(net, q));
+        snprintf(key, sizeof key, "test_%s", ev->name[i]), o = kv(line, cap, o, key, "%.4f", ev->value[i]);
+    o = kv(line, cap, o, "lr", "%.6g", lt_optim_lr(opt));
+    o = kv(line, cap, o, "omega", "%.6f", lt_net_omega(net));
+    o += snprintf(line + o, cap - (size_t)o, ", \"seconds\": %.3f, \"train_seconds\": %.3f, \"samples\": %zu, "
+                  "\"batches\": %ld, \"skipped_nonfinite\": %ld, \"partial\": %s, \"vth\": [",
+                  secs, t_train, s->seen, batches, skipped, partial ? "true" : "false");
+    for (int q = 0; q < rs->n_lif && (size_t)o + 64 < cap; q++) {
+        o += snprintf(line + o, cap - (size_t)o, "%s", q ? ", " : "");
+        o += jnum(line + o, cap - (size_t)o, "%.6f", lt_net_vth(net, q));
+    }
     o += snprintf(line + o, cap - (size_t)o, "], \"rate\": [");
-    for (int q = 0; q < rs->n_lif && (size_t)o + 64 < cap; q++)
-        o += snprintf(line + o, cap - (size_t)o, "%s%.5f", q ? ", " : "", rs->rate[q] / seen);
+    for (int q = 0; q < rs->n_lif && (size_t)o + 64 < cap; q++) {
+        o += snprintf(line + o, cap - (size_t)o, "%s", q ? ", " : "");
+        o += jnum(line + o, cap - (size_t)o, "%.5f", rs->rate[q] / seen);
+    }
     snprintf(line + o, cap - (size_t)o, "]}\n");
+}
+
+/* a parameter gradient that is NaN or infinite (the first one's name in *name) */
+static int grads_nonfinite(const lt_net *net, const char **name)
+{
+    for (int i = 0; i < lt_net_n_named(net); i++) {
+        const lt_named *t = lt_net_named(net, i);
+        if (!t->grad)
+            continue;
+        for (size_t j = 0; j < t->numel; j++)
+            if (!isfinite(t->grad[j])) {
+                *name = t->name;
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/* BN running statistics, kept to undo a dropped batch (--on-nan skip) */
+static void buffers_copy(const lt_net *net, float *save, int back)
+{
+    size_t o = 0;
+    for (int i = 0; i < lt_net_n_named(net); i++) {
+        const lt_named *t = lt_net_named(net, i);
+        if (!t->is_buffer)
+            continue;
+        if (back)
+            memcpy(t->data, save + o, t->numel * sizeof(float));
+        else
+            memcpy(save + o, t->data, t->numel * sizeof(float));
+        o += t->numel;
+    }
 }
 
 lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test, const lt_train_config *c,
@@ -416,6 +489,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     int32_t *lab = NULL;
     uint32_t *order = NULL;
     double *rate = NULL;
+    float *bufsave = NULL;
     char log_path[4096] = "", path[4096];
     char *line = NULL;
     if (!head && (st = lt_head_classify(&own_head, net, c->beta, c->tet, err)))
@@ -430,14 +504,19 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     order = lt_alloc(n * sizeof(uint32_t));
     rate = calloc((size_t)n_lif + 1, sizeof(double));
     line = malloc(65536);
-    if (!x || !dO || !lab || !order || !rate || !line) {
+    size_t nbuf = 0;
+    for (int i = 0; i < lt_net_n_named(net); i++)
+        nbuf += lt_net_named(net, i)->is_buffer ? lt_net_named(net, i)->numel : 0;
+    if (c->on_nan == LT_ON_NAN_SKIP)
+        bufsave = malloc((nbuf + 1) * sizeof(float));
+    if (!x || !dO || !lab || !order || !rate || !line || (c->on_nan == LT_ON_NAN_SKIP && !bufsave)) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory for training buffers");
         goto done;
     }
 
     run_state rs = {.best = -1, .rate = rate, .n_lif = n_lif};
     lt_rng_seed(&rs.rng, c->seed ^ 0x5eed5eedULL);
-    char settings[1024];
+    char settings[8192];
     run_settings(settings, sizeof settings, net, head, c, oc.total_steps);
     if (c->resume && (st = load_resume(net, opt, c->resume, &rs, settings, err)))
         goto done;
@@ -447,20 +526,23 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         if ((st = make_dir(c->out_dir, err)) || (st = write_config(c->out_dir, net, head, c, err)))
             goto done;
         snprintf(log_path, sizeof log_path, "%s/log.jsonl", c->out_dir);
-        if (c->resume)
-            st = trim_log(log_path, rs.log_lines, err);
-        else
-            remove(log_path);
-        if (st)
-            goto done;
+        /* the log is only ever appended to: a resumed run says where it took up */
+        if (c->resume) {
+            snprintf(line, 65536, "{\"resume\": \"%s\", \"from_epoch\": %d, \"from_batch\": %ld, "
+                     "\"log_lines_at_checkpoint\": %ld}\n", c->resume, rs.epoch, rs.batch, rs.log_lines);
+            if ((st = append_log(log_path, line, err)))
+                goto done;
+        }
     }
 
     double t_start = lt_time_s(), train_time = 0;
-    int stop = 0;
+    int stop = 0, interrupted = 0;
+    long skipped = 0; /* batches dropped for a non-finite loss or gradient (this epoch) */
     for (int epoch = resume_inside ? rs.epoch : rs.epoch + 1; epoch <= c->epochs && !stop; epoch++) {
         double t0 = lt_time_s();
         long first = 0;
         lt_rng before = rs.rng; /* the state this epoch's shuffle starts from */
+        skipped = 0;
         if (resume_inside && epoch == rs.epoch) {
             first = rs.batch;
         } else {
@@ -476,18 +558,47 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
             int b = (int)(n - i0 < (size_t)B ? n - i0 : (size_t)B);
             lt_targets y;
             load_batch(x, lab, &y, train, order + i0, b, T);
+            if (bufsave)
+                buffers_copy(net, bufsave, 0);
             /* the step: forward, head, backward, optimiser (ltsnn/head.h) */
+            lt_head_stats bs = {0};
             const float *O = lt_net_forward(net, x, b, 1);
-            lt_head_loss(head, dO, O, &y, &rs.sums);
+            double loss = lt_head_loss(head, dO, O, &y, &bs);
             lt_net_zero_grad(net);
-            lt_net_backward(net, dO);
-            lt_optim_step(opt);
-            for (int k = 0; k < n_lif; k++)
-                rate[k] += lt_net_rate(net, k) * b;
+            const char *bad = NULL;
+            if (isfinite(loss)) {
+                lt_net_backward(net, dO);
+                grads_nonfinite(net, &bad);
+            } else {
+                bad = "the loss";
+            }
+            if (bad && c->on_nan != LT_ON_NAN_SKIP) {
+                /* the files keep the last good state: nothing of this epoch is written */
+                st = lt_err_set(err, LT_ERR_ARG, "epoch %d, batch %ld of %ld: %s%s is not finite (loss %g); "
+                                "stopped, the last checkpoint%s is the last good state (--on-nan skip drops such "
+                                "batches, a lower --lr may avoid them)", epoch, bi + 1, batches,
+                                isfinite(loss) ? "the gradient of " : "", bad, loss,
+                                c->out_dir ? " in the run folder" : "");
+                goto done;
+            }
+            if (bad) {
+                skipped++;
+                if (bufsave)
+                    buffers_copy(net, bufsave, 1); /* the batch leaves no trace */
+            } else {
+                lt_optim_step(opt);
+                rs.sums.seen += bs.seen, rs.sums.loss += bs.loss;
+                for (int q = 0; q < LT_HEAD_MAX_PARTS; q++)
+                    rs.sums.part[q] += bs.part[q];
+                for (int q = 0; q < LT_HEAD_MAX_METRICS; q++)
+                    rs.sums.metric[q] += bs.metric[q];
+                for (int k = 0; k < n_lif; k++)
+                    rate[k] += lt_net_rate(net, k) * b;
+            }
             done_batches++;
             double now = lt_time_s();
             if (progress) {
-                double el = now - t0, seen = (double)rs.sums.seen;
+                double el = now - t0, seen = rs.sums.seen ? (double)rs.sums.seen : 1.0;
                 long here = bi + 1 - first;
                 lt_progress p = {.epoch = epoch, .epochs = c->epochs, .batch = bi + 1, .batches = batches,
                                  .loss = rs.sums.loss / seen, .acc = rs.sums.metric[0] / seen,
@@ -495,6 +606,10 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
                                  .eta_s = el / here * (batches - bi - 1), .elapsed_s = now - t_start, .phase = 0,
                                  .head = head->kind, .stats = &rs.sums};
                 progress(ctx, &p);
+            }
+            if (c->stop && *c->stop) {
+                interrupted = 1;
+                break;
             }
             if (c->max_seconds > 0 && train_time + (now - t0) >= c->max_seconds) {
                 stop = 1;
@@ -504,6 +619,22 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         double t_train = lt_time_s() - t0;
         train_time += t_train;
         int partial = done_batches < batches;
+        if (interrupted) {
+            /* no evaluation: the state of this batch into last.safetensors, and out */
+            rs.epoch = epoch;
+            rs.batch = done_batches;
+            if (partial)
+                rs.rng = before;
+            if (c->out_dir) {
+                snprintf(path, sizeof path, "%s/last.safetensors", c->out_dir);
+                if ((st = save_ckpt(net, opt, head, path, &rs, settings, c, err)))
+                    goto done;
+            }
+            st = lt_err_set(err, LT_ERR_INTERRUPTED, "interrupted in epoch %d after batch %ld of %ld%s%s", epoch,
+                            done_batches, batches, c->out_dir ? "; saved " : " (no run folder: nothing saved)",
+                            c->out_dir ? path : "");
+            goto done;
+        }
         lt_eval_result ev; /* without a test split: the head's result names, each -1 */
         lt_head_eval_reset(head);
         lt_head_eval_result(head, &ev);
@@ -526,7 +657,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         if (partial)
             rs.rng = before; /* a resume re-draws this epoch's order */
         if (c->out_dir) {
-            log_line(line, 65536, net, head, opt, epoch, &rs, &ev, secs, t_train, done_batches, partial);
+            log_line(line, 65536, net, head, opt, epoch, &rs, &ev, secs, t_train, done_batches, partial, skipped);
             if ((st = append_log(log_path, line, err)))
                 goto done;
             rs.log_lines++;
@@ -559,6 +690,7 @@ done:
     lt_free(lab);
     lt_free(order);
     free(rate);
+    free(bufsave);
     free(line);
     return st;
 }

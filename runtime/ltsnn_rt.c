@@ -102,10 +102,13 @@ static int32_t lo4(uint32_t b) { return (int32_t)(b & 15u) - (int32_t)((b & 8u) 
 static int32_t hi4(uint32_t b) { return (int32_t)((b >> 4) & 15u) - (int32_t)((b & 0x80u) >> 3); }
 static int32_t s8(uint32_t b) { return (int32_t)(b & 255u) - (int32_t)((b & 0x80u) << 1); }
 
-/* code j of a weight row */
-static int32_t wcode(const uint8_t *row, uint32_t j, uint32_t wbits)
+/* code j of a weight row of n codes: 8-bit, one a byte; 4-bit, byte i
+ * holds code i (low nibble) and code i + ceil(n/2) (high nibble), so that
+ * each half of a row is a contiguous run (add_row vectorises) */
+static int32_t wcode(const uint8_t *row, uint32_t j, uint32_t n, uint32_t wbits)
 {
-    return wbits == 4 ? (j & 1u ? hi4(row[j >> 1]) : lo4(row[j >> 1])) : s8(row[j]);
+    const uint32_t h = (n + 1) / 2;
+    return wbits == 8 ? s8(row[j]) : j < h ? lo4(row[j]) : hi4(row[j - h]);
 }
 
 static uint64_t pad4(uint64_t n) { return (n + 3u) & ~(uint64_t)3u; }
@@ -658,8 +661,9 @@ static int32_t val_get(const rt_tensor *t, uint32_t i)
     return t->kind == K_ACC32 ? ((const int32_t *)t->data)[i] : (int32_t)act_get(t, i);
 }
 
-/* acc[j] += v * row[j] for a row of n codes */
-static void add_row(int32_t *acc, const uint8_t *row, uint32_t n, uint32_t wbits, int32_t v)
+/* acc[j] += v * code j of a row of n codes (wcode's layout); a spike
+ * (v = 1) only adds */
+static void add_row(int32_t *restrict acc, const uint8_t *restrict row, uint32_t n, uint32_t wbits, int32_t v)
 {
     uint32_t j;
     if (wbits == 8) {
@@ -671,22 +675,18 @@ static void add_row(int32_t *acc, const uint8_t *row, uint32_t n, uint32_t wbits
                 acc[j] += v * s8(row[j]);
         return;
     }
+    const uint32_t h = (n + 1) / 2, h2 = n - h; /* the high nibbles of the last byte are unused when n is odd */
+    int32_t *restrict hi = acc + h;
     if (v == 1) {
-        for (j = 0; j + 1 < n; j += 2) {
-            uint32_t b = row[j >> 1];
-            acc[j] += lo4(b);
-            acc[j + 1] += hi4(b);
-        }
-        if (j < n)
-            acc[j] += lo4(row[j >> 1]);
+        for (j = 0; j < h; j++)
+            acc[j] += lo4(row[j]);
+        for (j = 0; j < h2; j++)
+            hi[j] += hi4(row[j]);
     } else {
-        for (j = 0; j + 1 < n; j += 2) {
-            uint32_t b = row[j >> 1];
-            acc[j] += v * lo4(b);
-            acc[j + 1] += v * hi4(b);
-        }
-        if (j < n)
-            acc[j] += v * lo4(row[j >> 1]);
+        for (j = 0; j < h; j++)
+            acc[j] += v * lo4(row[j]);
+        for (j = 0; j < h2; j++)
+            hi[j] += v * hi4(row[j]);
     }
 }
 
@@ -740,7 +740,7 @@ static void conv_event(rt_op *o, const rt_tensor *x, rt_tensor *y)
                         int32_t *s = acc + (oys[a] * y->w + oxs[b]) * Co;
                         const uint32_t k = kys[a] * o->kw + kxs[b];
                         if (o->depthwise)
-                            s[c] += v * wcode(o->w + (size_t)k * rb, c, o->wbits);
+                            s[c] += v * wcode(o->w + (size_t)k * rb, c, Co, o->wbits);
                         else
                             add_row(s, o->w + ((size_t)c * o->kh * o->kw + k) * rb, Co, o->wbits, v);
                     }
@@ -769,12 +769,12 @@ static void conv_dense(const rt_op *o, const rt_tensor *x, rt_tensor *y)
                         uint32_t base = ((uint32_t)iy * x->w + (uint32_t)ix) * C;
                         if (o->depthwise) {
                             s += (int32_t)act_get(x, base + co) *
-                                 wcode(o->w + (size_t)(ky * o->kw + kx) * o->row_bytes, co, o->wbits);
+                                 wcode(o->w + (size_t)(ky * o->kw + kx) * o->row_bytes, co, Co, o->wbits);
                             continue;
                         }
                         for (c = 0; c < C; c++)
                             s += (int32_t)act_get(x, base + c) *
-                                 wcode(o->w + (size_t)((c * o->kh + ky) * o->kw + kx) * o->row_bytes, co, o->wbits);
+                                 wcode(o->w + (size_t)((c * o->kh + ky) * o->kw + kx) * o->row_bytes, co, Co, o->wbits);
                     }
                 acc[(oy * y->w + ox) * Co + co] = s;
             }

@@ -28,12 +28,12 @@ CK="$tmp/run/last.safetensors"
 head -c 4096 "$CK" | grep -q '"wbits":"4"' && ok "checkpoint metadata wbits \"4\"" || bad "no wbits 4 in the metadata"
 if "$LTSNN" export "$CK" --out "$tmp/m.ltq" >"$tmp/e" 2>&1; then ok "$(head -n 1 "$tmp/e" | sed 's|/tmp/[^ ]*/||')"
 else bad "export: $(cat "$tmp/e")"; fi
-# the file holds the checkpoint's path in its metadata, info's prediction does not
-size=$(( $(wc -c < "$tmp/m.ltq") - $(printf '%s' "$CK" | wc -c) ))
+# the file holds the checkpoint's path and data name in its metadata, info's prediction does not
+size=$(( $(wc -c < "$tmp/m.ltq") - $(printf '%s%s' "$CK" demo | wc -c) ))
 "$LTSNN" info $MODEL --input 2x32x32 --wbits 4 >"$tmp/i" 2>&1
 pred=$(sed -n 's/^integer model     \([0-9]*\) bytes.*/\1/p' "$tmp/i")
 [ -n "$pred" ] && [ $(( size - pred )) -ge -3 ] && [ $(( size - pred )) -le 3 ] &&
-    ok "ltsnn info --wbits 4 predicts the .ltq's size ($pred bytes + the path, padded to 4)" ||
+    ok "ltsnn info --wbits 4 predicts the .ltq's size ($pred bytes + the path and data name, padded to 4)" ||
     bad "info: $(grep 'integer model' "$tmp/i") vs $size bytes without the path"
 
 # agreement with the float net (METHOD.md §10's targets: 99.9% of spikes, 99.5% of predictions)
@@ -72,6 +72,9 @@ refused "a newer .ltq version" "newer .ltq version" "$LTSNN" eval "$tmp/v2.ltq" 
 if [ -d /usr/share/datasets/fashion-mnist ]; then
     refused "data of another shape" "1x28x28" "$LTSNN" eval "$tmp/m.ltq" --data fashion-mnist
 else echo "test_export.sh: skipped: data of another shape (needs dataset-fashion-mnist)"; fi
+if "$LTSNN" eval "$tmp/m.ltq" --threads 2 >"$tmp/d" 2>&1 && grep -q "on demo" "$tmp/d"; then
+    ok "eval of an .ltq without --data uses the data it was trained on"
+else bad "eval without --data: $(cat "$tmp/d")"; fi
 refused "--wbits on an .ltq" "integer model" "$LTSNN" eval "$tmp/m.ltq" --data demo --wbits 4
 refused "--float with a checkpoint" "integer .ltq" "$LTSNN" eval "$CK" --data demo --float "$CK"
 echo "test_export: $pass passed, $fail failed"

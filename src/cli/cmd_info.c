@@ -133,7 +133,7 @@ int cmd_info(int argc, char **argv)
             printf("integer model     none: %s\n", err.msg);
         else
             printf("integer model     %zu bytes (.ltq: %d-bit conv codes, 8-bit FC weights, per-channel neuron "
-                   "parameters; ltsnn export adds the checkpoint's path to its metadata); the runtime needs %zu bytes "
+                   "parameters; ltsnn export adds the checkpoint's path and data name to its metadata); the runtime needs %zu bytes "
                    "of RAM for binary input\n", fb, cfg.wbits, ab);
     }
     commas(a, sizeof a, macs);

@@ -173,8 +173,10 @@ static uint32_t act_kind(uint64_t bound) { return bound <= 255 ? QK_ACT8 : QK_AC
 /* ---------------- the layer kinds' calls ---------------- */
 
 /* METHOD.md §7/§10: 4/8-bit codes q (w_q = q / scale), rows over output
- * channels: [Cin][kh][kw][Cout] (depthwise [kh][kw][C]), 4-bit codes two
- * per byte, low nibble first, each row padded to whole bytes. */
+ * channels: [Cin][kh][kw][Cout] (depthwise [kh][kw][C]); 4-bit rows of n
+ * codes in ceil(n/2) bytes, byte i holding code i in its low nibble and
+ * code i + ceil(n/2) in its high one (the runtime adds each half as one
+ * contiguous run). */
 lt_status lt_qx_conv(lt_qx *qx, const lt_layer *l, const lt_conv_shape *s, int wbits, const float *w, lt_err *err)
 {
     if (!wbits)
@@ -222,10 +224,11 @@ lt_status lt_qx_conv(lt_qx *qx, const lt_layer *l, const lt_conv_shape *s, int w
                     int code = q[((co * (dw ? 1u : Cin) + ci) * kh + ky) * kw + kx];
                     size_t row = dw ? (size_t)ky * kw + kx : ((size_t)ci * kh + ky) * kw + kx;
                     uint8_t *b = wr + row * rb;
+                    const uint32_t h = (Co + 1) / 2;
                     if (wbits == 8)
                         b[co] = (uint8_t)code;
                     else
-                        b[co / 2] |= (uint8_t)(((unsigned)code & 15u) << (co % 2 ? 4 : 0));
+                        b[co % h] |= (uint8_t)(((unsigned)code & 15u) << (co < h ? 0 : 4));
                 }
     free(q);
     /* an all-zero weight tensor has no scale: its sums are 0 whatever the factor */

@@ -14,7 +14,8 @@
  * per point; --svg draws latency against the measured mean firing rate
  * with ltsnn's SVG writer, and the crossover (where event-driven matches
  * the float line), also for --torch-ms (PyTorch's latency, measured by
- * bench/bench_vs_torch.py, rate-independent: dense).
+ * bench/bench_vs_torch.py, rate-independent: dense).  --save PREFIX writes
+ * each calibrated model to PREFIX-MODEL-RATE.ltq.
  *
  * Build (after make), from the repository root:
  *   cc -std=c11 -O3 -march=native -fopenmp -D_GNU_SOURCE -Iinclude -Isrc -Iruntime -o build/rt_bench \
@@ -154,6 +155,7 @@ static double crossover(const point *p, int n, double flat)
 int main(int argc, char **argv)
 {
     const char *model = "vgg9", *svg = NULL, *events = NULL, *rates_s = "0.01,0.02,0.05,0.1,0.15,0.2,0.3";
+    const char *save = NULL;
     int T = 10, S = 20, threads = 2;
     double torch_ms = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -165,6 +167,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--events")) events = argv[i + 1];
         else if (!strcmp(argv[i], "--threads")) threads = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--torch-ms")) torch_ms = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--save")) save = argv[i + 1];
         else return fprintf(stderr, "rt_bench: unknown option %s\n", argv[i]), 2;
     }
     if (T < 1 || S < 1 || S > 256 || threads < 1)
@@ -235,6 +238,12 @@ int main(int argc, char **argv)
             return fprintf(stderr, "rt_bench: %s\n", err.msg), 1;
         lt_rt_info info;
         lt_rt_arena_size(buf, len, &need, &info);
+        if (save) { /* the calibrated model, for profiling the runtime on its own */
+            char path[4096];
+            snprintf(path, sizeof path, "%s-%s-%.3f.ltq", save, model, p->rate_target);
+            if (lt_write_file(path, buf, len, &err))
+                fprintf(stderr, "rt_bench: %s\n", err.msg);
+        }
         void *arena = malloc(need);
         lt_rt *rt;
         if (!arena || lt_rt_init(&rt, arena, need, buf, len, NULL))

@@ -50,7 +50,9 @@ typedef struct rt_op {
     const uint8_t *w;       /* weight rows, in the model */
     /* LIF */
     uint32_t lam_shift, n_in;
-    int32_t *ch;            /* [C][5]: F, flags, B, TH, M (a copy in the arena) */
+    int32_t *ch;            /* [8][C]: F, flags, B, TH, M, then for the fast loop 2^F (0 where F < 0 or
+                             * ZERO), the threshold as U >= TH' and the flip (1 for NEG: TH' = TH + 1) */
+    int fast;               /* one int32 input, every channel F >= 0: the vectorisable loop */
     int32_t *mem;           /* [h*w*c] membrane after reset */
     /* LOGITS */
     int32_t *A;             /* [K] */
@@ -355,8 +357,9 @@ static int check_lif(loader *L, const uint8_t *p, uint32_t pbytes, size_t at, ui
         int32_t F = rds32(q), M = rds32(q + 16);
         uint32_t fl = rd32(q + 4);
         int64_t B = rds32(q + 8);
-        if (F < -31 || F > 24 || fl > 7 || M < -(1 << 30) || M > (1 << 30) || (n_in == 1 && (M || (fl & LIF_SWAP))))
-            return fail(L, LT_RT_ERANGE, qa, "neuron channel: shift outside -31..24, unknown flags or |M| > 2^30");
+        if (F < -31 || F > 24 || fl > 7 || M < -(1 << 30) || M > (1 << 30) || (n_in == 1 && (M || (fl & LIF_SWAP))) ||
+            rds32(q + 12) == 0x7FFFFFFF)
+            return fail(L, LT_RT_ERANGE, qa, "neuron channel: shift outside -31..24, unknown flags, |M| > 2^30 or TH = 2^31 - 1");
         uint64_t x = (uint64_t)(B < 0 ? -B : B);
         if (!(fl & LIF_ZERO)) {
             const plan_t *pp = (fl & LIF_SWAP) ? b : a, *po = (fl & LIF_SWAP) ? a : b;
@@ -369,7 +372,7 @@ static int check_lif(loader *L, const uint8_t *p, uint32_t pbytes, size_t at, ui
             return fail(L, LT_RT_ERANGE, qa, "neuron channel: the membrane could exceed 2^30");
     }
     y->bound = 1;
-    L->persistent += pad8((uint64_t)y->c * LIF_CH_WORDS * 4u) + pad8((uint64_t)pt_n(y) * 4u);
+    L->persistent += pad8((uint64_t)y->c * (LIF_CH_WORDS + 3) * 4u) + pad8((uint64_t)pt_n(y) * 4u);
     if (o)
         o->lam_shift = k, o->n_in = n_in;
     return LT_RT_OK;
@@ -600,10 +603,20 @@ int lt_rt_init(lt_rt **out, void *arena, size_t arena_len, const void *model, si
         const uint8_t *h = o->name + pad4(o->name_len); /* the parameters follow the padded name */
         if (o->type == LT_RT_OP_LIF) {
             uint32_t C = L.pt[o->out].c, n = pt_n(&L.pt[o->out]);
+            /* the file's [C][5] as arrays of C, and the fast loop's forms: U <= TH is not U >= TH + 1 */
             o->ch = (int32_t *)(void *)p;
-            for (c = 0; c < C * LIF_CH_WORDS; c++)
-                o->ch[c] = rds32(h + 8 + 4u * c);
-            p += pad8((uint64_t)C * LIF_CH_WORDS * 4u);
+            o->fast = o->n_in == 1 && L.pt[o->in0].kind == K_ACC32;
+            for (c = 0; c < C; c++) {
+                uint32_t f;
+                for (f = 0; f < LIF_CH_WORDS; f++)
+                    o->ch[f * C + c] = rds32(h + 8 + 4u * (c * LIF_CH_WORDS + f));
+                const int32_t F = o->ch[c], fl = o->ch[C + c];
+                o->ch[5 * C + c] = (fl & LIF_ZERO) || F < 0 ? 0 : (int32_t)1 << F;
+                o->ch[6 * C + c] = o->ch[3 * C + c] + ((fl & LIF_NEG) ? 1 : 0); /* |TH| <= 2^31 - 2: checked */
+                o->ch[7 * C + c] = (fl & LIF_NEG) ? 1 : 0;
+                o->fast &= F >= 0 || (fl & LIF_ZERO);
+            }
+            p += pad8((uint64_t)C * (LIF_CH_WORDS + 3) * 4u);
             o->mem = (int32_t *)(void *)p;
             p += pad8((uint64_t)n * 4u);
         } else if (o->type == LT_RT_OP_LOGITS) {
@@ -715,39 +728,60 @@ static uint32_t reaches(uint32_t *ks, uint32_t *os, uint32_t i, uint32_t kn, uin
     return n;
 }
 
+/* nonzero if any of 16 bytes is (one vector compare where the compiler can) */
+static uint32_t any16(const uint8_t *p)
+{
+    uint32_t j, a = 0;
+    for (j = 0; j < 16; j++)
+        a |= p[j];
+    return a;
+}
+
 /* Event-driven convolution: every nonzero input adds its weight rows (one
- * per kernel offset that reaches the output) to the sums it reaches. */
+ * per kernel offset that reaches the output) to the sums it reaches.  The
+ * input is scanned for nonzero values; only those cost more than a byte
+ * compare. */
 static void conv_event(rt_op *o, const rt_tensor *x, rt_tensor *y)
 {
-    int32_t *acc = (int32_t *)y->data;
-    const uint32_t C = x->c, Co = y->c, rb = o->row_bytes;
+    int32_t *restrict acc = (int32_t *)y->data;
+    const uint32_t C = x->c, W = x->w, Co = y->c, Wo = y->w, Ho = y->h, rb = o->row_bytes, n_in = x->n;
+    const uint32_t kh = o->kh, kw = o->kw, pad = o->pad, st = o->stride, wb = o->wbits, dw = o->depthwise;
     const uint8_t *in8 = x->kind == K_ACT8 ? (const uint8_t *)x->data : 0;
+    const uint8_t *w = o->w;
     uint32_t kys[32], oys[32], kxs[32], oxs[32];
-    uint32_t i, yy, xx, c, a, b;
-    for (i = 0; i < y->n; i++)
+    uint32_t i, a, b, n_out = y->n;
+    uint64_t active = 0, updates = 0;
+    for (i = 0; i < n_out; i++)
         acc[i] = 0;
-    for (yy = 0; yy < x->h; yy++) {
-        const uint32_t ny = reaches(kys, oys, yy, o->kh, o->pad, o->stride, y->h);
-        for (xx = 0; xx < x->w && ny; xx++) {
-            const uint32_t nx = reaches(kxs, oxs, xx, o->kw, o->pad, o->stride, y->w), base = (yy * x->w + xx) * C;
-            for (c = 0; c < C; c++) {
-                const int32_t v = in8 ? (int32_t)in8[base + c] : (int32_t)act_get(x, base + c);
-                if (!v)
-                    continue;
-                o->active++;
-                for (a = 0; a < ny; a++)
-                    for (b = 0; b < nx; b++) {
-                        int32_t *s = acc + (oys[a] * y->w + oxs[b]) * Co;
-                        const uint32_t k = kys[a] * o->kw + kxs[b];
-                        if (o->depthwise)
-                            s[c] += v * wcode(o->w + (size_t)k * rb, c, Co, o->wbits);
-                        else
-                            add_row(s, o->w + ((size_t)c * o->kh * o->kw + k) * rb, Co, o->wbits, v);
-                    }
-                o->updates += (uint64_t)ny * nx * (o->depthwise ? 1u : Co);
-            }
+    for (i = 0; i < n_in; i++) {
+        int32_t v;
+        if (in8) {
+            while (i + 16 <= n_in && !any16(in8 + i))
+                i += 16;
+            while (i < n_in && !in8[i])
+                i++;
+            if (i == n_in)
+                break;
+            v = in8[i];
+        } else if (!(v = (int32_t)act_get(x, i))) {
+            continue;
         }
+        const uint32_t c = i % C, pos = i / C, yy = pos / W, xx = pos % W;
+        const uint32_t ny = reaches(kys, oys, yy, kh, pad, st, Ho), nx = reaches(kxs, oxs, xx, kw, pad, st, Wo);
+        active++;
+        for (a = 0; a < ny; a++)
+            for (b = 0; b < nx; b++) {
+                int32_t *sum = acc + (oys[a] * Wo + oxs[b]) * Co;
+                const uint32_t k = kys[a] * kw + kxs[b];
+                if (dw)
+                    sum[c] += v * wcode(w + (size_t)k * rb, c, Co, wb);
+                else
+                    add_row(sum, w + ((size_t)c * kh * kw + k) * rb, Co, wb, v);
+            }
+        updates += (uint64_t)ny * nx * (dw ? 1u : Co);
     }
+    o->active += active;
+    o->updates += updates;
 }
 
 /* The oracle: each output sums its receptive field (gather). */
@@ -808,47 +842,55 @@ static void linear_dense(const rt_op *o, const rt_tensor *x, rt_tensor *y)
     }
 }
 
-/* METHOD.md §10: one neuron of a channel with parameters p (see the header) */
-static int lif_one(int32_t *mem, const int32_t *p, int32_t x, uint32_t k)
+/* one position's C channels of the common case: one int32 input, F >= 0
+ * (branch-free, so it vectorises); returns the spikes */
+static uint32_t lif_row(uint8_t *restrict s, int32_t *restrict mem, const int32_t *restrict a0,
+                        const int32_t *restrict B, const int32_t *restrict MUL, const int32_t *restrict TH1,
+                        const int32_t *restrict FLIP, uint32_t C, uint32_t k)
 {
-    int32_t u = (k >= 31 ? 0 : shr32(*mem, k)) + x;
-    int spike = (p[1] & LIF_NEG) ? u <= p[3] : u >= p[3];
-    *mem = spike ? 0 : u;
-    return spike;
+    uint32_t c, spikes = 0;
+    for (c = 0; c < C; c++) {
+        int32_t u = (k >= 31 ? 0 : shr32(mem[c], k)) + B[c] + a0[c] * MUL[c];
+        int32_t sp = (u >= TH1[c]) ^ FLIP[c]; /* U >= TH, or U <= TH, which is not U >= TH + 1 */
+        s[c] = (uint8_t)sp;
+        mem[c] = u & (sp - 1);
+        spikes += (uint32_t)sp;
+    }
+    return spikes;
 }
 
-/* Fixed-point LIF neurons with the BN folded in; [h][w][c] order, so the
- * channel runs fastest.  The common case (one int32 input) reads it
- * directly. */
+/* METHOD.md §10's neuron (see the header) on [h][w][c] values, so the
+ * channel runs fastest.  The common case, one int32 input and every
+ * channel's F >= 0, is a branch-free loop the compiler vectorises; the
+ * general one handles a second input, F < 0 and swapped units. */
 static void lif(rt_op *o, const rt_tensor *x0, const rt_tensor *x1, rt_tensor *y)
 {
-    uint8_t *s = (uint8_t *)y->data;
+    uint8_t *restrict s = (uint8_t *)y->data;
+    int32_t *restrict mem = o->mem;
     const uint32_t C = y->c, HW = y->h * y->w, k = o->lam_shift;
-    uint32_t n, c, i = 0;
-    uint64_t spikes = 0;
-    if (!x1 && x0->kind == K_ACC32) {
-        const int32_t *a0 = (const int32_t *)x0->data;
-        for (n = 0; n < HW; n++)
-            for (c = 0; c < C; c++, i++) {
-                const int32_t *p = o->ch + c * LIF_CH_WORDS;
-                int32_t x = p[2] + ((p[1] & LIF_ZERO) ? 0 : shf(a0[i], p[0]));
-                spikes += (uint64_t)(s[i] = (uint8_t)lif_one(&o->mem[i], p, x, k));
-            }
+    const int32_t *F = o->ch, *FL = o->ch + C, *B = o->ch + 2 * C, *TH = o->ch + 3 * C, *M = o->ch + 4 * C;
+    const int32_t *MUL = o->ch + 5 * C, *TH1 = o->ch + 6 * C, *FLIP = o->ch + 7 * C;
+    uint32_t n, c, i = 0, spikes = 0;
+    if (o->fast) {
+        for (n = 0; n < HW; n++, i += C)
+            spikes += lif_row(s + i, mem + i, (const int32_t *)x0->data + i, B, MUL, TH1, FLIP, C, k);
         o->spikes += spikes;
         return;
     }
     for (n = 0; n < HW; n++)
         for (c = 0; c < C; c++, i++) {
-            const int32_t *p = o->ch + c * LIF_CH_WORDS;
-            const int32_t F = p[0], fl = p[1];
-            int32_t x = p[2];
-            if (!(fl & LIF_ZERO)) {
-                const rt_tensor *xp = (fl & LIF_SWAP) ? x1 : x0, *xo = (fl & LIF_SWAP) ? x0 : x1;
-                x += shf(val_get(xp, i), F);
+            int32_t x = B[c];
+            if (!(FL[c] & LIF_ZERO)) {
+                const rt_tensor *xp = (FL[c] & LIF_SWAP) ? x1 : x0, *xo = (FL[c] & LIF_SWAP) ? x0 : x1;
+                x += shf(val_get(xp, i), F[c]);
                 if (xo)
-                    x += (int32_t)shr64((int64_t)val_get(xo, i) * p[4], (uint32_t)(30 - F));
+                    x += (int32_t)shr64((int64_t)val_get(xo, i) * M[c], (uint32_t)(30 - F[c]));
             }
-            spikes += (uint64_t)(s[i] = (uint8_t)lif_one(&o->mem[i], p, x, k));
+            int32_t u = (k >= 31 ? 0 : shr32(mem[i], k)) + x;
+            uint32_t sp = (FL[c] & LIF_NEG) ? u <= TH[c] : u >= TH[c];
+            s[i] = (uint8_t)sp;
+            mem[i] = sp ? 0 : u;
+            spikes += sp;
         }
     o->spikes += spikes;
 }

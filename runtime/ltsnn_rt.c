@@ -20,8 +20,10 @@
  *
  * Two kernels per weighted op: the event-driven one (the default: for each
  * nonzero input, add its weight row to the sums it reaches, so the cost
- * grows with the number of spikes) and the dense gather one (*_dense, the
- * plain oracle, lt_rt_set_dense).  They give the same integers. */
+ * grows with the number of spikes) and the dense gather one (*_ref, the
+ * plain oracle, lt_rt_set_dense); the neuron likewise has a vectorised loop
+ * for its common case and the general loop, which the oracle mode uses for
+ * every channel.  They give the same integers. */
 #include "ltsnn_rt.h"
 
 #define ALIGN 8u
@@ -785,7 +787,7 @@ static void conv_event(rt_op *o, const rt_tensor *x, rt_tensor *y)
 }
 
 /* The oracle: each output sums its receptive field (gather). */
-static void conv_dense(const rt_op *o, const rt_tensor *x, rt_tensor *y)
+static void conv_ref(const rt_op *o, const rt_tensor *x, rt_tensor *y)
 {
     int32_t *acc = (int32_t *)y->data;
     const uint32_t C = x->c, Co = y->c;
@@ -830,7 +832,7 @@ static void linear_event(rt_op *o, const rt_tensor *x, rt_tensor *y)
     }
 }
 
-static void linear_dense(const rt_op *o, const rt_tensor *x, rt_tensor *y)
+static void linear_ref(const rt_op *o, const rt_tensor *x, rt_tensor *y)
 {
     int32_t *acc = (int32_t *)y->data;
     uint32_t i, j;
@@ -862,8 +864,9 @@ static uint32_t lif_row(uint8_t *restrict s, int32_t *restrict mem, const int32_
 /* METHOD.md §10's neuron (see the header) on [h][w][c] values, so the
  * channel runs fastest.  The common case, one int32 input and every
  * channel's F >= 0, is a branch-free loop the compiler vectorises; the
- * general one handles a second input, F < 0 and swapped units. */
-static void lif(rt_op *o, const rt_tensor *x0, const rt_tensor *x1, rt_tensor *y)
+ * general one handles a second input, F < 0 and swapped units, and every
+ * case in the oracle mode (ref). */
+static void lif(rt_op *o, const rt_tensor *x0, const rt_tensor *x1, rt_tensor *y, int ref)
 {
     uint8_t *restrict s = (uint8_t *)y->data;
     int32_t *restrict mem = o->mem;
@@ -871,7 +874,7 @@ static void lif(rt_op *o, const rt_tensor *x0, const rt_tensor *x1, rt_tensor *y
     const int32_t *F = o->ch, *FL = o->ch + C, *B = o->ch + 2 * C, *TH = o->ch + 3 * C, *M = o->ch + 4 * C;
     const int32_t *MUL = o->ch + 5 * C, *TH1 = o->ch + 6 * C, *FLIP = o->ch + 7 * C;
     uint32_t n, c, i = 0, spikes = 0;
-    if (o->fast) {
+    if (o->fast && !ref) {
         for (n = 0; n < HW; n++, i += C)
             spikes += lif_row(s + i, mem + i, (const int32_t *)x0->data + i, B, MUL, TH1, FLIP, C, k);
         o->spikes += spikes;
@@ -957,13 +960,13 @@ static int run(lt_rt *rt)
         rt_tensor *y = o->out == NONE ? 0 : &rt->t[o->out];
         switch (o->type) {
         case LT_RT_OP_CONV:
-            rt->dense ? conv_dense(o, x, y) : conv_event(o, x, y);
+            rt->dense ? conv_ref(o, x, y) : conv_event(o, x, y);
             break;
         case LT_RT_OP_LINEAR:
-            rt->dense ? linear_dense(o, x, y) : linear_event(o, x, y);
+            rt->dense ? linear_ref(o, x, y) : linear_event(o, x, y);
             break;
         case LT_RT_OP_LIF:
-            lif(o, x, o->in1 == NONE ? 0 : &rt->t[o->in1], y);
+            lif(o, x, o->in1 == NONE ? 0 : &rt->t[o->in1], y, rt->dense);
             break;
         case LT_RT_OP_SUMPOOL:
         case LT_RT_OP_MAXPOOL:

@@ -140,9 +140,10 @@ void lt_rt_set_tap(lt_rt *rt, void (*tap)(void *ctx, const lt_rt *rt, uint32_t o
 /* A short English description of a status code. */
 const char *lt_rt_strerror(int status);
 
-/* Development: 1 makes CONV and LINEAR use the dense (gather) kernels, the
- * plain oracle the event-driven ones are tested against; 0 (default) the
- * event-driven ones.  The results are the same integers either way. */
+/* Development: 1 runs the plain oracle kernels (dense gather convolutions
+ * and linear layers, the neurons' general loop) the event-driven and
+ * vectorised ones are tested against; 0 (default) the fast ones.  The
+ * results are the same integers either way. */
 void lt_rt_set_dense(lt_rt *rt, int dense);
 
 #ifdef __cplusplus

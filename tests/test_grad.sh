@@ -1,26 +1,39 @@
 #!/bin/sh
-# test_grad.sh -- `ltsnn grad` against golden tensors from the PyTorch
-# reference (tests/data/gen_grad_golden.py): loss, logits and every gradient
-# in each threshold mode, window and detach-reset case it implements, to a
-# relative error of 1e-4.
+# test_grad.sh -- `ltsnn grad` against golden tensors from ltsnn's own
+# PyTorch reference (bench/ref, tests/data/gen_*_golden.py): loss, logits and
+# every gradient, to a relative error of 1e-4.
 set -u
 LTSNN=${LTSNN:-./ltsnn}
-D=tests/data/grad
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# every directory of goldens (tests/data/README-golden.md): the chain model in
+# every mode/window/detach case (grad/), residual nets with standard BN and
+# tdBN (grad_resnet/), the neuron options soft reset, DSR, g, lam and --loss
+# mean (grad_neuron/); a G file's flags are its metadata 'flags', else its name
 pass=0; fail=0
-for g in $D/G_*.safetensors; do
-    case=$(basename "$g" .safetensors); case=${case#G_}
-    detach=""
-    case "$case" in *_detach) detach=--detach-reset; case=${case%_detach} ;; esac
-    window=${case##*_}; mode=${case%_*}
-    if "$LTSNN" grad --weights $D/W.safetensors --batch $D/X.safetensors --out "$tmp/g.safetensors" \
-         --mode "$mode" --window "$window" $detach >"$tmp/out" 2>&1 &&
-       /usr/bin/python3 tests/data/compare_st.py "$tmp/g.safetensors" "$g" 1e-4 >"$tmp/cmp" 2>&1; then
-        pass=$((pass+1)); echo "ok   grad $mode $window $detach: $(tail -n1 "$tmp/cmp")"
-    else
-        fail=$((fail+1)); echo "FAIL grad $mode $window $detach"; cat "$tmp/out" "$tmp/cmp" 2>/dev/null
-    fi
+meta_flags() {
+    /usr/bin/python3 -c 'import json,struct,sys; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; print(json.loads(b[8:8+n]).get("__metadata__",{}).get("flags",""))' "$1"
+}
+for D in tests/data/grad tests/data/grad_resnet/* tests/data/grad_neuron/*; do
+    [ -f "$D/W.safetensors" ] || continue
+    for g in $D/G_*.safetensors; do
+        flags=$(meta_flags "$g")
+        if [ -z "$flags" ]; then
+            case=$(basename "$g" .safetensors); case=${case#G_}
+            detach=""
+            case "$case" in *_detach) detach=--detach-reset; case=${case%_detach} ;; esac
+            flags="--mode ${case%_*} --window ${case##*_} $detach"
+        fi
+        # shellcheck disable=SC2086
+        if "$LTSNN" grad --weights $D/W.safetensors --batch $D/X.safetensors --out "$tmp/g.safetensors" $flags \
+             >"$tmp/out" 2>&1 &&
+           /usr/bin/python3 tests/data/compare_st.py "$tmp/g.safetensors" "$g" 1e-4 >"$tmp/cmp" 2>&1; then
+            pass=$((pass+1)); echo "ok   grad ${D#tests/data/} $flags: $(tail -n1 "$tmp/cmp")"
+        else
+            fail=$((fail+1)); echo "FAIL grad ${D#tests/data/} $flags"; cat "$tmp/out" "$tmp/cmp" 2>/dev/null
+        fi
+    done
 done
+D=tests/data/grad
 # bad input: a batch whose frames do not fit the model
 /usr/bin/python3 - "$tmp/bad.safetensors" <<'PY'
 import json, struct, sys

@@ -6,8 +6,8 @@
  * 3. backward for every mode, window and detach_reset, threshold gradient
  *    included, against golden tensors from the PyTorch reference
  *    (tests/data/lif_golden.h, made by tests/data/gen_lif_golden.py);
- * 4. DSR, soft reset and g != 1 (which the PyTorch reference does not
- *    implement) against finite differences of a "linearised spike" forward
+ * 4. DSR, soft reset and g != 1 (also covered against the PyTorch reference
+ *    through `ltsnn grad`, tests/data/grad_neuron/) against finite differences of a "linearised spike" forward
  *    written here in double (see fd_check for why it is independent);
  * 5. fast against plain versions on random data for every mode, including
  *    sizes that take the threaded path, and determinism across thread

@@ -25,7 +25,7 @@ static void counts(void)
 {
     /* METHOD.md §3 / the paper: VGG-9 at 2x48x48 has 7.07M parameters */
     struct { const char *m; size_t params, macs; int lif; } want[] = {
-        {"vgg9", 7069588, 513299456, 10},   /* figures from ../shared/bench/ltsnn_ref.py */
+        {"vgg9", 7069588, 513299456, 10},   /* figures from the PyTorch reference (bench/ref) */
         {"vgg7", 1765587, 118704640, 9},
         {"mobilenet-light", 2432118, 39870976, 12},
         {"vgg11", 9268754, 1361654784, 8},

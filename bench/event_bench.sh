@@ -34,7 +34,7 @@ for m in $MODELS; do
     torch_ms=0
     if [ "${NO_TORCH:-0}" != 1 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then
         # PyTorch float inference, one sample, T=10, random 15% input (dense: the rate does not matter)
-        if /usr/bin/python3 bench/bench_vs_torch.py --ltsnn "$LTSNN" --models "$m" --T 10 --batch 1 --what infer \
+        if /usr/bin/python3 bench/bench_vs_torch.py --ltsnn "$LTSNN" --no-ltsnn --models "$m" --T 10 --batch 1 --what infer \
                --inputs random --threads 1 --warmup 2 --steps "$SAMPLES" --out "$OUT/torch_$m.jsonl" \
                >"$OUT/torch_$m.txt" 2>&1; then
             torch_ms=$(/usr/bin/python3 - "$OUT/torch_$m.jsonl" <<'PY'

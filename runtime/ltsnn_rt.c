@@ -549,20 +549,23 @@ static void info_clear(lt_rt_info *info)
     info->err_what = "";
 }
 
+/* the first pass of both entry points: every check and the sizes, nothing written */
+static int begin(loader *L, lt_rt_info *info, const void *model, size_t len, uint64_t *total, uint64_t *per_step)
+{
+    info_clear(info);
+    L->m = (const uint8_t *)model, L->len = model ? len : 0, L->info = info;
+    return load(L, NULL, total, per_step);
+}
+
 int lt_rt_arena_size(const void *model, size_t len, size_t *bytes, lt_rt_info *info)
 {
     lt_rt_info local;
     loader L;
     uint64_t total, per_step;
-    if (!info)
-        info = &local;
-    info_clear(info);
-    L.m = (const uint8_t *)model, L.len = model ? len : 0, L.info = info;
-    int st = load(&L, NULL, &total, &per_step);
-    if (st)
-        return st;
-    *bytes = (size_t)total;
-    return LT_RT_OK;
+    int st = begin(&L, info ? info : &local, model, len, &total, &per_step);
+    if (!st)
+        *bytes = (size_t)total;
+    return st;
 }
 
 int lt_rt_init(lt_rt **out, void *arena, size_t arena_len, const void *model, size_t len, lt_rt_info *info)
@@ -572,11 +575,8 @@ int lt_rt_init(lt_rt **out, void *arena, size_t arena_len, const void *model, si
     uint64_t total, per_step;
     if (!info)
         info = &local;
-    info_clear(info);
     *out = 0;
-    L.m = (const uint8_t *)model, L.len = model ? len : 0, L.info = info;
-    /* a first pass without writing: the sizes (and every check) */
-    int st = load(&L, NULL, &total, &per_step);
+    int st = begin(&L, info, model, len, &total, &per_step);
     if (st)
         return st;
     if (!arena || arena_len < total)

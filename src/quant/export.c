@@ -151,8 +151,9 @@ static const lt_tensor *ftensor(const lt_qx *qx, int t) { return &qx->net->tenso
 
 /* A view a pooling or weighted op can read directly: one term on an
  * activation (spikes, counts, the input), no offset; *a gets its factor
- * when it is the same for every channel (0 otherwise). */
-static lt_status plain_act(const lt_qx *qx, const lt_layer *l, const qview *v, double *a, lt_err *err)
+ * when it is the same for every channel (0 otherwise), which `uniform`
+ * demands (a conv sums over channels, pooling compares or adds them). */
+static lt_status plain_act(const lt_qx *qx, const lt_layer *l, const qview *v, int uniform, double *a, lt_err *err)
 {
     if (v->n != 1 || qx->t[v->id[0]].kind == QK_ACC32)
         return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: reads a value that is not spikes or counts of spikes (a "
@@ -165,6 +166,8 @@ static lt_status plain_act(const lt_qx *qx, const lt_layer *l, const qview *v, d
         if (v->a[0][c] != *a)
             *a = 0;
     }
+    if (uniform && !(*a > 0))
+        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: its input channels are scaled differently", l->name);
     return LT_OK;
 }
 
@@ -184,11 +187,9 @@ lt_status lt_qx_conv(lt_qx *qx, const lt_layer *l, const lt_conv_shape *s, int w
                           "with --wbits 4 or 8 (METHOD.md §7, §10)", l->name);
     const qview *x = in_view(qx, l, 0);
     double a_in = 0;
-    lt_status st = plain_act(qx, l, x, &a_in, err);
+    lt_status st = plain_act(qx, l, x, 1, &a_in, err);
     if (st)
         return st;
-    if (!(a_in > 0))
-        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: its input channels are scaled differently", l->name);
     const int dw = s->groups > 1;
     if (dw && s->groups != s->Cin)
         return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: grouped convolutions other than depthwise", l->name);
@@ -375,47 +376,38 @@ lt_status lt_qx_lif(lt_qx *qx, const lt_layer *l, float vth, const lt_lif_opts *
     return LT_OK;
 }
 
-/* 2x2 average pooling sums counts (factor / 4), max pooling keeps them
- * (a positive factor keeps the order) */
-lt_status lt_qx_pool(lt_qx *qx, const lt_layer *l, int max, lt_err *err)
+/* A pooling op of type on the layer's input: its values are summed over
+ * `over` positions (1 for max pooling: the largest is kept), so the factor
+ * is divided by that and the counts grow by it. */
+static lt_status pool_op(lt_qx *qx, const lt_layer *l, uint32_t type, uint64_t over, lt_err *err)
 {
     const qview *x = in_view(qx, l, 0);
     double a = 0;
-    lt_status st = plain_act(qx, l, x, &a, err);
+    lt_status st = plain_act(qx, l, x, 1, &a, err);
     if (st)
         return st;
-    if (!(a > 0))
-        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: pooling of differently scaled channels", l->name);
-    uint64_t bound = qx->t[x->id[0]].bound * (max ? 1u : 4u);
+    const uint64_t bound = qx->t[x->id[0]].bound * over;
     if (bound > 65535)
-        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: pooled counts could exceed 16 bits", l->name);
+        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: pooling %llu positions: the counts could exceed 16 bits",
+                          l->name, (unsigned long long)over);
     const lt_tensor *ft = ftensor(qx, l->out);
     int y = add_tensor(qx, act_kind(bound), (uint32_t)ft->c, (uint32_t)ft->h, (uint32_t)ft->w, bound, l, err);
     uint8_t *p;
-    if (y < 0 || (st = add_op(qx, max ? LT_RT_OP_MAXPOOL : LT_RT_OP_SUMPOOL, x->id[0], -1, y, l->name, 0, &p, err)))
+    if (y < 0 || (st = add_op(qx, type, x->id[0], -1, y, l->name, 0, &p, err)))
         return y < 0 ? err->status : st;
-    return view_plain(out_view(qx, l), y, ft->c, max ? a : a / 4, err);
+    return view_plain(out_view(qx, l), y, ft->c, a / (double)over, err);
+}
+
+/* 2x2 average pooling sums counts, max pooling keeps them (a positive
+ * factor keeps the order) */
+lt_status lt_qx_pool(lt_qx *qx, const lt_layer *l, int max, lt_err *err)
+{
+    return pool_op(qx, l, max ? LT_RT_OP_MAXPOOL : LT_RT_OP_SUMPOOL, max ? 1 : 4, err);
 }
 
 lt_status lt_qx_gap(lt_qx *qx, const lt_layer *l, lt_err *err)
 {
-    const qview *x = in_view(qx, l, 0);
-    double a = 0;
-    lt_status st = plain_act(qx, l, x, &a, err);
-    if (st)
-        return st;
-    if (!(a > 0))
-        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: pooling of differently scaled channels", l->name);
-    const uint64_t HW = (uint64_t)l->in_h * (uint64_t)l->in_w, bound = qx->t[x->id[0]].bound * HW;
-    if (bound > 65535)
-        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: global average pooling over %llu positions: the counts "
-                          "could exceed 16 bits", l->name, (unsigned long long)HW);
-    const lt_tensor *ft = ftensor(qx, l->out);
-    int y = add_tensor(qx, act_kind(bound), (uint32_t)ft->c, 1, 1, bound, l, err);
-    uint8_t *p;
-    if (y < 0 || (st = add_op(qx, LT_RT_OP_GAP, x->id[0], -1, y, l->name, 0, &p, err)))
-        return y < 0 ? err->status : st;
-    return view_plain(out_view(qx, l), y, ft->c, a / (double)HW, err);
+    return pool_op(qx, l, LT_RT_OP_GAP, (uint64_t)l->in_h * (uint64_t)l->in_w, err);
 }
 
 /* The logits O = a * acc + b as int64 L = A * acc + Bk with real value
@@ -452,7 +444,7 @@ lt_status lt_qx_linear(lt_qx *qx, const lt_layer *l, const float *w, const float
 {
     const qview *x = in_view(qx, l, 0);
     double a_uniform = 0;
-    lt_status st = plain_act(qx, l, x, &a_uniform, err);
+    lt_status st = plain_act(qx, l, x, 0, &a_uniform, err);
     if (st)
         return st;
     const uint32_t n_in = (uint32_t)l->in_size, n_out = (uint32_t)l->out_c;

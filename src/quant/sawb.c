@@ -100,34 +100,43 @@ static inline float sawb_code(float w, float alpha, float scale, float levels)
     return q < -levels ? -levels : q > levels ? levels : q;
 }
 
+/* METHOD.md §7's constants for a clipping level ad (double): the clamp
+ * bound (float), scale = n / alpha rounded to float32, n; 0 when alpha is
+ * not positive (an all-zero tensor: w_q = 0) */
+typedef struct sawb_p {
+    float alpha, scale, levels;
+} sawb_p;
+
+static int sawb_params(sawb_p *p, double ad, int bits)
+{
+    p->alpha = (float)ad;
+    p->levels = (float)lt_sawb_levels(bits);
+    p->scale = p->alpha > 0 ? (float)(lt_sawb_levels(bits) / ad) : 0.0f;
+    return p->alpha > 0;
+}
+
 void lt_sawb_forward_ref(float *wq, float *alpha_out, const float *w, size_t n, int bits)
 {
-    double ad = lt_sawb_alpha_ref(w, n, bits);
-    float alpha = (float)ad;
-    *alpha_out = alpha;
-    if (!(alpha > 0)) {
-        memset(wq, 0, n * sizeof *wq);
-        return;
-    }
-    float scale = (float)(lt_sawb_levels(bits) / ad), levels = (float)lt_sawb_levels(bits);
+    sawb_p p;
+    int ok = sawb_params(&p, lt_sawb_alpha_ref(w, n, bits), bits);
+    *alpha_out = p.alpha;
     for (size_t i = 0; i < n; i++)
-        wq[i] = sawb_code(w[i], alpha, scale, levels) / scale;
+        wq[i] = ok ? sawb_code(w[i], p.alpha, p.scale, p.levels) / p.scale : 0.0f;
 }
 
 void lt_sawb_forward(float *wq, float *alpha_out, const float *w, size_t n, int bits)
 {
-    double ad = lt_sawb_alpha(w, n, bits);
-    float alpha = (float)ad;
-    *alpha_out = alpha;
-    if (!(alpha > 0)) {
+    sawb_p p;
+    int ok = sawb_params(&p, lt_sawb_alpha(w, n, bits), bits);
+    *alpha_out = p.alpha;
+    if (!ok) {
         memset(wq, 0, n * sizeof *wq);
         return;
     }
-    const float scale = (float)(lt_sawb_levels(bits) / ad), levels = (float)lt_sawb_levels(bits);
     long i, nn = (long)n;
 #pragma omp parallel for schedule(static) if (nn > LT_SAWB_PAR)
     for (i = 0; i < nn; i++)
-        wq[i] = sawb_code(w[i], alpha, scale, levels) / scale;
+        wq[i] = sawb_code(w[i], p.alpha, p.scale, p.levels) / p.scale;
 }
 
 void lt_sawb_backward_ref(float *dw, const float *dwq, const float *w, float alpha, size_t n)
@@ -148,15 +157,9 @@ void lt_sawb_backward(float *dw, const float *dwq, const float *w, float alpha, 
 
 void lt_sawb_codes(int8_t *q, float *scale_out, const float *w, size_t n, int bits)
 {
-    double ad = lt_sawb_alpha(w, n, bits);
-    float alpha = (float)ad;
-    if (!(alpha > 0)) {
-        memset(q, 0, n);
-        *scale_out = 0.0f;
-        return;
-    }
-    const float scale = (float)(lt_sawb_levels(bits) / ad), levels = (float)lt_sawb_levels(bits);
-    *scale_out = scale;
+    sawb_p p;
+    int ok = sawb_params(&p, lt_sawb_alpha(w, n, bits), bits);
+    *scale_out = p.scale;
     for (size_t i = 0; i < n; i++)
-        q[i] = (int8_t)sawb_code(w[i], alpha, scale, levels);
+        q[i] = ok ? (int8_t)sawb_code(w[i], p.alpha, p.scale, p.levels) : 0;
 }

@@ -292,6 +292,8 @@ lt_status lt_qmodel_evaluate(const lt_qmodel *m, const lt_dataset *d, const lt_n
     lt_status st = lt_dataset_check_T(d, T, err);
     if (st)
         return st;
+    if (d->n == 0)
+        return lt_err_set(err, LT_ERR_ARG, "%s: the data is empty", m->what);
     if ((uint32_t)d->C != mi->in_c || (uint32_t)d->H != mi->in_h || (uint32_t)d->W != mi->in_w)
         return lt_err_set(err, LT_ERR_SHAPE, "%s: the data has frames %dx%dx%d, the model takes %ux%ux%u", m->what,
                           d->C, d->H, d->W, mi->in_c, mi->in_h, mi->in_w);

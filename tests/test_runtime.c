@@ -177,6 +177,37 @@ static int load_with(const bytes *B, size_t at, uint32_t v, lt_rt_info *info)
     return lt_rt_arena_size(C.b, C.n, &need, info);
 }
 
+/* a channel whose BN factor is 0 (flags ZERO): its input is the constant
+ * B whatever the sums; ch 1 with B 3, TH 5 and lam 1/2 sees U = 3, 1+3 = 4,
+ * 2+3 = 5: a spike at the third step at both positions, for any input */
+static void zero_channel(void)
+{
+    bytes B;
+    hand_model(&B);
+    const size_t ch1 = 60 + 4 * 16 + 56 + 28 + 8 + 20;
+    const uint32_t v[5] = {0, 4, 3, 5, 0};
+    for (int f = 0; f < 5; f++)
+        for (int i = 0; i < 4; i++)
+            B.b[ch1 + 4 * (size_t)f + (size_t)i] = (uint8_t)(v[f] >> (8 * i));
+    seal(&B);
+    static unsigned char arena[8192];
+    lt_rt *rt;
+    int st = lt_rt_init(&rt, arena, sizeof arena, B.b, B.n, NULL);
+    CHECK(st == LT_RT_OK, "ZERO channel model: %s", lt_rt_strerror(st));
+    if (st)
+        return;
+    spy y = {0};
+    lt_rt_set_tap(rt, spy_tap, &y);
+    const uint8_t f[3][2] = {{1, 1}, {0, 0}, {1, 0}};
+    int got = 0;
+    for (int t = 0; t < 3; t++) {
+        y.step = t;
+        lt_rt_step(rt, f[t]);
+        got |= (y.s[t][1] | y.s[t][3] << 1) << (2 * t);
+    }
+    CHECK(got == (3 << 4), "ZERO channel spikes only at step 3, both positions (pattern %x)", got);
+}
+
 static void hostile(void)
 {
     bytes B;
@@ -438,6 +469,7 @@ int main(void)
     check_begin("test_runtime");
     lt_set_threads(2);
     by_hand();
+    zero_channel();
     hostile();
     exported();
     return check_done();

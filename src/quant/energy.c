@@ -28,7 +28,8 @@ lt_status lt_q_twin(lt_net **twin, const lt_net *net, int T, int B, lt_err *err)
     return LT_OK;
 }
 
-const float *lt_q_layer_input(const lt_net *net, const lt_layer *l, const float *x)
+/* layer l's first input in a twin's last forward (x: the network input) */
+static const float *layer_input(const lt_net *net, const lt_layer *l, const float *x)
 {
     return l->in[0] == 0 ? x : net->tensors[l->in[0]].data;
 }
@@ -115,7 +116,7 @@ lt_status lt_net_energy(const lt_net *net, const lt_dataset *d, lt_energy *e, lt
             } else if ((row->analog = analog[l->in[0]])) {
                 row->macs += (double)l->kind->macs(l) * T * b; /* dense: every value is multiplied */
             } else {
-                row->sops += l->kind->sops(l, lt_q_layer_input(tw, l, x), T, b);
+                row->sops += l->kind->sops(l, layer_input(tw, l, x), T, b);
             }
         }
     }

@@ -67,8 +67,6 @@ lt_status lt_qx_linear(lt_qx *qx, const lt_layer *l, const float *w, const float
  * statistics copied: after an eval-mode forward every layer's input and
  * every neuron's spikes can be read. */
 lt_status lt_q_twin(lt_net **twin, const lt_net *net, int T, int B, lt_err *err);
-/* layer l's first input in a twin's last forward (x: the network input) */
-const float *lt_q_layer_input(const lt_net *net, const lt_layer *l, const float *x);
 /* e->macs, sops, pj from its rows */
 struct lt_energy;
 void lt_energy_total(struct lt_energy *e);

@@ -32,10 +32,17 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 ifeq ($(SANITIZE),1)
-all: $(BUILD)/libltsnn.a $(BUILD)/ltsnn
+all: $(BUILD)/libltsnn.a $(BUILD)/ltsnn $(BUILD)/rt_classify
 else
-all: libltsnn.a libltsnn.so ltsnn
+all: libltsnn.a libltsnn.so ltsnn $(BUILD)/rt_classify
 endif
+
+# the integer runtime on its own (runtime/README.md): strict C99, no libltsnn;
+# tests/test_runtime.sh also builds it -m32 and freestanding
+RT_CFLAGS = -std=c99 -pedantic -Wall -Wextra -Werror -Wshadow -Wconversion $(OPT) -Iruntime
+$(BUILD)/rt_classify: examples/rt_classify.c runtime/ltsnn_rt.c runtime/ltsnn_rt.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -o $@ examples/rt_classify.c runtime/ltsnn_rt.c
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -112,7 +112,7 @@ def main():
             pag = mean_sd([x[2] for x in q]) if q else (None, None)
             lines.append(f"| {label} | {fmt(m, sd)} | {each} | {sum(seen) / len(seen) / 60000:.2f} | "
                          f"{macs / 1e6:.2f}M | {sops / 1e6:.2f}M | {nj / 1e3:.2f} | {fmt(*iacc)} | "
-                         f"{fmt(sag[0], sag[1], 3)} | {fmt(pag[0], pag[1], 2)} |")
+                         f"{fmt(sag[0], sag[1], 4)} | {fmt(pag[0], pag[1], 2)} |")
         if lines:
             print(f"#### {title}\n")
             print("| row | final test acc % | per seed | epochs | MACs | SOPs | energy µJ | integer acc % | "

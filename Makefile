@@ -10,7 +10,7 @@ ARCH    ?= -march=native
 OPT     ?= -O3
 BUILD   := build
 
-CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+CFLAGS_BASE = -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Iruntime \
               -fPIC -fopenmp $(ARCH) -Iinclude -Isrc -D_GNU_SOURCE
 LDLIBS  = -ldnnl -lopenblas -lcjson -llz4 -lzstd -lz -lstb -lm -fopenmp
 
@@ -46,20 +46,27 @@ $(info ltsnn: MPI support off (MPI=0 or no mpicc; scripts/install-deps.sh instal
 endif
 
 LIB_SRC  := $(sort $(wildcard src/core/*.c src/kernels/*.c src/nn/*.c src/io/*.c src/events/*.c src/train/*.c \
-                               src/dist/*.c src/detect/*.c))
+                               src/dist/*.c src/detect/*.c src/quant/*.c runtime/ltsnn_rt.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
-HDRS     := $(wildcard include/*.h include/ltsnn/*.h src/*/*.h tests/*.h)
+HDRS     := $(wildcard include/*.h include/ltsnn/*.h src/*/*.h tests/*.h runtime/*.h)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 ifeq ($(SANITIZE),1)
-all: $(BUILD)/libltsnn.a $(BUILD)/ltsnn
+all: $(BUILD)/libltsnn.a $(BUILD)/ltsnn $(BUILD)/rt_classify
 else
-all: libltsnn.a libltsnn.so ltsnn
+all: libltsnn.a libltsnn.so ltsnn $(BUILD)/rt_classify
 endif
+
+# the integer runtime on its own (runtime/README.md): strict C99, no libltsnn;
+# tests/test_runtime.sh also builds it -m32 and freestanding
+RT_CFLAGS = -std=c99 -pedantic -Wall -Wextra -Werror -Wshadow -Wconversion $(OPT) -Iruntime
+$(BUILD)/rt_classify: examples/rt_classify.c runtime/ltsnn_rt.c runtime/ltsnn_rt.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RT_CFLAGS) -o $@ examples/rt_classify.c runtime/ltsnn_rt.c
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -132,7 +139,7 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
 FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-               -fno-omit-frame-pointer -Iinclude -Isrc -D_GNU_SOURCE -fopenmp
+               -fno-omit-frame-pointer -Iinclude -Isrc -Iruntime -D_GNU_SOURCE -fopenmp
 
 build-fuzz/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

@@ -52,6 +52,7 @@ usage: sh bench/fmnist.sh [options]      (each option also as an environment var
                               fixed-vth0.25 sgp-vth0.25 fixed-vth4 sgp-vth4 fixed-T2 sgp-T2 (static)
                               fixed-contrast sgp-contrast (neuro: a contrast step of CONTRAST, default
                               0.5, halfway through each sample) authors-fixed authors-sgp_stsg
+                              4-bit weights (bench/fmnist_quant.sh): fixed-w4 sgp-w4
   --inputs LIST      INPUTS   static,neuro (default both)
   --seeds LIST       SEEDS    default 1,2,3
   --minutes M        MINUTES  training minutes per run (default 5; evaluation not counted)
@@ -148,6 +149,8 @@ row_flags() {
     # issue 18: the authors' recipe as their code runs it (METHOD §4's note)
     authors-fixed) echo "--recipe authors --mode fixed" ;;
     authors-sgp_stsg) echo "--recipe authors --mode sgp_stsg --window sigmoid" ;;
+    fixed-w4) echo "--mode fixed --beta 0.45 --wbits 4" ;;
+    sgp-w4) echo "--mode sgp --window sigmoid --beta 0.45 --wbits 4" ;;
     *) return 1 ;;
     esac
 }

@@ -63,6 +63,8 @@ ROWS = [
     ("sgp-contrast", "SGP, contrast step 0.5 halfway"),
     ("authors-fixed", "authors' recipe, fixed"),
     ("authors-sgp_stsg", "authors' recipe, sgp_stsg"),
+    ("fixed-w4", "fixed threshold, 4-bit conv weights (SAWB)"),
+    ("sgp-w4", "SGP, sigmoid window, 4-bit conv weights (SAWB)"),
 ]
 INPUTS = [("static", "static images, direct encoding, T=4"),
           ("neuro", "simulated events (3 saccades), T=10, 2x34x34")]

@@ -20,5 +20,6 @@
 #include "ltsnn/dist.h"
 #include "ltsnn/plot.h"
 #include "ltsnn/detect.h"
+#include "ltsnn/quant.h"
 
 #endif

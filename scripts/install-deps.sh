@@ -9,8 +9,9 @@ BUILD_PKGS="build-essential pkg-config libopenblas-dev libdnnl-dev libcjson-dev 
 BUILD_PKGS="$BUILD_PKGS libopenmpi-dev openmpi-bin"
 # python3-torch + numpy: the PyTorch reference used by bench/ and to make golden tensors;
 # clang + libfuzzer: `make fuzz` and `make fuzz-ci`; dataset-fashion-mnist: the real dataset (issue: real data);
-# time: /usr/bin/time -v for the benchmarks' peak RSS.
-EXTRA_PKGS="clang libfuzzer-14-dev libclang-rt-14-dev python3-numpy dataset-fashion-mnist time"
+# time: /usr/bin/time -v for the benchmarks' peak RSS; gcc-multilib: the runtime's 32-bit build check
+# (tests/test_runtime.sh).
+EXTRA_PKGS="clang libfuzzer-14-dev libclang-rt-14-dev python3-numpy dataset-fashion-mnist time gcc-multilib"
 [ "${LTSNN_WITH_TORCH:-0}" = 1 ] && EXTRA_PKGS="$EXTRA_PKGS python3-torch"
 missing=""
 for p in $BUILD_PKGS $EXTRA_PKGS; do

@@ -180,7 +180,7 @@ static lt_status open_msg(const char *p, char *msg, size_t cap)
     if (st == LT_OK)
         lt_dataset_free(&d);
     else
-        snprintf(msg, cap, "%s", err.msg);
+        snprintf(msg, cap, "%.*s", (int)(cap - 1), err.msg); /* err.msg may be longer than msg */
     return st;
 }
 

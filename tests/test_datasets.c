@@ -274,7 +274,7 @@ static void on_skip(void *ctx, const char *path, const lt_err *why)
 {
     cb_log *l = ctx;
     l->skips++;
-    snprintf(l->skipped, sizeof l->skipped, "%s | %s", path, why->msg);
+    snprintf(l->skipped, sizeof l->skipped, "%.1000s | %.1000s", path, why->msg); /* the start of each is enough */
 }
 
 /* Converts split f of ds into path; returns the status. */

@@ -8,12 +8,14 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # every directory of goldens (tests/data/README-golden.md): the chain model in
 # every mode/window/detach case (grad/), residual nets with standard BN and
 # tdBN (grad_resnet/), the neuron options soft reset, DSR, g, lam and --loss
-# mean (grad_neuron/); a G file's flags are its metadata 'flags', else its name
+# mean (grad_neuron/), SAWB 4- and 8-bit convolutions of every kind
+# (grad_sawb/: the bit width comes from W's metadata 'wbits', METHOD.md §7);
+# a G file's flags are its metadata 'flags', else its name
 pass=0; fail=0
 meta_flags() {
     /usr/bin/python3 -c 'import json,struct,sys; b=open(sys.argv[1],"rb").read(); n=struct.unpack("<Q",b[:8])[0]; print(json.loads(b[8:8+n]).get("__metadata__",{}).get("flags",""))' "$1"
 }
-for D in tests/data/grad tests/data/grad_resnet/* tests/data/grad_neuron/*; do
+for D in tests/data/grad tests/data/grad_resnet/* tests/data/grad_neuron/* tests/data/grad_sawb/*; do
     [ -f "$D/W.safetensors" ] || continue
     for g in $D/G_*.safetensors; do
         flags=$(meta_flags "$g")

@@ -84,11 +84,14 @@ lt_status lt_neuron_set_mode(lt_neuron *n, const char *name, lt_err *err);
 lt_status lt_neuron_set_window(lt_neuron *n, const char *name, lt_err *err);
 const char *lt_mode_name(int mode);
 const char *lt_window_name(int window);
-/* The network options a run is defined by (the neuron's, and BN's kind), as
- * key/value strings: mode, window, lam, g, alpha, reset, detach_reset, bn.
- * Checkpoint metadata, config.json and the resume check all write them
- * through this one list; lt_net_option_set reads one back. */
-#define LT_NET_OPTIONS 8
+/* The network options a run is defined by (the neuron's, BN's kind and the
+ * weight precision), as key/value strings: mode, window, lam, g, alpha,
+ * reset, detach_reset, bn, wbits.  Checkpoint metadata, config.json and the
+ * resume check all write them through this one list (lt_net_config_options,
+ * below lt_net_config); lt_net_config_option_set reads one back.  lt_net_options and
+ * lt_net_option_set are the same list without wbits (the neuron and bn
+ * part). */
+#define LT_NET_OPTIONS 9
 typedef struct lt_kv {
     const char *key;
     char val[32];
@@ -110,12 +113,19 @@ typedef struct lt_net_config {
     int B;               /* max batch (activations are planned for it) */
     lt_neuron neuron;
     int bn;              /* LT_BN_STANDARD (0) or LT_BN_TD: threshold-dependent BN (METHOD.md §8) */
+    int wbits;           /* 0 or 32: float32 weights; 4 or 8: SAWB fake quantisation of every conv weight
+                          * at every forward (METHOD.md §7; FC weights stay float32) */
     int train;           /* 1: plan gradients and optimiser state too */
     int plan_only;       /* 1: plan shapes, counts and memory, allocate no block (ltsnn info) */
     size_t max_memory;   /* > 0: refuse (LT_ERR_NOMEM, before allocating) a net whose blocks need more bytes */
     int keep_all;        /* tests: no BN+LIF fusion, every output, spike and membrane tensor kept, no
                           * rebuild, nothing in place: the oracle the memory plan is checked against */
 } lt_net_config;
+
+/* The options list (above) of a config, wbits included; setting one back
+ * (an unknown key: LT_OK, *known = 0; a bad wbits value is an error). */
+int lt_net_config_options(const lt_net_config *c, lt_kv kv[LT_NET_OPTIONS]);
+lt_status lt_net_config_option_set(lt_net_config *c, const char *key, const char *val, int *known, lt_err *err);
 
 lt_status lt_net_create(lt_net **net, const lt_net_config *cfg, lt_err *err);
 void lt_net_free(lt_net *net);

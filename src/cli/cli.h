@@ -62,5 +62,6 @@ int cmd_map(int argc, char **argv);
 int cli_show_gen1(int argc, char **argv);
 /* "100ms", "0.05s", "250us" -> microseconds (> 0); 0 on success, 1 if malformed. */
 int cli_parse_duration(const char *s, int64_t *us);
+int cmd_export(int argc, char **argv);
 
 #endif

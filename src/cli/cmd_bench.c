@@ -21,7 +21,7 @@ int cmd_bench(int argc, char **argv)
 {
     const char *model = "vgg9", *what = "train", *weights = NULL, *input = NULL, *mode = "sgp",
                *window = NULL, *bn = NULL;
-    int shape[3] = {2, 48, 48}, T = 10, B = 16, threads = 0, warmup = 3, steps = 10, classes = 10;
+    int shape[3] = {2, 48, 48}, T = 10, B = 16, threads = 0, warmup = 3, steps = 10, classes = 10, wbits = 32;
     float density = 0.15f;
     uint64_t seed = 0;
     cli_opt opts[] = {
@@ -41,6 +41,7 @@ int cmd_bench(int argc, char **argv)
         {"--window", CLI_STR, &window, "SGP window: sigmoid (default) arctan triangle piecewise", 0, 0, 0},
         {"--seed", CLI_U64, &seed, "seed for init and random input (default 0)", 0, 0, 0},
         {"--bn", CLI_STR, &bn, "standard or td (default: td for resnet19, else standard)", 0, 0, 0},
+        {"--wbits", CLI_INT, &wbits, "conv weight bits: 32 (default), 4 or 8 (SAWB, METHOD.md §7)", 0, 1, 32},
         {0},
     };
     const char *pos[1];
@@ -64,7 +65,8 @@ int cmd_bench(int argc, char **argv)
         lt_set_threads(threads);
     lt_err err = {0};
     lt_net_config nc = {.model = model, .in_c = shape[0], .in_h = shape[1], .in_w = shape[2], .classes = classes,
-                        .T = T, .B = B, .train = train, .bn = cli_default_bn(model), .max_memory = lt_mem_available()};
+                        .T = T, .B = B, .train = train, .bn = cli_default_bn(model), .wbits = wbits,
+                        .max_memory = lt_mem_available()};
     lt_neuron_default(&nc.neuron);
     if ((r = cli_neuron_flags("bench", &nc.neuron, mode, window, NULL)) || (bn && (r = cli_bn_flag("bench", &nc.bn, bn))))
         return r;
@@ -176,10 +178,11 @@ int cmd_bench(int argc, char **argv)
            "\"hw\": %d, \"threads\": %d, \"params\": %zu, \"fwd_MACs_per_frame\": %zu, \"counted_GFLOP\": %.4f, "
            "\"median_s\": %.5f, \"min_s\": %.5f, \"max_s\": %.5f, \"per_sample_ms\": %.4f, \"GFLOPs\": %.2f, "
            "\"maxrss_MiB_self\": %.1f, \"input_density\": %.4f, \"mode\": \"%s\", \"window\": \"%s\", \"bn\": \"%s\", "
-           "\"rate\": [",
+           "\"wbits\": %d, \"rate\": [",
            model, m, what, T, B, shape[1], lt_get_threads(), lt_net_params(net), lt_net_macs(net), flops / 1e9, med,
            mn, mx, 1e3 * med / B, flops / med / 1e9, ru.ru_maxrss / 1024.0, density_in,
-           lt_mode_name(nc.neuron.mode), lt_window_name(nc.neuron.window), nc.bn == LT_BN_TD ? "td" : "standard");
+           lt_mode_name(nc.neuron.mode), lt_window_name(nc.neuron.window), nc.bn == LT_BN_TD ? "td" : "standard",
+           wbits);
     for (int k = 0; k < lt_net_n_lif(net); k++)
         printf("%s%.4f", k ? ", " : "", lt_net_rate(net, k));
     printf("], \"vth\": [");

@@ -15,7 +15,7 @@ int cmd_grad(int argc, char **argv)
     const char *wpath = NULL, *xpath = NULL, *out = NULL, *mode = NULL, *window = NULL, *reset = NULL;
     const char *loss = "tet", *bn = NULL;
     float beta = 0.45f, lam = 0, g = 0, alpha = 0;
-    int detach = 0;
+    int detach = 0, wbits = 32;
     cli_opt opts[] = {
         {"--weights", CLI_STR, &wpath, "checkpoint with the model in its metadata", 0, 0, 0},
         {"--batch", CLI_STR, &xpath, "safetensors with x [B,T,C,H,W] float32 and y [B] int32/int64", 0, 0, 0},
@@ -28,6 +28,7 @@ int cmd_grad(int argc, char **argv)
         {"--reset", CLI_STR, &reset, "hard or soft (default: the checkpoint's, else hard)", 0, 0, 0},
         {"--bn", CLI_STR, &bn, "standard or td (default: the checkpoint's, else standard)", 0, 0, 0},
         {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
+        {"--wbits", CLI_INT, &wbits, "conv weight bits 32, 4 or 8 (default: the checkpoint's wbits)", 0, 1, 32},
         {"--beta", CLI_FLOAT, &beta, "CE weight (default: the checkpoint's beta, else 0.45)", 0, 0, 1},
         {"--loss", CLI_STR, &loss, "tet (default) or mean", 0, 0, 0},
         {0},
@@ -63,6 +64,8 @@ int cmd_grad(int argc, char **argv)
         nc.neuron.alpha = alpha;
     if (detach)
         nc.neuron.detach_reset = 1;
+    if (cli_seen(opts, "--wbits"))
+        nc.wbits = wbits;
     if ((r = cli_neuron_flags("grad", &nc.neuron, mode, window, reset)) || (bn && (r = cli_bn_flag("grad", &nc.bn, bn))))
         return r;
 
@@ -167,7 +170,10 @@ int cmd_grad(int argc, char **argv)
         if (lt_stw_add(w, gnames[i], LT_F32, nm->ndim, nm->shape, nm->grad, &err))
             goto fail;
     }
+    char wb[16];
+    snprintf(wb, sizeof wb, "%d", nc.wbits ? nc.wbits : 32);
     if (lt_stw_meta(w, "model", model, &err) || lt_stw_meta(w, "mode", lt_mode_name(nc.neuron.mode), &err) ||
+        lt_stw_meta(w, "wbits", wb, &err) ||
         lt_stw_meta(w, "window", lt_window_name(nc.neuron.window), &err) || lt_stw_write(w, out, &err))
         goto fail;
     printf("loss %.7g (", lossd);

@@ -20,14 +20,19 @@ static void commas(char *buf, size_t len, size_t v)
 
 int cmd_info(int argc, char **argv)
 {
-    int shape[3] = {2, 48, 48}, classes = 0, T = 10, B = 16;
+    int shape[3] = {2, 48, 48}, classes = 0, T = 10, B = 16, wbits = 32;
     const char *bn = NULL;
+    float base = 0;
     cli_opt opts[] = {
         {"--input", CLI_SHAPE, shape, "input shape CxHxW (default: the preset's, else 2x48x48)", 0, 0, 0},
         {"--classes", CLI_INT, &classes, "class count (replaces a preset's last FC)", 0, 1, 1000000},
         {"--T", CLI_INT, &T, "time steps for the memory plan (default 10)", 0, 1, 10000},
         {"--batch", CLI_INT, &B, "batch size for the memory plan (default 16)", 0, 1, 65536},
         {"--bn", CLI_STR, &bn, "standard or td (default: td for resnet19, else standard)", 0, 0, 0},
+        {"--wbits", CLI_INT, &wbits, "4 or 8: also the size of the integer model (.ltq) and its runtime RAM", 0, 1,
+         32},
+        {"--baseline-params", CLI_FLOAT, &base, "compare the 4-bit size with a float32 model of this many parameters "
+                                                "(Table 4: TET's VGG-like, 9.27e6)", 0, 1, 1e12},
         {0},
     };
     const char *pos[1];
@@ -52,7 +57,8 @@ int cmd_info(int argc, char **argv)
         return r;
     /* planned only: info never touches the memory it reports */
     lt_net_config cfg = {.model = pos[0], .in_c = shape[0], .in_h = shape[1], .in_w = shape[2],
-                         .classes = classes, .T = 1, .B = 1, .train = 0, .bn = bn_v, .plan_only = 1};
+                         .classes = classes, .T = 1, .B = 1, .train = 0, .bn = bn_v, .plan_only = 1,
+                         .wbits = wbits == 32 ? 0 : wbits};
     lt_neuron_default(&cfg.neuron);
     lt_err err = {0};
     lt_net *net;
@@ -110,6 +116,26 @@ int cmd_info(int argc, char **argv)
     /* METHOD.md §3: 4-bit size counts conv/linear weights at 4 bits, the rest at 32 */
     double mb32 = params * 4.0 / 1e6, mb4 = (wc * 0.5 + (params - wc) * 4.0) / 1e6;
     printf("size at 32 bits   %.2f MB\nsize at 4 bits    %.2f MB (%.2fx smaller)\n", mb32, mb4, mb32 / mb4);
+    if (cfg.wbits || base > 0) {
+        /* Table 4 counts every parameter at the low precision: 7.07M x 4 bits for VGG-9 at 48x48 */
+        const int lb = cfg.wbits ? cfg.wbits : 4;
+        const double mbt = params * lb / 8.0 / 1e6, mbm = (wc * lb / 8.0 + (params - wc) * 4.0) / 1e6;
+        printf("                  %.2f MB counting every parameter at %d bits, as the paper's Table 4 does\n", mbt, lb);
+        if (base > 0)
+            printf("against %.2fM parameters at 32 bits (%.2f MB): %.2fx smaller as Table 4 counts, %.2fx by METHOD.md "
+                   "§3's rule (conv and FC weights at %d bits, the rest at 32)\n", base / 1e6, base * 4.0 / 1e6,
+                   base * 4.0 / 1e6 / mbt, base * 4.0 / 1e6 / mbm, lb);
+    }
+    if (cfg.wbits) {
+        size_t fb = 0, ab = 0;
+        lt_export_opts eo = {.in_max = 1, .in_scale = 1.0f};
+        if (lt_net_export_size(net, &eo, &fb, &ab, &err))
+            printf("integer model     none: %s\n", err.msg);
+        else
+            printf("integer model     %zu bytes (.ltq: %d-bit conv codes, 8-bit FC weights, per-channel neuron "
+                   "parameters; ltsnn export adds the checkpoint's path and data name to its metadata); the runtime needs %zu bytes "
+                   "of RAM for binary input\n", fb, cfg.wbits, ab);
+    }
     commas(a, sizeof a, macs);
     printf("MACs per step     %s (%.1fM per sample per time step)\n", a, macs / 1e6);
     lt_net_free(net);

@@ -4,6 +4,7 @@
  * (ltsnn/dist.h): rank 0 chooses the run folder and prints, errors are
  * agreed on so every rank stops with the message. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -46,11 +47,28 @@ int cli_neuron_flags(const char *verb, lt_neuron *n, const char *mode, const cha
     return 0;
 }
 
+/* A resumed run keeps its weight precision: the checkpoint's metadata wbits
+ * (absent: 32) must be the --wbits of this run. */
+static lt_status check_resume_wbits(const char *path, int wbits, lt_err *err)
+{
+    lt_st_file f;
+    lt_status st = lt_st_read(&f, path, err);
+    if (st)
+        return st;
+    const char *v = lt_st_meta(&f, "wbits");
+    int have = v ? atoi(v) : 32;
+    if (have != wbits)
+        st = lt_err_set(err, LT_ERR_ARG, "%s: was trained with --wbits %d; resume with the same --wbits (this run: "
+                        "%d)", path, have, wbits);
+    lt_st_free(&f);
+    return st;
+}
+
 int cmd_train(int argc, char **argv)
 {
     const char *data = "demo", *model = NULL, *out = NULL, *resume = NULL, *mode = NULL, *window = NULL;
     const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL, *on_nan = "stop";
-    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, force = 0, max_mib = 0, sync_bn = 0;
+    int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, force = 0, max_mib = 0, sync_bn = 0, wbits = 32;
     uint64_t seed = 0;
     size_t limit = 0;
     int limit_i = 0;
@@ -79,6 +97,7 @@ int cmd_train(int argc, char **argv)
         {"--reset", CLI_STR, &reset, "hard (default) or soft", 0, 0, 0},
         {"--bn", CLI_STR, &bn, "standard, or td: threshold-dependent BN (default: td for resnet19, else standard)", 0, 0, 0},
         {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
+        {"--wbits", CLI_INT, &wbits, "conv weight bits: 32 (default, float32), 4 or 8 (SAWB, METHOD.md §7)", 0, 1, 32},
         {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0, 0, 0},
         {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
         {"--limit", CLI_INT, &limit_i, "generated data: at most this many training samples, and limit/5 test samples",
@@ -174,7 +193,7 @@ int cmd_train(int argc, char **argv)
 
     lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
                         .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model),
-                        .max_memory = max_mib ? (size_t)max_mib << 20 : lt_mem_available() / (size_t)node_ranks};
+                        .wbits = wbits, .max_memory = max_mib ? (size_t)max_mib << 20 : lt_mem_available() / (size_t)node_ranks};
     /* a preset takes the data's class count; an explicit string must agree */
     if (lt_model_preset(model))
         nc.classes = tr.classes;
@@ -185,6 +204,10 @@ int cmd_train(int argc, char **argv)
         if (rank == 0 && !folder_rc)
             fprintf(stderr, "ltsnn train: %s\n", err.msg);
         rc = folder_rc ? folder_rc : 1;
+        goto done;
+    }
+    if (resume && check_resume_wbits(resume, wbits, &err)) {
+        fprintf(stderr, "ltsnn train: %s\n", err.msg);
         goto done;
     }
     lt_net_init(net, seed);

@@ -22,7 +22,6 @@ lt_status lt_net_save(const lt_net *net, const char *path, const char *const *ex
     char buf[64];
     char (*names)[96] = NULL;
     const lt_net_config *c = &net->cfg;
-    const lt_neuron *n = &c->neuron;
     assert(!c->plan_only);
 
     for (int i = 0; i < net->n_named && !st; i++) {
@@ -67,7 +66,7 @@ lt_status lt_net_save(const lt_net *net, const char *path, const char *const *ex
     if (!st)
         st = lt_stw_meta(w, "T", buf, err);
     lt_kv kv[LT_NET_OPTIONS];
-    int nkv = lt_net_options(n, c->bn, kv);
+    int nkv = lt_net_config_options(c, kv);
     for (int i = 0; i < nkv && !st; i++)
         st = lt_stw_meta(w, kv[i].key, kv[i].val, err);
     for (int i = 0; extra_meta && extra_meta[i] && extra_meta[i + 1] && !st; i += 2)
@@ -228,10 +227,9 @@ lt_status lt_ckpt_config(lt_net_config *cfg, char *model_buf, size_t model_len, 
     if ((v = lt_st_meta(&f, "T")) && atoi(v) > 0)
         cfg->T = atoi(v);
     lt_kv kv[LT_NET_OPTIONS];
-    int nkv = lt_net_options(&cfg->neuron, cfg->bn, kv), known;
+    int nkv = lt_net_config_options(cfg, kv), known;
     for (int i = 0; i < nkv; i++)
-        if ((v = lt_st_meta(&f, kv[i].key)) &&
-            (st = lt_net_option_set(&cfg->neuron, &cfg->bn, kv[i].key, v, &known, err))) {
+        if ((v = lt_st_meta(&f, kv[i].key)) && (st = lt_net_config_option_set(cfg, kv[i].key, v, &known, err))) {
             lt_err_prefix(err, "%s: metadata: ", path);
             goto done;
         }

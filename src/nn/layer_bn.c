@@ -21,6 +21,7 @@
  * process only (comm->root): the gradient exchange adds the processes'
  * gradients up. */
 #include "nn/net.h"
+#include "quant/quant.h"
 
 #define BN_EPS 1e-5f
 #define BN_MOMENTUM 0.1f
@@ -147,9 +148,15 @@ static void bn_backward(lt_layer *l, float *const *dx, const float *dy, const fl
 
 const lt_bn_affine *lt_bn_layer_affine(const lt_layer *bn) { return &LT_CFG(bn, bn_cfg)->aff; }
 
+/* METHOD.md §10: the eval-mode affine folds into the neuron (tdBN's gamma' included) */
+static lt_status bn_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err)
+{
+    return lt_qx_bn(qx, l, l->p[0] ? gamma_eff(l) : NULL, l->p[1], l->p[2], l->p[3], BN_EPS, err);
+}
+
 static const lt_layer_kind lt_kind_bn = {
     .name = "bn", .flags = LT_KF_NEEDS_INPUT | LT_KF_OUT_OVER_X | LT_KF_DX_OVER_X | LT_KF_AFFINE, .plan = bn_plan,
-    .init = bn_init, .forward = bn_forward, .backward = bn_backward,
+    .init = bn_init, .forward = bn_forward, .backward = bn_backward, .qexport = bn_qexport,
 };
 
 int lt_add_bn(lt_net *net, int tok, const char *part, int x, float td_alpha, lt_err *err)

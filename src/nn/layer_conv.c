@@ -14,10 +14,13 @@
 
 #include "kernels/conv_dnnl.h"
 #include "nn/net.h"
+#include "quant/quant.h"
 
 typedef struct conv_cfg {
     lt_conv_shape s;        /* geometry; s.N is set per call (T*b) */
     int depthwise;          /* groups = Cout = Cin, resolved at planning */
+    int wbits;              /* 4 or 8: SAWB fake quantisation (METHOD.md §7); 0: float32 */
+    float alpha;            /* SAWB's clipping level of the last forward (the backward's mask) */
 } conv_cfg;
 
 static lt_status conv_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
@@ -41,6 +44,18 @@ static lt_status conv_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
                             .shape = {s->Cout, s->Cin / s->groups, s->kh, s->kw},
                             .numel = (size_t)s->Cout * (size_t)(s->Cin / s->groups) * (size_t)(s->kh * s->kw),
                             .weight = 1};
+    /* SAWB: w_q [Cout, Cin/groups, kh, kw] lives from forward to backward in
+     * saved[0], and backward collects dL/dw_q in saved[1] before masking it
+     * into the latent weight's gradient; both persistent, so nothing is
+     * allocated in forward or backward */
+    c->wbits = cfg->wbits == 32 ? 0 : cfg->wbits;
+    if (c->wbits && !lt_sawb_bits_ok(c->wbits))
+        return lt_err_set(err, LT_ERR_ARG, "wbits %d: SAWB is pinned for 4 and 8 bits (METHOD.md §7; 32 or 0 "
+                          "is float32)", cfg->wbits);
+    if (c->wbits) {
+        l->saved_fixed[0] = l->slot[0].numel;
+        l->saved_fixed[1] = cfg->train ? l->slot[0].numel : 0;
+    }
     l->work_floats = lt_conv2d_work_floats(s);
     /* depthwise stays on conv.c's direct kernel: oneDNN 2.6's depthwise
      * training primitives were measured 4x slower on this net; a planned-only
@@ -70,32 +85,87 @@ static void conv_init(lt_layer *l, const lt_net_config *cfg, lt_rng *rng)
     lt_init_uniform(l->p[0], l->slot[0].numel, 1.0f / sqrtf(fan_in), rng);
 }
 
+/* METHOD.md §7: under wbits the conv runs on w_q, made afresh from the
+ * latent w at every forward, training and evaluation alike */
 static void conv_forward(lt_layer *l, float *y, const float *const *x, int T, int b, int train)
 {
-    lt_conv_shape s = LT_CFG(l, conv_cfg)->s;
+    conv_cfg *c = LT_CFG(l, conv_cfg);
+    lt_conv_shape s = c->s;
     s.N = T * b;
+    const float *w = l->p[0];
+    if (c->wbits) {
+        lt_sawb_forward(l->saved[0], &c->alpha, l->p[0], l->slot[0].numel, c->wbits);
+        w = l->saved[0];
+    }
     if (l->impl)
-        lt_dnnl_conv_forward(l->impl, y, x[0], l->p[0], &s, l->work);
+        lt_dnnl_conv_forward(l->impl, y, x[0], w, &s, l->work);
     else
-        lt_conv2d_forward(y, x[0], l->p[0], &s, l->work);
+        lt_conv2d_forward(y, x[0], w, &s, l->work);
 }
 
+/* Under wbits the kernels differentiate through w_q into saved[1], and the
+ * straight-through estimator passes that to w where |w| <= alpha (§7). */
 static void conv_backward(lt_layer *l, float *const *dx, const float *dy, const float *const *x, int T, int b)
 {
-    lt_conv_shape s = LT_CFG(l, conv_cfg)->s;
+    conv_cfg *c = LT_CFG(l, conv_cfg);
+    lt_conv_shape s = c->s;
     s.N = T * b;
+    const float *w = c->wbits ? l->saved[0] : l->p[0];
+    float *dw = l->g[0];
+    if (c->wbits && dw) {
+        dw = l->saved[1];
+        memset(dw, 0, l->slot[0].numel * sizeof *dw);
+    }
     if (l->impl)
-        lt_dnnl_conv_backward(l->impl, dx[0], l->g[0], dy, x[0], l->p[0], &s, l->work);
+        lt_dnnl_conv_backward(l->impl, dx[0], dw, dy, x[0], w, &s, l->work);
     else
-        lt_conv2d_backward(dx[0], l->g[0], dy, x[0], l->p[0], &s, l->work);
+        lt_conv2d_backward(dx[0], dw, dy, x[0], w, &s, l->work);
+    if (c->wbits && l->g[0])
+        lt_sawb_backward(l->g[0], dw, l->p[0], c->alpha, l->slot[0].numel);
 }
 
 /* METHOD.md §3: Cout * Cin/groups * kh * kw * Ho * Wo */
 static size_t conv_macs(const lt_layer *l) { return l->slot[0].numel * (size_t)l->out_h * (size_t)l->out_w; }
 
+/* kernel offsets along one axis through which input position i reaches an output: o*stride - pad + k = i */
+static int conv_reach(int i, int k, int pad, int stride, int n_out)
+{
+    int r = 0;
+    for (int j = 0; j < k; j++) {
+        int d = i + pad - j;
+        r += d >= 0 && d % stride == 0 && d / stride < n_out;
+    }
+    return r;
+}
+
+/* METHOD.md §10: every nonzero input value reaches Cout/groups outputs per
+ * kernel offset that lands inside the output (fewer at the borders) */
+static double conv_sops(const lt_layer *l, const float *x, int T, int b)
+{
+    const lt_conv_shape *s = &LT_CFG(l, conv_cfg)->s;
+    const size_t HW = (size_t)s->H * (size_t)s->W, frames = (size_t)T * (size_t)b * (size_t)s->Cin;
+    double total = 0;
+    for (int y = 0; y < s->H; y++) {
+        int fy = conv_reach(y, s->kh, s->pad, s->stride, s->Ho);
+        for (int xx = 0; xx < s->W; xx++) {
+            size_t nz = 0, at = (size_t)y * (size_t)s->W + (size_t)xx;
+            for (size_t f = 0; f < frames; f++)
+                nz += x[f * HW + at] != 0.0f;
+            total += (double)nz * fy * conv_reach(xx, s->kw, s->pad, s->stride, s->Wo) * (s->Cout / s->groups);
+        }
+    }
+    return total;
+}
+
+static lt_status conv_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err)
+{
+    const conv_cfg *c = LT_CFG(l, conv_cfg);
+    return lt_qx_conv(qx, l, &c->s, c->wbits, l->p[0], err);
+}
+
 static const lt_layer_kind lt_kind_conv = {
-    .name = "conv", .flags = LT_KF_NEEDS_INPUT, .plan = conv_plan, .init = conv_init, .forward = conv_forward,
-    .backward = conv_backward, .macs = conv_macs, .release = conv_release,
+    .name = "conv", .flags = LT_KF_NEEDS_INPUT | LT_KF_QUANT, .plan = conv_plan, .init = conv_init, .forward = conv_forward,
+    .backward = conv_backward, .macs = conv_macs, .sops = conv_sops, .qexport = conv_qexport, .release = conv_release,
 };
 
 int lt_add_conv(lt_net *net, int tok, const char *part, int x, int cout, int k, int stride, int depthwise,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn/net.h"
+#include "quant/quant.h"
 
 static lt_status gap_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
 {
@@ -24,8 +25,11 @@ static void gap_backward(lt_layer *l, float *const *dx, const float *dy, const f
         lt_gap_backward(dx[0], dy, T * b, l->in_c, l->in_h * l->in_w);
 }
 
+static lt_status gap_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err) { return lt_qx_gap(qx, l, err); }
+
 static const lt_layer_kind lt_kind_gap = {
     .name = "gap", .plan = gap_plan, .init = gap_init, .forward = gap_forward, .backward = gap_backward,
+    .qexport = gap_qexport,
 };
 
 static int lt_add_gap(lt_net *net, int tok, const char *part, int x, lt_err *err)

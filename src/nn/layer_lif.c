@@ -10,6 +10,7 @@
  * inference it keeps no u at all. */
 #include "kernels/lif_regen.h"
 #include "nn/net.h"
+#include "quant/quant.h"
 
 static lt_status lif_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
 {
@@ -76,10 +77,17 @@ static void lif_regen(lt_layer *l, float *y, const float *x, int T, int b)
         lt_lif_spikes_from_u(y, l->saved[0], l->p[0][0], o, (size_t)T * M);
 }
 
+/* METHOD.md §10: a fixed-point neuron op */
+static lt_status lif_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err)
+{
+    return lt_qx_lif(qx, l, l->p[0] ? l->p[0][0] : 0.0f, LT_CFG(l, lt_lif_opts), err);
+}
+
 static const lt_layer_kind lt_kind_lif = {
     .name = "lif",
     .flags = LT_KF_NEURON | LT_KF_SAVED_OVER_X | LT_KF_OUT_OVER_X | LT_KF_DX_OVER_DY,
     .plan = lif_plan, .init = lif_init, .forward = lif_forward, .backward = lif_backward, .regen = lif_regen,
+    .qexport = lif_qexport,
 };
 
 int lt_add_lif(lt_net *net, int tok, const char *part, int x, lt_err *err)

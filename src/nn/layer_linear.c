@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn/net.h"
+#include "quant/quant.h"
 
 typedef struct linear_cfg {
     int out;
@@ -45,9 +46,24 @@ static void linear_backward(lt_layer *l, float *const *dx, const float *dy, cons
 
 static size_t linear_macs(const lt_layer *l) { return l->slot[0].numel; } /* in * out */
 
+/* METHOD.md §10: every nonzero input reaches every output */
+static double linear_sops(const lt_layer *l, const float *x, int T, int b)
+{
+    size_t n = (size_t)T * (size_t)b * l->in_size, nz = 0;
+    for (size_t i = 0; i < n; i++)
+        nz += x[i] != 0.0f;
+    return (double)nz * (double)l->out_c;
+}
+
+static lt_status linear_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err)
+{
+    return lt_qx_linear(qx, l, l->p[0], l->p[1], err);
+}
+
 static const lt_layer_kind lt_kind_linear = {
     .name = "linear", .flags = LT_KF_NEEDS_INPUT, .plan = linear_plan, .init = linear_init,
-    .forward = linear_forward, .backward = linear_backward, .macs = linear_macs,
+    .forward = linear_forward, .backward = linear_backward, .macs = linear_macs, .sops = linear_sops,
+    .qexport = linear_qexport,
 };
 
 int lt_add_linear(lt_net *net, int tok, const char *part, int x, int out, lt_err *err)

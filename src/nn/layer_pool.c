@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn/net.h"
+#include "quant/quant.h"
 
 static lt_status pool_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
 {
@@ -37,13 +38,18 @@ static void max_backward(lt_layer *l, float *const *dx, const float *dy, const f
         lt_maxpool2_backward(dx[0], dy, x[0], T * b, l->in_c, l->in_h, l->in_w);
 }
 
+/* METHOD.md §10: average pooling of spikes sums counts, max pooling keeps them */
+static lt_status avg_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err) { return lt_qx_pool(qx, l, 0, err); }
+static lt_status max_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err) { return lt_qx_pool(qx, l, 1, err); }
+
 static const lt_layer_kind lt_kind_avgpool = {
     .name = "avgpool", .plan = pool_plan, .init = pool_init, .forward = avg_forward, .backward = avg_backward,
+    .qexport = avg_qexport,
 };
 /* max pooling routes the gradient by its input */
 static const lt_layer_kind lt_kind_maxpool = {
     .name = "maxpool", .flags = LT_KF_NEEDS_INPUT, .plan = pool_plan, .init = pool_init, .forward = max_forward,
-    .backward = max_backward,
+    .backward = max_backward, .qexport = max_qexport,
 };
 
 int lt_add_pool(lt_net *net, int tok, const char *part, int x, int max, lt_err *err)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "nn/net.h"
+#include "quant/quant.h"
 
 static lt_status sum_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
 {
@@ -52,9 +53,12 @@ static void sum_backward(lt_layer *l, float *const *dx, const float *dy, const f
             memcpy(dx[k], dy, n * sizeof(float));
 }
 
+/* METHOD.md §10: the two branches meet in the neuron after the sum */
+static lt_status sum_qexport(lt_layer *l, struct lt_qx *qx, lt_err *err) { return lt_qx_add(qx, l, err); }
+
 static const lt_layer_kind lt_kind_add = {
     .name = "add", .flags = LT_KF_OUT_OVER_X | LT_KF_DX_OVER_DY, .plan = sum_plan, .init = sum_init,
-    .forward = sum_forward, .backward = sum_backward,
+    .forward = sum_forward, .backward = sum_backward, .qexport = sum_qexport,
 };
 
 static int lt_add_sum(lt_net *net, int tok, const char *part, int a, int b, lt_err *err)

@@ -258,3 +258,27 @@ lt_status lt_net_option_set(lt_neuron *n, int *bn, const char *key, const char *
     *known = 0;
     return LT_OK;
 }
+
+/* The whole list: the neuron's and bn (above), then the weight precision
+ * (METHOD.md §7: "32" for float32, else "4" or "8"). */
+int lt_net_config_options(const lt_net_config *c, lt_kv kv[LT_NET_OPTIONS])
+{
+    int i = lt_net_options(&c->neuron, c->bn, kv);
+    kv[i].key = "wbits", snprintf(kv[i].val, sizeof kv[i].val, "%d", c->wbits ? c->wbits : 32), i++;
+    return i;
+}
+
+lt_status lt_net_config_option_set(lt_net_config *c, const char *key, const char *val, int *known, lt_err *err)
+{
+    if (strcmp(key, "wbits"))
+        return lt_net_option_set(&c->neuron, &c->bn, key, val, known, err);
+    *known = 1;
+    if (!strcmp(val, "32"))
+        c->wbits = 0;
+    else if (!strcmp(val, "4") || !strcmp(val, "8"))
+        c->wbits = atoi(val);
+    else
+        return lt_err_set(err, LT_ERR_FORMAT, "option wbits: '%s' is not 4, 8 or 32 (SAWB is pinned for 4 and 8 "
+                          "bits, METHOD.md §7)", val);
+    return LT_OK;
+}

@@ -395,6 +395,14 @@ static lt_status build(lt_net *net, lt_err *err)
     }
     net->output = x;
     net->K = (int)net->tensors[x].size;
+    /* METHOD.md §7 quantises convolutions only: wbits on a net without one would change nothing */
+    int quant = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        quant |= (net->layers[i].kind->flags & LT_KF_QUANT) != 0;
+    if (c->wbits && c->wbits != 32 && !quant)
+        return lt_err_set(err, LT_ERR_ARG, "wbits %d: model %s has no convolution; SAWB quantises conv weights only "
+                          "(METHOD.md §7, FC weights stay float32), so this would train a float32 model", c->wbits,
+                          net->model);
     for (int i = 0; i < net->n_layers; i++)
         net->layers[i].linked = net->layers[i].link >= 0 ? &net->layers[net->layers[i].link] : NULL;
     return LT_OK;
@@ -476,6 +484,9 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
                           (int)LT_MAX_FRAME);
     if (cfg->bn != LT_BN_STANDARD && cfg->bn != LT_BN_TD)
         return lt_err_set(err, LT_ERR_ARG, "network: bn must be standard or td");
+    if (cfg->wbits != 0 && cfg->wbits != 32 && cfg->wbits != 4 && cfg->wbits != 8)
+        return lt_err_set(err, LT_ERR_ARG, "network: wbits %d: SAWB is pinned for 4 and 8 bits (METHOD.md §7); 32 "
+                          "means float32", cfg->wbits);
     lt_net *net = calloc(1, sizeof *net);
     if (!net)
         return lt_err_set(err, LT_ERR_NOMEM, "out of memory");

@@ -32,6 +32,7 @@
 
 typedef struct lt_layer lt_layer;
 typedef struct lt_net_build lt_net_build;
+struct lt_qx; /* an integer export in progress (src/quant/export.c) */
 
 /* A parameter or buffer a layer owns: a slice of the net's params (or
  * buffers) block, with its checkpoint name and shape. */
@@ -61,6 +62,7 @@ enum {
     LT_KF_DX_OVER_X = 1 << 4,    /* backward may write dx[0] over x[0] (read before written) */
     LT_KF_NEURON = 1 << 5,       /* a spiking neuron: one threshold (slot 0), a firing rate, Omega */
     LT_KF_AFFINE = 1 << 6,       /* makes a per-channel affine a NEURON may apply on the fly (BN) */
+    LT_KF_QUANT = 1 << 7,        /* quantises its weights under wbits 4 / 8 (METHOD.md §7: every conv) */
 };
 
 typedef struct lt_layer_kind {
@@ -80,6 +82,14 @@ typedef struct lt_layer_kind {
     void (*regen)(lt_layer *l, float *y, const float *x, int T, int b);
     /* MACs per time step per sample (METHOD §3 counting), NULL: none */
     size_t (*macs)(const lt_layer *l);
+    /* Synaptic operations of one forward on its input x [T*b frames]: for
+     * every nonzero input value, the outputs it reaches (METHOD.md §10's
+     * SOPs), NULL: a layer without weights */
+    double (*sops)(const lt_layer *l, const float *x, int T, int b);
+    /* Integer export (METHOD.md §10): turns the layer into the integer ops
+     * of an .ltq model through src/quant/export.c's lt_qx_* calls; NULL:
+     * the kind has no integer form (export refuses the net, naming it) */
+    lt_status (*qexport)(lt_layer *l, struct lt_qx *qx, lt_err *err);
     void (*release)(lt_layer *l); /* frees what plan made besides the net's blocks; may be NULL */
 } lt_layer_kind;
 

@@ -7,12 +7,14 @@
  *   - the detection head's pure kernels: decode, loss, NMS, anchors;
  *   - COCO mAP (as pycocotools' COCOeval) and VOC AP with the Prophesee
  *     protocol (box filters, +-50 ms time matching);
- *   - drawing event frames with boxes and labels to PNG.
+ *   - drawing event frames with boxes and labels to PNG;
+ *   - the detection head (an lt_head of ltsnn/head.h) over the kernels.
  * Not here: the network and the training loop (nn, train). */
 #ifndef LTSNN_DETECT_H
 #define LTSNN_DETECT_H
 
 #include "ltsnn/data.h"
+#include "ltsnn/head.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -342,6 +344,53 @@ typedef struct lt_map_rec {
  * +-50 ms: tol_us 50000), images in recording order; then lt_map_eval. */
 lt_status lt_map_eval_recordings(lt_map_result *r, lt_map_rec *recs, size_t n, int classes, const lt_map_filter *f,
                                  int64_t tol_us, lt_err *err);
+
+/* ======================================================================
+ * The detection head: an lt_head (ltsnn/head.h) around lt_det_loss, decode,
+ * NMS and the metrics (METHOD.md §9; docs/detection.md)
+ *
+ * Loss: lt_det_loss in the configured mode; parts coord, obj, noobj, cls;
+ * training metrics (batch means, weighted by the batch's samples) avg_iou,
+ * recall50, recall75, avg_obj, avg_noobj, avg_cls as darknet's region
+ * layer logs them.  Evaluation: each image's time-averaged output decoded
+ * and NMS'd (lt_det_detect); images are (recording, t_l) of the targets'
+ * dataset (lt_targets.ids and .data), scored by the Prophesee protocol
+ * (lt_map_eval_recordings with the configured filter and +-tol): results
+ * "voc" (VOC AP@0.5, the primary one), "map" (COCO mAP@[.5:.95]), "ap50",
+ * "ap75", as fractions.  Checkpoint metadata: anchors "aw0,ah0,...", grid
+ * "6x8", det_loss "mean" / "tet", det_filter (the filter "best" was chosen by).
+ * ====================================================================== */
+
+#define LT_DET_MAX_ANCHORS 16
+
+typedef struct lt_det_head_config {
+    int grid[2];            /* Sh, Sw (default 6 x 8) */
+    int A;                  /* box slots = anchors (default 2) */
+    int C;                  /* classes (default 2) */
+    float anchors[2 * LT_DET_MAX_ANCHORS]; /* [A][2] (aw, ah) in cell units: set them (k-means, a flag, a checkpoint) */
+    lt_det_loss_mode mode;  /* default mean */
+    lt_map_filter filter;   /* evaluation (default toolbox) */
+    int64_t tol_us;         /* evaluation: detections within +-tol of a GT time stamp (default 50000) */
+} lt_det_head_config;
+
+/* Defaults above; anchors zero (not valid until set). */
+void lt_det_head_config_default(lt_det_head_config *c);
+/* "mean" / "tet" */
+const char *lt_det_loss_mode_name(lt_det_loss_mode m);
+lt_status lt_det_loss_mode_parse(lt_det_loss_mode *m, const char *name, lt_err *err);
+/* The head for a net whose output has K = Sh * Sw * (5A + C) values a step
+ * (checked, naming both); anchors must be positive. */
+lt_status lt_head_detect(lt_head **h, const lt_net *net, const lt_det_head_config *c, lt_err *err);
+/* A detection head's configuration; NULL when h is another kind of head. */
+const lt_det_head_config *lt_head_detect_config(const lt_head *h);
+/* The last evaluation's full result (per class counts and APs); NULL when
+ * h is not a detection head or has not given a result yet. */
+const lt_map_result *lt_head_detect_map(const lt_head *h);
+/* A detector's head settings from a checkpoint's metadata (grid, anchors,
+ * det_loss; C from the net's K outputs): *found = 0 (and c untouched) when
+ * the checkpoint has none of them (a classifier's); metadata that is
+ * present but malformed or does not fit K is an error naming the file. */
+lt_status lt_det_head_config_read(lt_det_head_config *c, const char *path, int K, int *found, lt_err *err);
 
 /* ======================================================================
  * Drawing: event frames with boxes and labels, to PNG (stb_image_write)

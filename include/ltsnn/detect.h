@@ -387,7 +387,7 @@ const lt_det_head_config *lt_head_detect_config(const lt_head *h);
  * h is not a detection head or has not given a result yet. */
 const lt_map_result *lt_head_detect_map(const lt_head *h);
 /* A detector's head settings from a checkpoint's metadata (grid, anchors,
- * det_loss; C from the net's K outputs): *found = 0 (and c untouched) when
+ * det_loss; C from the net's K outputs, K <= 0: the metadata's classes): *found = 0 (and c untouched) when
  * the checkpoint has none of them (a classifier's); metadata that is
  * present but malformed or does not fit K is an error naming the file. */
 lt_status lt_det_head_config_read(lt_det_head_config *c, const char *path, int K, int *found, lt_err *err);

@@ -32,6 +32,46 @@ int cli_parse_duration(const char *s, int64_t *us)
     return 0;
 }
 
+int cli_det_flags(const char *verb, lt_det_head_config *c, int *kmeans, const char *grid, const char *anchors,
+                  const char *det_loss, const char *filter)
+{
+    lt_err err = {0};
+    if ((grid && lt_det_grid_parse(c->grid, grid, &err)) || (det_loss && lt_det_loss_mode_parse(&c->mode, det_loss, &err)) ||
+        (filter && lt_map_filter_preset(&c->filter, filter, &err))) {
+        fprintf(stderr, "ltsnn %s: %s\n", verb, err.msg);
+        return 2;
+    }
+    if (!anchors)
+        return 0;
+    char *end;
+    long n = strtol(anchors, &end, 10);
+    if (end != anchors && !*end) { /* a count: k-means on the training boxes */
+        if (n < 1 || n > LT_DET_MAX_ANCHORS) {
+            fprintf(stderr, "ltsnn %s: --anchors %s: expected 1..%d anchors, or their sizes aw0,ah0,aw1,ah1,... in "
+                    "cells\n", verb, anchors, LT_DET_MAX_ANCHORS);
+            return 2;
+        }
+        c->A = (int)n;
+        *kmeans = (int)n;
+        return 0;
+    }
+    int values = 1;
+    for (const char *p = anchors; *p; p++)
+        values += *p == ',';
+    if (values % 2 || values / 2 > LT_DET_MAX_ANCHORS) {
+        fprintf(stderr, "ltsnn %s: --anchors %s: %d values, expected pairs aw,ah in cells (at most %d anchors) or a "
+                "count\n", verb, anchors, values, LT_DET_MAX_ANCHORS);
+        return 2;
+    }
+    if (lt_det_anchors_parse(c->anchors, values / 2, anchors, &err)) {
+        fprintf(stderr, "ltsnn %s: --anchors: %s\n", verb, err.msg);
+        return 2;
+    }
+    c->A = values / 2;
+    *kmeans = 0;
+    return 0;
+}
+
 /* The frames chosen for drawing, filled by the recording walk. */
 typedef struct shots {
     int64_t want[MAX_FRAMES];

@@ -82,7 +82,7 @@ static lt_map_box *load(const char *path, size_t *n, lt_err *err)
     return m;
 }
 
-static void print_json(const lt_map_result *r, const lt_map_filter *f, int64_t tol, size_t recs)
+void cli_map_print_json(const lt_map_result *r, const lt_map_filter *f, int64_t tol, size_t recs)
 {
     printf("{\"coco\": %.17g, \"ap50\": %.17g, \"ap75\": %.17g, \"voc\": %.17g, \"images\": %zu, \"recordings\": %zu, "
            "\"filter\": \"%s\", \"time_tol_us\": %lld, \"classes\": [", r->coco, r->ap50, r->ap75, r->voc, r->images,
@@ -93,7 +93,7 @@ static void print_json(const lt_map_result *r, const lt_map_filter *f, int64_t t
     printf("]}\n");
 }
 
-static void print_table(const lt_map_result *r, const lt_map_filter *f, int64_t tol, size_t recs)
+void cli_map_print_table(const lt_map_result *r, const lt_map_filter *f, int64_t tol, size_t recs)
 {
     printf("%zu recordings, %zu images (ground-truth time stamps after the filter), filter %s "
            "(t > %.1f s, diagonal >= %g, sides >= %g), detections within +-%lld ms\n", recs, r->images, f->name,
@@ -182,9 +182,9 @@ int cmd_map(int argc, char **argv)
     if (lt_map_eval_recordings(&res, recs, ng, classes, &f, tol, &err))
         goto fail;
     if (json)
-        print_json(&res, &f, tol, ng);
+        cli_map_print_json(&res, &f, tol, ng);
     else
-        print_table(&res, &f, tol, ng);
+        cli_map_print_table(&res, &f, tol, ng);
     rc = 0;
     goto free_recs;
 fail:

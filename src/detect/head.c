@@ -321,8 +321,13 @@ lt_status lt_det_head_config_read(lt_det_head_config *c, const char *path, int K
     if (st)
         return st;
     const char *an = lt_st_meta(&f, "anchors"), *gr = lt_st_meta(&f, "grid"), *mo = lt_st_meta(&f, "det_loss");
+    const char *kv = lt_st_meta(&f, "classes");
     if (!an && !gr && !mo)
         goto done;
+    if (K <= 0 && (!kv || (K = atoi(kv)) <= 0)) {
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: metadata has no 'classes' (the model's outputs)", path);
+        goto done;
+    }
     lt_det_head_config n = *c;
     if (!an || !gr) {
         st = lt_err_set(err, LT_ERR_FORMAT, "%s: metadata has %s but no %s (a detector's checkpoint has both)", path,

@@ -273,6 +273,14 @@ lt_status lt_det_grid_parse(int grid[2], const char *s, lt_err *err);
  * lt_dataset_box_total(d, idx, B) entries (below 2^32). */
 size_t lt_det_batch_boxes(lt_box *out, uint32_t *start, const lt_dataset *d, const size_t *idx, int B);
 size_t lt_dataset_box_total(const lt_dataset *d, const size_t *idx, int B);
+/* The batch-file form of targets (`ltsnn grad`, docs/detection.md): rows
+ * [n][6] = (b, class, cx, cy, w, h), b the image (0..B-1), as fractions,
+ * into out [n] sample by sample and start [B + 1]; rows of one image keep
+ * their order (a later box owning the same slot replaces an earlier one),
+ * whatever order the images come in.  A row whose b or class is not an
+ * integer in range, whose centre lies outside [0, 1] or whose size is not
+ * in (0, 1] is LT_ERR_FORMAT naming the row. */
+lt_status lt_det_rows_to_boxes(lt_box *out, uint32_t *start, const float *rows, size_t n, int B, int C, lt_err *err);
 
 /* ======================================================================
  * Metrics: COCO mAP as pycocotools' COCOeval computes bbox AP, and VOC AP

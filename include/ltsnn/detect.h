@@ -128,6 +128,14 @@ typedef lt_status (*lt_gen1_sample_fn)(void *ctx, const lt_gen1_sample *s, lt_er
  * a missing partner file is an error naming the file (and record index). */
 lt_status lt_gen1_recording(const char *td_path, const char *bbox_path, const lt_gen1_opts *o, lt_gen1_sample_fn fn,
                             void *ctx, lt_err *err);
+/* The same walk for inference (ltsnn detect), the box file optional
+ * (bbox_path NULL: none): period_us 0 makes samples at the box file's time
+ * stamps t_l >= window, as lt_gen1_recording; period_us > 0 at t_l =
+ * window, window + period, ... while the window starts at or before the
+ * last event.  Each sample's boxes are the box file's stamped t_l (after
+ * lt_gen1_targets' rules), none without a box file. */
+lt_status lt_gen1_recording_every(const char *td_path, const char *bbox_path, int64_t period_us, const lt_gen1_opts *o,
+                                  lt_gen1_sample_fn fn, void *ctx, lt_err *err);
 
 /* A detection cache writer for one split (name "gen1" unless given, task
  * detect, class names car/pedestrian, options text); then lt_gen1_convert

@@ -63,8 +63,7 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
-/* A box file as evaluator boxes (pixels); NULL with err set on failure. */
-static lt_map_box *load(const char *path, size_t *n, lt_err *err)
+lt_map_box *cli_map_load(const char *path, size_t *n, lt_err *err)
 {
     lt_gen1_boxes b;
     if (lt_gen1_boxes_read(&b, path, err))
@@ -172,10 +171,10 @@ int cmd_map(int argc, char **argv)
             goto free_recs;
         }
         snprintf(path, sizeof path, "%s/%s", pos[0], gt[k]);
-        if (!(recs[k].gt = load(path, &recs[k].n_gt, &err)))
+        if (!(recs[k].gt = cli_map_load(path, &recs[k].n_gt, &err)))
             goto fail;
         snprintf(path, sizeof path, "%s/%s", pos[1], gt[k]);
-        if (!(recs[k].dt = load(path, &recs[k].n_dt, &err)))
+        if (!(recs[k].dt = cli_map_load(path, &recs[k].n_dt, &err)))
             goto fail;
     }
     lt_map_result res;

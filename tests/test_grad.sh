@@ -35,6 +35,78 @@ for D in tests/data/grad tests/data/grad_resnet/* tests/data/grad_neuron/* tests
         fi
     done
 done
+# the detection loss (tests/data/grad_det/, METHOD.md section 9): its goldens
+# hold the head output O [B, T, K] itself, so the net is one FC layer with
+# identity weights and zero bias on an input of K x 1 x 1 (O_t = x_t exactly);
+# the reference file holds the golden loss, O, dO and parts, and the FC's
+# gradients from the golden dO (dW = sum over b, t of dO x^T, db = sum of dO)
+for g in tests/data/grad_det/det_*.safetensors; do
+    [ -f "$g" ] || continue
+    form=$(basename "$g" .safetensors); form=${form#det_}
+    /usr/bin/python3 - "$g" "$tmp" <<'PY'
+import sys
+sys.path.insert(0, 'bench')
+import numpy as np
+from ref import st_io
+t, m = st_io.read(sys.argv[1])
+out = sys.argv[2]
+O = t['O'].astype(np.float32)                      # [B, T, K]
+B, T, K = O.shape
+st_io.write(out + '/W.safetensors', {'blocks.0.fc.weight': np.eye(K, dtype=np.float32),
+                                     'blocks.0.fc.bias': np.zeros(K, np.float32)},
+            {'format': 'ltsnn-1', 'model': 'FC%d' % K, 'input': '%dx1x1' % K, 'classes': str(K), 'T': str(T),
+             'anchors': m['anchors'], 'grid': m['grid'], 'det_loss': m['det_loss']})
+st_io.write(out + '/X.safetensors', {'x': O.reshape(B, T, K, 1, 1), 'boxes': t['boxes']})
+dO = t['dO'].astype(np.float64)
+x = O.astype(np.float64)
+st_io.write(out + '/R.safetensors', {'loss': t['loss'], 'O': t['O'], 'dO': t['dO'], 'parts': t['parts'],
+            'blocks.0.fc.weight.grad': np.einsum('btk,btj->kj', dO, x).astype(np.float32),
+            'blocks.0.fc.bias.grad': dO.sum((0, 1)).astype(np.float32)})
+PY
+    if "$LTSNN" grad --weights "$tmp/W.safetensors" --batch "$tmp/X.safetensors" --out "$tmp/g.safetensors" \
+         >"$tmp/out" 2>&1 &&
+       /usr/bin/python3 tests/data/compare_st.py "$tmp/g.safetensors" "$tmp/R.safetensors" 1e-4 >"$tmp/cmp" 2>&1; then
+        pass=$((pass+1)); echo "ok   grad detection --det-loss $form (from the metadata): $(tail -n1 "$tmp/cmp")"
+    else
+        fail=$((fail+1)); echo "FAIL grad detection --det-loss $form"; cat "$tmp/out" "$tmp/cmp" 2>/dev/null
+    fi
+done
+# the other form by the flag must not match the golden (the flag is read)
+if [ -f tests/data/grad_det/det_mean.safetensors ]; then
+    "$LTSNN" grad --weights "$tmp/W.safetensors" --batch "$tmp/X.safetensors" --out "$tmp/g2.safetensors" \
+        --det-loss mean >"$tmp/out" 2>&1
+    if /usr/bin/python3 tests/data/compare_st.py "$tmp/g2.safetensors" "$tmp/R.safetensors" 1e-4 >"$tmp/cmp" 2>&1; then
+        fail=$((fail+1)); echo "FAIL grad --det-loss mean agrees with the tet golden: the flag is ignored"
+    else
+        pass=$((pass+1)); echo "ok   grad --det-loss mean overrides the metadata's tet (differs from its golden)"
+    fi
+    # bad input: a box row of an image outside the batch, and a batch without boxes
+    /usr/bin/python3 - "$tmp" <<'PY'
+import sys
+sys.path.insert(0, 'bench')
+from ref import st_io
+t, _ = st_io.read(sys.argv[1] + '/X.safetensors')
+b = t['boxes'].copy(); b[2, 0] = 7
+st_io.write(sys.argv[1] + '/X_badrow.safetensors', {'x': t['x'], 'boxes': b})
+st_io.write(sys.argv[1] + '/X_nobox.safetensors', {'x': t['x']})
+PY
+    if "$LTSNN" grad --weights "$tmp/W.safetensors" --batch "$tmp/X_badrow.safetensors" --out "$tmp/o.safetensors" \
+         2>"$tmp/err"; then
+        fail=$((fail+1)); echo "FAIL grad accepted a box of image 7 in a batch of 3"
+    elif grep -q "boxes row 2: image 7" "$tmp/err" && [ ! -e "$tmp/o.safetensors" ]; then
+        pass=$((pass+1)); echo "ok   grad refuses a box row out of the batch: $(cat "$tmp/err")"
+    else
+        fail=$((fail+1)); echo "FAIL grad bad box row message: $(cat "$tmp/err")"
+    fi
+    if "$LTSNN" grad --weights "$tmp/W.safetensors" --batch "$tmp/X_nobox.safetensors" --out "$tmp/o.safetensors" \
+         2>"$tmp/err"; then
+        fail=$((fail+1)); echo "FAIL grad accepted a detector's batch without boxes"
+    elif grep -q "needs boxes" "$tmp/err" && [ ! -e "$tmp/o.safetensors" ]; then
+        pass=$((pass+1)); echo "ok   grad refuses a detector's batch without boxes: $(cat "$tmp/err")"
+    else
+        fail=$((fail+1)); echo "FAIL grad no-boxes message: $(cat "$tmp/err")"
+    fi
+fi
 D=tests/data/grad
 # bad input: a batch whose frames do not fit the model
 /usr/bin/python3 - "$tmp/bad.safetensors" <<'PY'

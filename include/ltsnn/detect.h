@@ -7,12 +7,14 @@
  *   - the detection head's pure kernels: decode, loss, NMS, anchors;
  *   - COCO mAP (as pycocotools' COCOeval) and VOC AP with the Prophesee
  *     protocol (box filters, +-50 ms time matching);
- *   - drawing event frames with boxes and labels to PNG.
+ *   - drawing event frames with boxes and labels to PNG;
+ *   - the detection head (an lt_head of ltsnn/head.h) over the kernels.
  * Not here: the network and the training loop (nn, train). */
 #ifndef LTSNN_DETECT_H
 #define LTSNN_DETECT_H
 
 #include "ltsnn/data.h"
+#include "ltsnn/head.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -126,6 +128,14 @@ typedef lt_status (*lt_gen1_sample_fn)(void *ctx, const lt_gen1_sample *s, lt_er
  * a missing partner file is an error naming the file (and record index). */
 lt_status lt_gen1_recording(const char *td_path, const char *bbox_path, const lt_gen1_opts *o, lt_gen1_sample_fn fn,
                             void *ctx, lt_err *err);
+/* The same walk for inference (ltsnn detect), the box file optional
+ * (bbox_path NULL: none): period_us 0 makes samples at the box file's time
+ * stamps t_l >= window, as lt_gen1_recording; period_us > 0 at t_l =
+ * window, window + period, ... while the window starts at or before the
+ * last event.  Each sample's boxes are the box file's stamped t_l (after
+ * lt_gen1_targets' rules), none without a box file. */
+lt_status lt_gen1_recording_every(const char *td_path, const char *bbox_path, int64_t period_us, const lt_gen1_opts *o,
+                                  lt_gen1_sample_fn fn, void *ctx, lt_err *err);
 
 /* A detection cache writer for one split (name "gen1" unless given, task
  * detect, class names car/pedestrian, options text); then lt_gen1_convert
@@ -271,6 +281,14 @@ lt_status lt_det_grid_parse(int grid[2], const char *s, lt_err *err);
  * lt_dataset_box_total(d, idx, B) entries (below 2^32). */
 size_t lt_det_batch_boxes(lt_box *out, uint32_t *start, const lt_dataset *d, const size_t *idx, int B);
 size_t lt_dataset_box_total(const lt_dataset *d, const size_t *idx, int B);
+/* The batch-file form of targets (`ltsnn grad`, docs/detection.md): rows
+ * [n][6] = (b, class, cx, cy, w, h), b the image (0..B-1), as fractions,
+ * into out [n] sample by sample and start [B + 1]; rows of one image keep
+ * their order (a later box owning the same slot replaces an earlier one),
+ * whatever order the images come in.  A row whose b or class is not an
+ * integer in range, whose centre lies outside [0, 1] or whose size is not
+ * in (0, 1] is LT_ERR_FORMAT naming the row. */
+lt_status lt_det_rows_to_boxes(lt_box *out, uint32_t *start, const float *rows, size_t n, int B, int C, lt_err *err);
 
 /* ======================================================================
  * Metrics: COCO mAP as pycocotools' COCOeval computes bbox AP, and VOC AP
@@ -342,6 +360,53 @@ typedef struct lt_map_rec {
  * +-50 ms: tol_us 50000), images in recording order; then lt_map_eval. */
 lt_status lt_map_eval_recordings(lt_map_result *r, lt_map_rec *recs, size_t n, int classes, const lt_map_filter *f,
                                  int64_t tol_us, lt_err *err);
+
+/* ======================================================================
+ * The detection head: an lt_head (ltsnn/head.h) around lt_det_loss, decode,
+ * NMS and the metrics (METHOD.md §9; docs/detection.md)
+ *
+ * Loss: lt_det_loss in the configured mode; parts coord, obj, noobj, cls;
+ * training metrics (batch means, weighted by the batch's samples) avg_iou,
+ * recall50, recall75, avg_obj, avg_noobj, avg_cls as darknet's region
+ * layer logs them.  Evaluation: each image's time-averaged output decoded
+ * and NMS'd (lt_det_detect); images are (recording, t_l) of the targets'
+ * dataset (lt_targets.ids and .data), scored by the Prophesee protocol
+ * (lt_map_eval_recordings with the configured filter and +-tol): results
+ * "voc" (VOC AP@0.5, the primary one), "map" (COCO mAP@[.5:.95]), "ap50",
+ * "ap75", as fractions.  Checkpoint metadata: anchors "aw0,ah0,...", grid
+ * "6x8", det_loss "mean" / "tet", det_filter (the filter "best" was chosen by).
+ * ====================================================================== */
+
+#define LT_DET_MAX_ANCHORS 16
+
+typedef struct lt_det_head_config {
+    int grid[2];            /* Sh, Sw (default 6 x 8) */
+    int A;                  /* box slots = anchors (default 2) */
+    int C;                  /* classes (default 2) */
+    float anchors[2 * LT_DET_MAX_ANCHORS]; /* [A][2] (aw, ah) in cell units: set them (k-means, a flag, a checkpoint) */
+    lt_det_loss_mode mode;  /* default mean */
+    lt_map_filter filter;   /* evaluation (default toolbox) */
+    int64_t tol_us;         /* evaluation: detections within +-tol of a GT time stamp (default 50000) */
+} lt_det_head_config;
+
+/* Defaults above; anchors zero (not valid until set). */
+void lt_det_head_config_default(lt_det_head_config *c);
+/* "mean" / "tet" */
+const char *lt_det_loss_mode_name(lt_det_loss_mode m);
+lt_status lt_det_loss_mode_parse(lt_det_loss_mode *m, const char *name, lt_err *err);
+/* The head for a net whose output has K = Sh * Sw * (5A + C) values a step
+ * (checked, naming both); anchors must be positive. */
+lt_status lt_head_detect(lt_head **h, const lt_net *net, const lt_det_head_config *c, lt_err *err);
+/* A detection head's configuration; NULL when h is another kind of head. */
+const lt_det_head_config *lt_head_detect_config(const lt_head *h);
+/* The last evaluation's full result (per class counts and APs); NULL when
+ * h is not a detection head or has not given a result yet. */
+const lt_map_result *lt_head_detect_map(const lt_head *h);
+/* A detector's head settings from a checkpoint's metadata (grid, anchors,
+ * det_loss; C from the net's K outputs, K <= 0: the metadata's classes): *found = 0 (and c untouched) when
+ * the checkpoint has none of them (a classifier's); metadata that is
+ * present but malformed or does not fit K is an error naming the file. */
+lt_status lt_det_head_config_read(lt_det_head_config *c, const char *path, int K, int *found, lt_err *err);
 
 /* ======================================================================
  * Drawing: event frames with boxes and labels, to PNG (stb_image_write)

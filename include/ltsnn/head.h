@@ -19,13 +19,12 @@
 #ifndef LTSNN_HEAD_H
 #define LTSNN_HEAD_H
 
+#include "ltsnn/data.h"
 #include "ltsnn/nn.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-struct lt_box; /* a detection target (ltsnn/data.h) */
 
 /* What a batch of b samples should produce. */
 typedef struct lt_targets {
@@ -34,6 +33,8 @@ typedef struct lt_targets {
     const struct lt_box *boxes;  /* detection: the batch's boxes, sample by sample, or NULL */
     const uint32_t *box_start;   /* [b + 1]: sample j owns boxes[box_start[j] .. box_start[j + 1]) */
     const uint64_t *ids;         /* [b] dataset indices (evaluation bookkeeping), or NULL */
+    const lt_dataset *data;      /* what ids index (a detector's evaluation reads each image's recording,
+                                  * time and sensor size there), or NULL */
 } lt_targets;
 
 #define LT_HEAD_MAX_PARTS 6
@@ -71,7 +72,12 @@ typedef struct lt_head_kind {
     double (*loss)(lt_head *h, float *dO, const float *O, const lt_targets *y, lt_head_stats *s);
     void (*eval_reset)(lt_head *h);
     lt_status (*eval_add)(lt_head *h, const float *O, const lt_targets *y, lt_err *err);
-    void (*eval_result)(lt_head *h, lt_eval_result *r);
+    /* The results of the samples added since eval_reset (after a reset: the
+     * names, values 0).  May fail (a detector's mAP allocates). */
+    lt_status (*eval_result)(lt_head *h, lt_eval_result *r, lt_err *err);
+    /* Whether the head can train on / evaluate a dataset (its task, its
+     * classes against the head's layout); the error says why not. */
+    lt_status (*check_data)(const lt_head *h, const lt_dataset *d, const char *what, lt_err *err);
     /* metadata the head adds to checkpoints (NULL-terminated key/value pairs, owned by the head), may be NULL */
     const char *const *(*meta)(const lt_head *h);
     /* a training epoch begins (the trainer calls it before the first batch); may be NULL */
@@ -100,7 +106,9 @@ double lt_head_loss(lt_head *h, float *dO, const float *O, const lt_targets *y, 
 void lt_head_epoch_start(lt_head *h);
 void lt_head_eval_reset(lt_head *h);
 lt_status lt_head_eval_add(lt_head *h, const float *O, const lt_targets *y, lt_err *err);
-void lt_head_eval_result(lt_head *h, lt_eval_result *r);
+lt_status lt_head_eval_result(lt_head *h, lt_eval_result *r, lt_err *err);
+/* "what" names the data in the message ("training", "test") */
+lt_status lt_head_check_data(const lt_head *h, const lt_dataset *d, const char *what, lt_err *err);
 void lt_head_free(lt_head *h);
 
 #ifdef __cplusplus

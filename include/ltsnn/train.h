@@ -90,13 +90,16 @@ lt_status lt_check_data(const lt_net *net, const lt_dataset *d, const char *what
 /* ---- where training data comes from ----
  * spec: "demo" (the built-in synthetic event data), "fashion-mnist" (static
  * images), "n-fashion-mnist" (simulated saccade events), or a frame cache
- * written by `ltsnn data prepare` (see docs/formats.md for its file names).
+ * written by `ltsnn data prepare` (see docs/formats.md for its file names;
+ * *test is the split o->split names, by default a detection cache's val).
  * T is used by generated sources; caches carry their own.  test->n == 0 when
  * the source has no test split. */
 typedef struct lt_source_opts {
     int T;             /* frames for generated event data (demo, n-fashion-mnist) */
     size_t limit;      /* > 0: at most this many training samples (test: limit/5) */
     uint64_t seed;     /* generator seed */
+    const char *split; /* a cache's split loaded as *test ("test", "val"; NULL: val for a detection cache that has
+                        * one, else test) */
 } lt_source_opts;
 
 lt_status lt_source_load(const char *spec, const lt_source_opts *o, lt_dataset *train, lt_dataset *test,

@@ -63,5 +63,26 @@ int cli_show_gen1(int argc, char **argv);
 /* "100ms", "0.05s", "250us" -> microseconds (> 0); 0 on success, 1 if malformed. */
 int cli_parse_duration(const char *s, int64_t *us);
 int cmd_export(int argc, char **argv);
+struct lt_map_result;
+struct lt_map_filter;
+struct lt_map_box;
+struct lt_err;
+/* The metrics of `ltsnn map` (cmd_map.c), also printed by `ltsnn eval` on a
+ * detector: a table with the filter and the classes, or one JSON line. */
+void cli_map_print_table(const struct lt_map_result *r, const struct lt_map_filter *f, int64_t tol, size_t recs);
+void cli_map_print_json(const struct lt_map_result *r, const struct lt_map_filter *f, int64_t tol, size_t recs);
+/* A box file (either Gen1 dtype) as evaluator boxes in pixels, malloc'd;
+ * NULL with err set on failure. */
+struct lt_map_box *cli_map_load(const char *path, size_t *n, struct lt_err *err);
+/* `ltsnn detect` (cmd_detect.c). */
+int cmd_detect(int argc, char **argv);
+struct lt_det_head_config;
+/* The detection head's flags applied to c (NULL: not given): --grid RxC,
+ * --anchors (a count found by k-means, or the values aw0,ah0,...),
+ * --det-loss mean|tet, --filter toolbox|paper|none.  *kmeans gets the
+ * anchor count k-means must find (0: the anchors are given); it is left
+ * alone when --anchors is not given.  Prints and returns 2 on error. */
+int cli_det_flags(const char *verb, struct lt_det_head_config *c, int *kmeans, const char *grid, const char *anchors,
+                  const char *det_loss, const char *filter);
 
 #endif

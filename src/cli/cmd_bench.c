@@ -2,7 +2,8 @@
  * backward, optimiser) or an inference forward, the way
  * the PyTorch reference's benchmark (bench/) times PyTorch, and print one
  * JSON line.  FLOPs follow its rule: forward 2 * MACs, training 6 * MACs,
- * MACs counted per frame over B*T frames. */
+ * MACs counted per frame over B*T frames.  --det-loss times the detection
+ * head's step instead of classification's (boxes from --x, else random). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,27 @@
 
 #include "cli/cli.h"
 #include "ltsnn.h"
+
+/* the anchors bench/bench_torch_same.py uses when neither weights nor flags give them */
+#define DET_ANCHORS "1.0,1.6,2.6,1.4"
+
+/* 1 to 4 boxes an image, as bench/bench_torch_same.py's random_boxes draws
+ * them: rows (b, class, cx, cy, w, h) */
+static size_t random_rows(float *rows, int B, int C, lt_rng *rng)
+{
+    size_t n = 0;
+    for (int b = 0; b < B; b++) {
+        int k = 1 + (int)lt_rng_below(rng, 4);
+        for (int q = 0; q < k; q++, n++) {
+            float w = 0.05f + 0.45f * (float)lt_rng_uniform(rng), h = 0.05f + 0.45f * (float)lt_rng_uniform(rng);
+            float *r = rows + 6 * n;
+            r[0] = (float)b, r[1] = (float)lt_rng_below(rng, (uint32_t)C);
+            r[2] = w / 2 + (1 - w) * (float)lt_rng_uniform(rng), r[3] = h / 2 + (1 - h) * (float)lt_rng_uniform(rng);
+            r[4] = w, r[5] = h;
+        }
+    }
+    return n;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -20,7 +42,7 @@ static int cmp_double(const void *a, const void *b)
 int cmd_bench(int argc, char **argv)
 {
     const char *model = "vgg9", *what = "train", *weights = NULL, *input = NULL, *mode = "sgp",
-               *window = NULL, *bn = NULL;
+               *window = NULL, *bn = NULL, *det_loss = NULL, *grid = NULL, *anchors = NULL;
     int shape[3] = {2, 48, 48}, T = 10, B = 16, threads = 0, warmup = 3, steps = 10, classes = 10, wbits = 32;
     float density = 0.15f;
     uint64_t seed = 0;
@@ -42,6 +64,11 @@ int cmd_bench(int argc, char **argv)
         {"--seed", CLI_U64, &seed, "seed for init and random input (default 0)", 0, 0, 0},
         {"--bn", CLI_STR, &bn, "standard or td (default: td for resnet19, else standard)", 0, 0, 0},
         {"--wbits", CLI_INT, &wbits, "conv weight bits: 32 (default), 4 or 8 (SAWB, METHOD.md §7)", 0, 1, 32},
+        {"--det-loss", CLI_STR, &det_loss, "time the detection head's step, loss mean or tet (METHOD.md §9; the "
+         "outputs are then grid x (5A + 2))", 0, 0, 0},
+        {"--grid", CLI_STR, &grid, "with --det-loss: the head's cells (default: the weights', else 6x8)", 0, 0, 0},
+        {"--anchors", CLI_STR, &anchors, "with --det-loss: aw0,ah0,... in cells (default: the weights', else "
+         DET_ANCHORS ", as bench/bench_torch_same.py)", 0, 0, 0},
         {0},
     };
     const char *pos[1];
@@ -72,6 +99,29 @@ int cmd_bench(int argc, char **argv)
         return r;
     if (!lt_model_preset(model))
         nc.classes = 0;
+    /* a detector: its head from the weights' metadata, flags, else the defaults above */
+    lt_det_head_config dc;
+    lt_det_head_config_default(&dc);
+    int found = 0, kmeans = 0;
+    if (det_loss) {
+        lt_err e = {0};
+        if (weights && lt_det_head_config_read(&dc, weights, 0, &found, &e)) {
+            fprintf(stderr, "ltsnn bench: %s\n", e.msg);
+            return 1;
+        }
+        if (!found && !anchors)
+            anchors = DET_ANCHORS;
+        if ((r = cli_det_flags("bench", &dc, &kmeans, grid, anchors, det_loss, NULL)))
+            return r;
+        if (kmeans) {
+            fprintf(stderr, "ltsnn bench: --anchors needs the sizes aw0,ah0,... in cells\n");
+            return 2;
+        }
+        nc.classes = (int)lt_det_outputs(dc.grid, dc.A, dc.C);
+    } else if (grid || anchors) {
+        fprintf(stderr, "ltsnn bench: --grid and --anchors go with --det-loss\n");
+        return 2;
+    }
     lt_net *net = NULL;
     lt_optim *opt = NULL;
     lt_head *head = NULL;
@@ -80,6 +130,10 @@ int cmd_bench(int argc, char **argv)
     float *x = lt_alloc(nx * sizeof(float)), *dO = NULL;
     int32_t *y = lt_alloc((size_t)B * sizeof(int32_t));
     double *times = calloc((size_t)(warmup + steps), sizeof(double));
+    float *rows = NULL;
+    lt_box *boxes = NULL;
+    uint32_t *start = NULL;
+    size_t nbox = 0;
     int rc = 1;
     if (!x || !y || !times) {
         lt_err_set(&err, LT_ERR_NOMEM, "out of memory for a %d x %d batch", T, B);
@@ -140,13 +194,39 @@ int cmd_bench(int argc, char **argv)
         if (bad)
             goto fail;
     }
+    if (det_loss) {
+        /* the batch file's boxes (the PyTorch side of bench/bench_vs_torch.py reads the same), else random ones */
+        const lt_st_tensor *bt = input ? lt_st_find(&xf, "boxes") : NULL;
+        if (bt && (bt->ndim != 2 || bt->shape[1] != 6)) {
+            lt_err_set(&err, LT_ERR_SHAPE, "%s: boxes must be [Nbox, 6] rows (b, class, cx, cy, w, h)", input);
+            goto fail;
+        }
+        size_t cap = bt ? (size_t)bt->shape[0] : (size_t)B * 4;
+        rows = malloc((cap * 6 + 1) * sizeof *rows);
+        boxes = malloc((cap + 1) * sizeof *boxes);
+        start = malloc(((size_t)B + 1) * sizeof *start);
+        if (!rows || !boxes || !start) {
+            lt_err_set(&err, LT_ERR_NOMEM, "out of memory for %zu boxes", cap);
+            goto fail;
+        }
+        if (bt) {
+            nbox = cap;
+            if (nbox && lt_st_get_f32(&xf, "boxes", rows, nbox * 6, &err))
+                goto fail;
+        } else {
+            nbox = random_rows(rows, B, dc.C, &rng);
+        }
+        if (lt_det_rows_to_boxes(boxes, start, rows, nbox, B, dc.C, &err))
+            goto fail;
+    }
     if (train) {
         lt_optim_config oc;
         lt_optim_config_default(&oc);
-        if (lt_optim_create(&opt, net, &oc, &err) || lt_head_classify(&head, net, 0.45f, 1, &err))
+        if (lt_optim_create(&opt, net, &oc, &err) ||
+            (det_loss ? lt_head_detect(&head, net, &dc, &err) : lt_head_classify(&head, net, 0.45f, 1, &err)))
             goto fail;
     }
-    lt_targets tg = {.b = B, .labels = y};
+    lt_targets tg = {.b = B, .labels = y, .boxes = boxes, .box_start = start};
     double density_in = 0;
     for (size_t i = 0; i < nx; i++)
         density_in += x[i] != 0;
@@ -178,11 +258,11 @@ int cmd_bench(int argc, char **argv)
            "\"hw\": %d, \"threads\": %d, \"params\": %zu, \"fwd_MACs_per_frame\": %zu, \"counted_GFLOP\": %.4f, "
            "\"median_s\": %.5f, \"min_s\": %.5f, \"max_s\": %.5f, \"per_sample_ms\": %.4f, \"GFLOPs\": %.2f, "
            "\"maxrss_MiB_self\": %.1f, \"input_density\": %.4f, \"mode\": \"%s\", \"window\": \"%s\", \"bn\": \"%s\", "
-           "\"wbits\": %d, \"rate\": [",
+           "\"wbits\": %d, \"head\": \"%s%s\", \"rate\": [",
            model, m, what, T, B, shape[1], lt_get_threads(), lt_net_params(net), lt_net_macs(net), flops / 1e9, med,
            mn, mx, 1e3 * med / B, flops / med / 1e9, ru.ru_maxrss / 1024.0, density_in,
-           lt_mode_name(nc.neuron.mode), lt_window_name(nc.neuron.window), nc.bn == LT_BN_TD ? "td" : "standard",
-           wbits);
+           lt_mode_name(nc.neuron.mode), lt_window_name(nc.neuron.window), nc.bn == LT_BN_TD ? "td" : "standard", wbits,
+           det_loss ? "det-" : "class", det_loss ? lt_det_loss_mode_name(dc.mode) : "");
     for (int k = 0; k < lt_net_n_lif(net); k++)
         printf("%s%.4f", k ? ", " : "", lt_net_rate(net, k));
     printf("], \"vth\": [");
@@ -201,5 +281,8 @@ fail:
     lt_free(y);
     lt_free(dO);
     free(times);
+    free(rows);
+    free(boxes);
+    free(start);
     return rc;
 }

@@ -1,8 +1,10 @@
 /* cmd_eval.c -- `ltsnn eval MODEL --data SRC`: accuracy and confusion
- * matrix of a checkpoint, or of an integer .ltq model (then, given the
- * float checkpoint with --float, the spike and prediction agreement
- * between the two); --energy adds METHOD.md §10's operation counts and
- * energy estimate per layer. */
+ * matrix of a classifier's checkpoint, or of an integer .ltq model (then,
+ * given the float checkpoint with --float, the spike and prediction
+ * agreement between the two); --energy adds METHOD.md §10's operation
+ * counts and energy estimate per layer.  For a detector's checkpoint (its
+ * metadata has grid and anchors): COCO mAP@[.5:.95], AP50, AP75 and VOC
+ * AP@0.5 by the Prophesee protocol with the filter named (METHOD.md §9). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,14 +120,42 @@ done:
     return rc;
 }
 
+/* A detector on a detection split: the four metrics and the per-class table. */
+static int eval_detector(const char *ckpt, lt_net *net, const lt_det_head_config *dc, const lt_dataset *d,
+                         const char *data, const char *split, int T, int json)
+{
+    lt_err err = {0};
+    lt_head *head = NULL;
+    lt_eval_result r;
+    const lt_map_result *m = NULL;
+    if (lt_head_detect(&head, net, dc, &err) || lt_evaluate_head(net, head, d, &r, &err) ||
+        !(m = lt_head_detect_map(head))) {
+        fprintf(stderr, "ltsnn eval: %s\n", m || err.msg[0] ? err.msg : "no samples were evaluated");
+        lt_head_free(head);
+        return 1;
+    }
+    if (json) {
+        cli_map_print_json(m, &dc->filter, dc->tol_us, d->n_recs);
+    } else {
+        printf("%s on %s (%s split, %zu samples, T=%d), detections of the time-averaged output after NMS:\n", ckpt,
+               data, split, d->n, T);
+        cli_map_print_table(m, &dc->filter, dc->tol_us, d->n_recs);
+    }
+    lt_head_free(head);
+    return 0;
+}
+
 int cmd_eval(int argc, char **argv)
 {
-    const char *data = NULL, *split = "test", *fpath = NULL, *dump = NULL;
-    int batch = 32, threads = 0, T = 0, wbits = 32, energy = 0;
+    const char *data = NULL, *split = "test", *fpath = NULL, *dump = NULL, *filter = NULL;
+    int batch = 32, threads = 0, T = 0, wbits = 32, energy = 0, json = 0;
     cli_opt opts[] = {
         {"--data", CLI_STR, &data, "demo, fashion-mnist, n-fashion-mnist, or a cache from ltsnn data prepare "
          "(default: the data the checkpoint was trained on)", 0, 0, 0},
-        {"--split", CLI_STR, &split, "test (default) or train", 0, 0, 0},
+        {"--split", CLI_STR, &split, "test (default), train, or val (a detection cache's)", 0, 0, 0},
+        {"--filter", CLI_STR, &filter, "detection: toolbox (t > 0.1 s, diagonal >= 30, sides >= 20; default), paper "
+         "(0.5 s, 30, 10) or none", 0, 0, 0},
+        {"--json", CLI_BOOL, &json, "detection: one JSON line at full precision instead of the table", 0, 0, 0},
         {"--batch", CLI_INT, &batch, "batch size (default 32)", 0, 1, 65536},
         {"--T", CLI_INT, &T, "time steps (default: the model's)", 0, 1, 10000},
         {"--threads", CLI_INT, &threads, "worker threads (default: all cores)", 0, 1, 1024},
@@ -143,8 +173,8 @@ int cmd_eval(int argc, char **argv)
                       pos, 1, &np);
     if (r)
         return r == 1 ? 0 : r;
-    if (strcmp(split, "test") && strcmp(split, "train")) {
-        fprintf(stderr, "ltsnn eval: --split must be test or train, not '%s'\n", split);
+    if (strcmp(split, "test") && strcmp(split, "train") && strcmp(split, "val")) {
+        fprintf(stderr, "ltsnn eval: --split must be test, train or val, not '%s'\n", split);
         return 2;
     }
     if (np != 1) {
@@ -207,8 +237,27 @@ int cmd_eval(int argc, char **argv)
         nc.T = T;
     if (cli_seen(opts, "--wbits"))
         nc.wbits = wbits;
+    /* a detector's head from its metadata */
+    lt_det_head_config dc;
+    lt_det_head_config_default(&dc);
+    int detect = 0, kmeans = 0;
+    if (!ltq && lt_det_head_config_read(&dc, pos[0], nc.classes, &detect, &err)) {
+        fprintf(stderr, "ltsnn eval: %s\n", err.msg);
+        return 1;
+    }
+    if (!detect && (filter || json)) {
+        fprintf(stderr, "ltsnn eval: --filter and --json are for a detector's checkpoint; %s is a classifier's (no "
+                "grid and anchors in its metadata)\n", pos[0]);
+        return 2;
+    }
+    if (detect && energy) {
+        fprintf(stderr, "ltsnn eval: --energy is for classifiers; %s is a detector's checkpoint\n", pos[0]);
+        return 2;
+    }
+    if (detect && (r = cli_det_flags("eval", &dc, &kmeans, NULL, NULL, NULL, filter)))
+        return r;
     lt_dataset tr, te;
-    lt_source_opts so = {.T = nc.T};
+    lt_source_opts so = {.T = nc.T, .split = strcmp(split, "train") ? split : NULL};
     if (lt_source_load(data, &so, &tr, &te, &err)) {
         fprintf(stderr, "ltsnn eval: %s\n", err.msg);
         return 1;
@@ -228,6 +277,10 @@ int cmd_eval(int argc, char **argv)
     }
     if (lt_net_create(&net, &nc, &err) || lt_net_load(net, pos[0], &err)) {
         fprintf(stderr, "ltsnn eval: %s\n", err.msg);
+        goto done;
+    }
+    if (detect) {
+        rc = eval_detector(pos[0], net, &dc, d, data, split, nc.T, json);
         goto done;
     }
     K = lt_net_classes(net);

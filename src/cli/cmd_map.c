@@ -63,8 +63,7 @@ static void free_list(char **v, size_t n)
     free(v);
 }
 
-/* A box file as evaluator boxes (pixels); NULL with err set on failure. */
-static lt_map_box *load(const char *path, size_t *n, lt_err *err)
+lt_map_box *cli_map_load(const char *path, size_t *n, lt_err *err)
 {
     lt_gen1_boxes b;
     if (lt_gen1_boxes_read(&b, path, err))
@@ -82,7 +81,7 @@ static lt_map_box *load(const char *path, size_t *n, lt_err *err)
     return m;
 }
 
-static void print_json(const lt_map_result *r, const lt_map_filter *f, int64_t tol, size_t recs)
+void cli_map_print_json(const lt_map_result *r, const lt_map_filter *f, int64_t tol, size_t recs)
 {
     printf("{\"coco\": %.17g, \"ap50\": %.17g, \"ap75\": %.17g, \"voc\": %.17g, \"images\": %zu, \"recordings\": %zu, "
            "\"filter\": \"%s\", \"time_tol_us\": %lld, \"classes\": [", r->coco, r->ap50, r->ap75, r->voc, r->images,
@@ -93,7 +92,7 @@ static void print_json(const lt_map_result *r, const lt_map_filter *f, int64_t t
     printf("]}\n");
 }
 
-static void print_table(const lt_map_result *r, const lt_map_filter *f, int64_t tol, size_t recs)
+void cli_map_print_table(const lt_map_result *r, const lt_map_filter *f, int64_t tol, size_t recs)
 {
     printf("%zu recordings, %zu images (ground-truth time stamps after the filter), filter %s "
            "(t > %.1f s, diagonal >= %g, sides >= %g), detections within +-%lld ms\n", recs, r->images, f->name,
@@ -172,19 +171,19 @@ int cmd_map(int argc, char **argv)
             goto free_recs;
         }
         snprintf(path, sizeof path, "%s/%s", pos[0], gt[k]);
-        if (!(recs[k].gt = load(path, &recs[k].n_gt, &err)))
+        if (!(recs[k].gt = cli_map_load(path, &recs[k].n_gt, &err)))
             goto fail;
         snprintf(path, sizeof path, "%s/%s", pos[1], gt[k]);
-        if (!(recs[k].dt = load(path, &recs[k].n_dt, &err)))
+        if (!(recs[k].dt = cli_map_load(path, &recs[k].n_dt, &err)))
             goto fail;
     }
     lt_map_result res;
     if (lt_map_eval_recordings(&res, recs, ng, classes, &f, tol, &err))
         goto fail;
     if (json)
-        print_json(&res, &f, tol, ng);
+        cli_map_print_json(&res, &f, tol, ng);
     else
-        print_table(&res, &f, tol, ng);
+        cli_map_print_table(&res, &f, tol, ng);
     rc = 0;
     goto free_recs;
 fail:

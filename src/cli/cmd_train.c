@@ -3,6 +3,7 @@
  * Under mpirun (or srun) each process is a rank of a data-parallel group
  * (ltsnn/dist.h): rank 0 chooses the run folder and prints, errors are
  * agreed on so every rank stops with the message. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@ int cmd_train(int argc, char **argv)
 {
     const char *data = "demo", *model = NULL, *out = NULL, *resume = NULL, *mode = NULL, *window = NULL;
     const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL, *on_nan = "stop";
+    const char *grid = NULL, *anchors = NULL, *det_loss = NULL, *filter = NULL;
     int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, force = 0, max_mib = 0, sync_bn = 0, wbits = 32;
     uint64_t seed = 0;
     size_t limit = 0;
@@ -89,6 +91,13 @@ int cmd_train(int argc, char **argv)
         {"--cosine", CLI_BOOL, &cosine, "cosine learning-rate schedule to 0 over the run", 0, 0, 0},
         {"--beta", CLI_FLOAT, &beta, "CE weight in the loss, 1-beta on the MSE term (default 0.45)", 0, 0, 1},
         {"--loss", CLI_STR, &loss, "tet (per-step CE, default) or mean (CE of time-averaged logits)", 0, 0, 0},
+        {"--grid", CLI_STR, &grid, "detection: the head's cells RxC (default 6x8)", 0, 0, 0},
+        {"--anchors", CLI_STR, &anchors, "detection: anchors found by k-means on the training boxes (a count, default "
+         "2) or given in cells aw0,ah0,aw1,ah1,... (default on --resume: the checkpoint's)", 0, 0, 0},
+        {"--det-loss", CLI_STR, &det_loss, "detection: mean (the loss of the time-averaged output, default) or tet "
+         "(at every step)", 0, 0, 0},
+        {"--filter", CLI_STR, &filter, "detection: the Prophesee filter of the evaluation: toolbox (default), paper "
+         "or none", 0, 0, 0},
         {"--mode", CLI_STR, &mode, "threshold mode: fixed stsg sgp (default) penalty_all sgp_stsg dsr", 0, 0, 0},
         {"--window", CLI_STR, &window, "SGP window: sigmoid (default) arctan triangle piecewise", 0, 0, 0},
         {"--lam", CLI_FLOAT, &nr.lam, "leak factor (default 0.5)", 0, 0, 1},
@@ -188,17 +197,53 @@ int cmd_train(int argc, char **argv)
         T = tr.Ts > 1 ? tr.Ts : 4;
     if (!epochs)
         epochs = is_demo ? 3 : 10;
+    /* the head follows the data: boxes train a detector (METHOD.md §9) */
+    const int detect = !st && tr.task == LT_TASK_DETECT;
     if (!model)
-        model = is_demo ? "small" : is_fm ? "fmnist" : "vgg9";
+        model = is_demo ? "small" : is_fm ? "fmnist" : detect ? "yolov2" : "vgg9";
+    lt_det_head_config dc;
+    lt_det_head_config_default(&dc);
+    int kmeans = dc.A, classes = 0;
+    double anchor_iou = -1;
+    if (!st && !detect && (grid || anchors || det_loss || filter))
+        st = lt_err_set(&err, LT_ERR_ARG, "--grid, --anchors, --det-loss and --filter are for detection data; %s "
+                        "holds labels (a classification dataset)", data);
+    if (!st && detect && (cli_seen(opts, "--beta") || cli_seen(opts, "--loss")))
+        st = lt_err_set(&err, LT_ERR_ARG, "--beta and --loss are the classification loss's; %s is a detection "
+                        "dataset (its loss form is --det-loss mean|tet)", data);
+    if (!st && detect) {
+        int found = 0;
+        dc.C = tr.classes;
+        if (resume && !(st = lt_det_head_config_read(&dc, resume, 0, &found, &err)) && found)
+            kmeans = 0; /* the checkpoint's anchors, unless flags say otherwise (then the resume check refuses) */
+        if (!st && cli_det_flags("train", &dc, &kmeans, grid, anchors, det_loss, filter)) {
+            folder_rc = 2;
+            st = lt_err_set(&err, LT_ERR_ARG, "bad detection flags");
+        }
+        /* anchors by k-means on the training boxes, deterministic: a fixed
+         * seed, so runs of other --seed values share them (docs/detection.md) */
+        if (!st && kmeans)
+            st = lt_det_anchors_dataset(dc.anchors, &anchor_iou, &tr, dc.grid, dc.A, 1, &err);
+        classes = (int)lt_det_outputs(dc.grid, dc.A, dc.C);
+        lt_model_spec spec;
+        if (!st && !lt_model_preset(model) && !lt_model_parse(&spec, model, 0, &err) &&
+            spec.tok[spec.n_tok - 1].n != classes)
+            st = lt_err_set(&err, LT_ERR_SHAPE, "--model %s ends with FC%d; a detector with a %dx%d grid, %d anchors "
+                            "and %d classes needs FC%d (Sh x Sw x (5A + C) outputs)", model,
+                            spec.tok[spec.n_tok - 1].n, dc.grid[0], dc.grid[1], dc.A, dc.C, classes);
+    }
 
     lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
                         .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model),
                         .wbits = wbits, .max_memory = max_mib ? (size_t)max_mib << 20 : lt_mem_available() / (size_t)node_ranks};
-    /* a preset takes the data's class count; an explicit string must agree */
+    /* a preset takes the data's class count (a detector's outputs); an explicit string must agree */
     if (lt_model_preset(model))
-        nc.classes = tr.classes;
+        nc.classes = detect ? classes : tr.classes;
     if (!st)
         st = lt_net_create(&net, &nc, &err);
+    lt_head *head = NULL;
+    if (!st && detect)
+        st = lt_head_detect(&head, net, &dc, &err);
     /* every rank stops here if any failed, with its message (printed once) */
     if (lt_dist_agree(dist, st, &err)) {
         if (rank == 0 && !folder_rc)
@@ -236,6 +281,7 @@ int cmd_train(int argc, char **argv)
     tc.dist = dist;
     tc.sync_bn = sync_bn;
     tc.bucket_mb = bucket_mb;
+    tc.head = head;
     char mstr[4096];
     lt_net_expanded_model(net, mstr, sizeof mstr);
     if (rank == 0) {
@@ -244,6 +290,17 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, "
                 "%d threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
                 nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
+        if (detect) {
+            char at[32 * LT_DET_MAX_ANCHORS];
+            lt_det_anchors_format(at, sizeof at, dc.anchors, dc.A, &err);
+            fprintf(stderr, "detection head: grid %dx%d, %d anchors %s (cells; %s), %d classes, loss %s; evaluated on "
+                    "%zu samples with the %s filter\n", dc.grid[0], dc.grid[1], dc.A, at, kmeans ? "k-means on the "
+                    "training boxes" : cli_seen(opts, "--anchors") ? "given" : "the checkpoint's", dc.C,
+                    lt_det_loss_mode_name(dc.mode), te.n, dc.filter.name);
+            if (anchor_iou >= 0)
+                fprintf(stderr, "anchors: %" PRIu64 " training boxes, mean IoU with their best anchor %.3f\n",
+                        (uint64_t)tr.box_start[tr.n], anchor_iou);
+        }
         if (ranks > 1)
             fprintf(stderr, "data-parallel: %d ranks of %d threads, %s BN, gradient buckets of %g MB\n", ranks,
                     lt_get_threads(), sync_bn ? "synchronised" : "per-rank", bucket_mb);
@@ -270,6 +327,7 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "run directory: %s (log.jsonl, best.safetensors, last.safetensors)\n", out);
     rc = 0;
 done:
+    lt_head_free(head);
     lt_net_free(net);
     lt_dataset_free(&tr);
     lt_dataset_free(&te);

@@ -13,7 +13,7 @@ typedef struct verb {
 
 static const verb verbs[] = {
     {"train", cmd_train, "train a model (default: a small preset on the built-in demo data)"},
-    {"eval", cmd_eval, "accuracy and confusion matrix of a checkpoint or an integer .ltq model on a dataset"},
+    {"eval", cmd_eval, "accuracy and confusion matrix (a detector: mAP) of a checkpoint or an integer .ltq model on a dataset"},
     {"export", cmd_export, "write a --wbits 4/8 checkpoint as an integer model (.ltq) for the runtime"},
     {"info", cmd_info, "layers, shapes, parameters and MACs of a model"},
     {"init", cmd_init, "write a freshly initialised checkpoint"},
@@ -23,6 +23,7 @@ static const verb verbs[] = {
     {"plot", cmd_plot, "draw a run directory's figures (accuracy, thresholds, surrogates)"},
     {"bench", cmd_bench, "time training and inference steps"},
     {"map", cmd_map, "COCO mAP and VOC AP of detection box files against ground-truth box files"},
+    {"detect", cmd_detect, "run a detector on an event recording: boxes (Prophesee format) and pictures"},
 };
 
 static void usage(FILE *f)

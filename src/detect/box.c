@@ -331,3 +331,38 @@ size_t lt_det_batch_boxes(lt_box *out, uint32_t *start, const lt_dataset *d, con
     start[B] = (uint32_t)n;
     return n;
 }
+
+lt_status lt_det_rows_to_boxes(lt_box *out, uint32_t *start, const float *rows, size_t n, int B, int C, lt_err *err)
+{
+    if (n >= UINT32_MAX)
+        return lt_err_set(err, LT_ERR_FORMAT, "boxes: %zu rows, more than a batch can hold", n);
+    memset(start, 0, ((size_t)B + 1) * sizeof *start);
+    for (size_t k = 0; k < n; k++) {
+        const float *r = rows + 6 * k;
+        const float b = r[0], c = r[1];
+        if (!(b >= 0 && b < (float)B && b == floorf(b)))
+            return lt_err_set(err, LT_ERR_FORMAT, "boxes row %zu: image %g, expected an integer 0..%d", k, (double)b,
+                              B - 1);
+        if (!(c >= 0 && c < (float)C && c == floorf(c)))
+            return lt_err_set(err, LT_ERR_FORMAT, "boxes row %zu: class %g, expected an integer 0..%d", k, (double)c,
+                              C - 1);
+        if (!(r[2] >= 0 && r[2] <= 1 && r[3] >= 0 && r[3] <= 1 && r[4] > 0 && r[4] <= 1 && r[5] > 0 && r[5] <= 1))
+            return lt_err_set(err, LT_ERR_FORMAT, "boxes row %zu: centre (%g, %g), size %g x %g; expected a centre in "
+                              "[0, 1] and sizes in (0, 1] (fractions of the image)", k, (double)r[2], (double)r[3],
+                              (double)r[4], (double)r[5]);
+        start[(int)b + 1]++;
+    }
+    /* a stable counting sort by image */
+    for (int b = 0; b < B; b++)
+        start[b + 1] += start[b];
+    uint32_t *next = malloc(((size_t)B + 1) * sizeof *next);
+    if (!next)
+        return lt_err_set(err, LT_ERR_NOMEM, "boxes: out of memory for %d images", B);
+    memcpy(next, start, ((size_t)B + 1) * sizeof *next);
+    for (size_t k = 0; k < n; k++) {
+        const float *r = rows + 6 * k;
+        out[next[(int)r[0]]++] = (lt_box){r[2], r[3], r[4], r[5], (int32_t)r[1]};
+    }
+    free(next);
+    return LT_OK;
+}

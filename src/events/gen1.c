@@ -481,29 +481,18 @@ static size_t bin_window(uint8_t *frames, const window *w, int64_t t0, int64_t s
     return n;
 }
 
-lt_status lt_gen1_recording(const char *td_path, const char *bbox_path, const lt_gen1_opts *o, lt_gen1_sample_fn fn,
-                            void *ctx, lt_err *err)
+/* The walk over one recording's events: samples at the unique time stamps
+ * of b (period_us 0; b has boxes) or at t_l = window + k * period up to the
+ * last event (b, if not NULL, gives each its boxes stamped t_l). */
+static lt_status walk(const char *td_path, const lt_gen1_boxes *b, int64_t period_us, const lt_gen1_opts *o,
+                      lt_gen1_sample_fn fn, void *ctx, lt_err *err)
 {
-    lt_status st = check_opts(o, err);
-    if (st)
-        return st;
-    if (!td_path || !bbox_path)
-        return lt_err_set(err, LT_ERR_IO, "%s: %s", td_path ? td_path : bbox_path,
-                          td_path ? "has no _bbox.npy box file beside it" : "has no _td.dat recording beside it");
     const int sw = o->sensor_w, sh = o->sensor_h, H = frame_h(o), W = frame_w(o);
-    lt_gen1_boxes b;
-    if ((st = lt_gen1_boxes_read(&b, bbox_path, err)))
-        return st;
-    if ((st = lt_gen1_boxes_check(&b, bbox_path, sw, sh, o->classes, err)))
-        goto free_boxes;
-    if (b.n == 0) {
-        st = lt_err_set(err, LT_ERR_FORMAT, "%s: no boxes (an empty recording)", bbox_path);
-        goto free_boxes;
-    }
     lt_reader_opts ro = {.format = LT_EVF_DAT};
     lt_reader *r;
-    if ((st = lt_reader_open(&r, td_path, &ro, err)))
-        goto free_boxes;
+    lt_status st = lt_reader_open(&r, td_path, &ro, err);
+    if (st)
+        return st;
     int hw, hh;
     lt_reader_sensor(r, &hw, &hh);
     if (hw && (hw != sw || hh != sh)) {
@@ -514,9 +503,9 @@ lt_status lt_gen1_recording(const char *td_path, const char *bbox_path, const lt
     window w;
     memset(&w, 0, sizeof w);
     w.last_t = INT64_MIN;
-    const size_t frame_n = (size_t)o->T * 2 * (size_t)H * (size_t)W;
+    const size_t frame_n = (size_t)o->T * 2 * (size_t)H * (size_t)W, nb = b ? b->n : 0;
     uint8_t *frames = lt_alloc(frame_n);
-    lt_box *targets = malloc(b.n * sizeof *targets);
+    lt_box *targets = malloc((nb ? nb : 1) * sizeof *targets);
     int32_t *map = malloc(((size_t)sw + (size_t)sh) * sizeof *map);
     if (!frames || !targets || !map) {
         st = lt_err_set(err, LT_ERR_NOMEM, "%s: cannot allocate %zu bytes of frames", td_path, frame_n);
@@ -527,24 +516,38 @@ lt_status lt_gen1_recording(const char *td_path, const char *bbox_path, const lt
         map[x] = (int32_t)((int64_t)x * W / sw);
     for (int y = 0; y < sh; y++)
         map[sw + y] = (int32_t)((int64_t)y * H / sh);
-    for (size_t i = 0; i < b.n;) {
-        const int64_t tl = b.t[i];
-        size_t j = i;
-        while (j < b.n && b.t[j] == tl)
-            j++;
-        if (tl >= o->window_us) {
-            if ((st = fill(&w, r, tl, tl - o->window_us, td_path, sw, sh, err)))
-                goto free_all;
-            lt_gen1_sample s;
-            s.t = tl;
-            s.events = bin_window(frames, &w, tl - o->window_us, o->window_us, map, map + sw, o);
-            s.frames = frames;
-            s.boxes = targets;
-            s.n_boxes = lt_gen1_targets(targets, &b, i, j, sw, sh);
-            if ((st = fn(ctx, &s, err)))
-                goto free_all;
+    size_t i = 0; /* the first box not before the current t_l */
+    for (int64_t tl = o->window_us;;) {
+        if (!period_us) { /* the next unique box time stamp at or after the window */
+            while (i < nb && b->t[i] < o->window_us)
+                i++;
+            if (i >= nb)
+                break;
+            tl = b->t[i];
         }
+        if ((st = fill(&w, r, tl, tl - o->window_us, td_path, sw, sh, err)))
+            goto free_all;
+        if (period_us && w.eof && (w.seen == 0 || tl - o->window_us > w.last_t))
+            break; /* the window starts after the last event */
+        while (i < nb && b->t[i] < tl)
+            i++;
+        size_t j = i;
+        while (j < nb && b->t[j] == tl)
+            j++;
+        lt_gen1_sample s;
+        s.t = tl;
+        s.events = bin_window(frames, &w, tl - o->window_us, o->window_us, map, map + sw, o);
+        s.frames = frames;
+        s.boxes = targets;
+        s.n_boxes = j > i ? lt_gen1_targets(targets, b, i, j, sw, sh) : 0;
+        if ((st = fn(ctx, &s, err)))
+            goto free_all;
         i = j;
+        if (period_us) {
+            if (tl > INT64_MAX - period_us)
+                break;
+            tl += period_us;
+        }
     }
     if (w.seen == 0 && (st = fill(&w, r, INT64_MAX, INT64_MIN, td_path, sw, sh, err)) == LT_OK && w.seen == 0)
         st = lt_err_set(err, LT_ERR_FORMAT, "%s: no events (an empty recording)", td_path);
@@ -555,7 +558,52 @@ free_all:
     lt_events_free(&w.ev);
 close_reader:
     lt_reader_close(r);
-free_boxes:
+    return st;
+}
+
+/* The box file of a recording, read and checked. */
+static lt_status read_boxes(lt_gen1_boxes *b, const char *bbox_path, const lt_gen1_opts *o, lt_err *err)
+{
+    lt_status st = lt_gen1_boxes_read(b, bbox_path, err);
+    if (!st && (st = lt_gen1_boxes_check(b, bbox_path, o->sensor_w, o->sensor_h, o->classes, err)))
+        lt_gen1_boxes_free(b);
+    return st;
+}
+
+lt_status lt_gen1_recording(const char *td_path, const char *bbox_path, const lt_gen1_opts *o, lt_gen1_sample_fn fn,
+                            void *ctx, lt_err *err)
+{
+    lt_status st = check_opts(o, err);
+    if (st)
+        return st;
+    if (!td_path || !bbox_path)
+        return lt_err_set(err, LT_ERR_IO, "%s: %s", td_path ? td_path : bbox_path,
+                          td_path ? "has no _bbox.npy box file beside it" : "has no _td.dat recording beside it");
+    lt_gen1_boxes b;
+    if ((st = read_boxes(&b, bbox_path, o, err)))
+        return st;
+    if (b.n == 0)
+        st = lt_err_set(err, LT_ERR_FORMAT, "%s: no boxes (an empty recording)", bbox_path);
+    else
+        st = walk(td_path, &b, 0, o, fn, ctx, err);
+    lt_gen1_boxes_free(&b);
+    return st;
+}
+
+lt_status lt_gen1_recording_every(const char *td_path, const char *bbox_path, int64_t period_us, const lt_gen1_opts *o,
+                                  lt_gen1_sample_fn fn, void *ctx, lt_err *err)
+{
+    lt_status st = check_opts(o, err);
+    if (st)
+        return st;
+    if (period_us < 0 || (!period_us && !bbox_path))
+        return lt_err_set(err, LT_ERR_ARG, "%s: samples every %lld us%s", td_path, (long long)period_us,
+                          period_us ? ": expected a positive period" : " need a box file for their time stamps");
+    lt_gen1_boxes b;
+    memset(&b, 0, sizeof b);
+    if (bbox_path && (st = read_boxes(&b, bbox_path, o, err)))
+        return st;
+    st = walk(td_path, bbox_path ? &b : NULL, period_us, o, fn, ctx, err);
     lt_gen1_boxes_free(&b);
     return st;
 }

@@ -79,7 +79,7 @@ static lt_status cls_eval_add(lt_head *h, const float *O, const lt_targets *y, l
     return LT_OK;
 }
 
-static void cls_eval_result(lt_head *h, lt_eval_result *r)
+static lt_status cls_eval_result(lt_head *h, lt_eval_result *r, lt_err *err)
 {
     classify *c = (classify *)h;
     memset(r, 0, sizeof *r);
@@ -88,6 +88,19 @@ static void cls_eval_result(lt_head *h, lt_eval_result *r)
     r->value[0] = c->seen ? 100.0 * (double)c->correct / (double)c->seen : 0.0;
     r->confusion = c->confusion;
     r->K = h->K;
+    return LT_OK;
+}
+
+static lt_status cls_check_data(const lt_head *h, const lt_dataset *d, const char *what, lt_err *err)
+{
+    if (d->task != LT_TASK_CLASSIFY)
+        return lt_err_set(err, LT_ERR_ARG, "%s data '%s' is a detection dataset (boxes, not labels): the "
+                          "classification head cannot use it (train a detector: the detection head, ltsnn train "
+                          "--model yolov2)", what, d->name);
+    if (d->classes > h->K)
+        return lt_err_set(err, LT_ERR_SHAPE, "%s data has %d classes but the model has %d outputs", what, d->classes,
+                          h->K);
+    return LT_OK;
 }
 
 static void cls_free(lt_head *h)
@@ -101,7 +114,7 @@ static void cls_free(lt_head *h)
 static const lt_head_kind classify_kind = {
     .name = "classify", .n_parts = 2, .part = {"ce", "mse"}, .n_metrics = 1, .metric = {"acc"},
     .loss = cls_loss, .eval_reset = cls_eval_reset, .eval_add = cls_eval_add, .eval_result = cls_eval_result,
-    .epoch_start = cls_epoch_start, .free = cls_free,
+    .check_data = cls_check_data, .epoch_start = cls_epoch_start, .free = cls_free,
 };
 
 lt_status lt_head_classify(lt_head **out, const lt_net *net, float beta, int tet, lt_err *err)
@@ -146,7 +159,12 @@ lt_status lt_head_eval_add(lt_head *h, const float *O, const lt_targets *y, lt_e
     return h->kind->eval_add(h, O, y, err);
 }
 
-void lt_head_eval_result(lt_head *h, lt_eval_result *r) { h->kind->eval_result(h, r); }
+lt_status lt_head_eval_result(lt_head *h, lt_eval_result *r, lt_err *err) { return h->kind->eval_result(h, r, err); }
+
+lt_status lt_head_check_data(const lt_head *h, const lt_dataset *d, const char *what, lt_err *err)
+{
+    return h->kind->check_data(h, d, what, err);
+}
 
 void lt_head_free(lt_head *h)
 {

@@ -116,6 +116,10 @@ static uint64_t crc_dataset(const lt_dataset *d)
     c = crc_bytes(c, &d->n, sizeof d->n);
     c = crc_bytes(c, shape, sizeof shape);
     c = crc_bytes(c, d->data, d->n * d->sample_bytes);
+    if (d->task == LT_TASK_DETECT) {
+        c = crc_bytes(c, d->box_start, (d->n + 1) * sizeof *d->box_start);
+        c = crc_bytes(c, d->boxes, d->box_start[d->n] * sizeof *d->boxes);
+    }
     return crc_bytes(c, d->labels, d->n * sizeof *d->labels);
 }
 
@@ -198,7 +202,18 @@ lt_status lt_par_evaluate(lt_par *p, lt_head *head, const lt_dataset *d, lt_eval
     if (p->size == 1)
         return lt_evaluate_head(p->net, head, d, r, err);
     const int T = p->T, K = p->K, N = p->size;
+    /* rank 0 alone scores (it holds the gathered outputs): its targets */
+    lt_batch_targets tg = {0};
+    uint32_t *idx = NULL;
     lt_status st = LT_OK;
+    memset(r, 0, sizeof *r);
+    if (p->rank == 0) {
+        idx = lt_alloc((size_t)p->B * sizeof *idx);
+        if (!(st = lt_batch_targets_alloc(&tg, p->B, d, NULL, err)) && !idx)
+            st = lt_err_set(err, LT_ERR_NOMEM, "out of memory for an evaluation batch");
+        if (!st)
+            st = lt_head_check_data(head, d, "evaluation", err);
+    }
     lt_head_eval_reset(head);
     for (size_t i = 0; i < d->n; i += (size_t)p->B) {
         int b = (int)(d->n - i < (size_t)p->B ? d->n - i : (size_t)p->B), lo;
@@ -221,10 +236,16 @@ lt_status lt_par_evaluate(lt_par *p, lt_head *head, const lt_dataset *d, lt_eval
             for (int t = 0; t < T; t++, src += (size_t)bq * K)
                 memcpy(p->O + ((size_t)t * b + qlo) * K, src, (size_t)bq * K * sizeof(float));
         }
-        lt_targets y = {.b = b, .labels = d->labels + i};
+        for (int j = 0; j < b; j++)
+            idx[j] = (uint32_t)(i + (size_t)j);
+        lt_targets y;
+        lt_batch_targets_fill(&tg, &y, d, idx, b);
         st = lt_head_eval_add(head, p->O, &y, err);
     }
-    lt_head_eval_result(head, r);
+    if (!st)
+        st = lt_head_eval_result(head, r, err);
+    lt_batch_targets_free(&tg);
+    lt_free(idx);
     double v[LT_HEAD_MAX_RESULTS + 1];
     v[0] = r->n;
     memcpy(v + 1, r->value, sizeof r->value);

@@ -62,6 +62,22 @@ lt_status lt_par_end_epoch(lt_par *p, lt_head_stats *s, double *rate, int n_lif,
  * would; r on every rank (the values rank 0 got).  Only rank 0 can fail. */
 lt_status lt_par_evaluate(lt_par *p, lt_head *head, const lt_dataset *d, lt_eval_result *r, lt_err *err);
 
+/* A batch's targets (train.c): labels, dataset indices and, for a
+ * detection dataset, the samples' boxes one after another (lt_targets in
+ * ltsnn/head.h), for batches of up to B samples of dataset a or b. */
+typedef struct lt_batch_targets {
+    int32_t *labels;    /* [B] */
+    uint64_t *ids;      /* [B] dataset indices */
+    size_t *idx;        /* [B] the same, for lt_det_batch_boxes */
+    uint32_t *start;    /* [B + 1] */
+    lt_box *boxes;      /* [box_cap]: B x the most boxes a sample of a or b holds */
+    size_t box_cap;
+} lt_batch_targets;
+lt_status lt_batch_targets_alloc(lt_batch_targets *t, int B, const lt_dataset *a, const lt_dataset *b, lt_err *err);
+void lt_batch_targets_free(lt_batch_targets *t); /* safe on a zeroed struct */
+/* The targets of samples idx[0..b) of d into *y (pointing into t). */
+void lt_batch_targets_fill(lt_batch_targets *t, lt_targets *y, const lt_dataset *d, const uint32_t *idx, int b);
+
 /* Start counting the communication of a stretch of training. */
 void lt_par_mark(lt_par *p);
 /* log.jsonl's fields for the stretch since lt_par_mark (", \"ranks\": 2,

@@ -57,10 +57,14 @@ lt_status lt_source_load(const char *spec, const lt_source_opts *o, lt_dataset *
                           "prepare a smaller one (ltsnn data prepare ... --limit N)");
     char a[4096], b[4096];
     snprintf(a, sizeof a, "%s-train.ltc", spec);
-    snprintf(b, sizeof b, "%s-test.ltc", spec);
     if (is_file(a)) {
         if ((st = lt_cache_open(train, a, err)))
             return st;
+        /* the evaluation split: asked for, else a detection cache's val
+         * (Gen1 has train/val/test: test stays held out), else test */
+        snprintf(b, sizeof b, "%s-%s.ltc", spec, o->split ? o->split : "val");
+        if (!o->split && (train->task != LT_TASK_DETECT || !is_file(b)))
+            snprintf(b, sizeof b, "%s-test.ltc", spec);
         if (is_file(b) && (st = lt_cache_open(test, b, err)))
             lt_dataset_free(train);
         return st;

@@ -7,6 +7,7 @@
  * last.safetensors (and best.safetensors).  Resuming restores weights,
  * optimiser moments, step count and the RNG, so a single-threaded resumed
  * run repeats the uninterrupted one bit for bit. */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "kernels/kernels.h"
+#include "ltsnn/detect.h"
 #include "ltsnn/head.h"
 #include "ltsnn/io.h"
 #include "ltsnn/train.h"
@@ -46,28 +48,86 @@ lt_status lt_check_data(const lt_net *net, const lt_dataset *d, const char *what
     return lt_dataset_check_T(d, c->T, err);
 }
 
-/* x[T, b, C, H, W] and the targets of samples idx[0..b) (labels into lab[b]) */
-static void load_batch(float *x, int32_t *lab, lt_targets *y, const lt_dataset *d, const uint32_t *idx, int b, int T)
+/* ---- a batch's targets ---- */
+
+/* the most boxes one sample of d holds */
+static size_t most_boxes(const lt_dataset *d)
+{
+    size_t m = 0;
+    for (size_t i = 0; d && d->task == LT_TASK_DETECT && i < d->n; i++) {
+        size_t k = (size_t)(d->box_start[i + 1] - d->box_start[i]);
+        m = k > m ? k : m;
+    }
+    return m;
+}
+
+lt_status lt_batch_targets_alloc(lt_batch_targets *t, int B, const lt_dataset *a, const lt_dataset *b, lt_err *err)
+{
+    memset(t, 0, sizeof *t);
+    size_t ma = most_boxes(a), mb = most_boxes(b);
+    t->box_cap = (size_t)B * (ma > mb ? ma : mb);
+    t->labels = lt_alloc((size_t)B * sizeof *t->labels);
+    t->ids = lt_alloc((size_t)B * sizeof *t->ids);
+    t->idx = lt_alloc((size_t)B * sizeof *t->idx);
+    t->start = lt_alloc(((size_t)B + 1) * sizeof *t->start);
+    t->boxes = lt_alloc((t->box_cap + 1) * sizeof *t->boxes);
+    if (!t->labels || !t->ids || !t->idx || !t->start || !t->boxes) {
+        lt_batch_targets_free(t);
+        return lt_err_set(err, LT_ERR_NOMEM, "out of memory for a batch's targets (%zu boxes)", t->box_cap);
+    }
+    return LT_OK;
+}
+
+void lt_batch_targets_free(lt_batch_targets *t)
+{
+    lt_free(t->labels);
+    lt_free(t->ids);
+    lt_free(t->idx);
+    lt_free(t->start);
+    lt_free(t->boxes);
+    memset(t, 0, sizeof *t);
+}
+
+void lt_batch_targets_fill(lt_batch_targets *t, lt_targets *y, const lt_dataset *d, const uint32_t *idx, int b)
 {
     for (int j = 0; j < b; j++) {
-        lt_dataset_get(d, idx[j], x, T, b, j);
-        lab[j] = d->labels[idx[j]];
+        t->labels[j] = d->labels[idx[j]];
+        t->ids[j] = idx[j];
+        t->idx[j] = idx[j];
     }
-    *y = (lt_targets){.b = b, .labels = lab};
+    *y = (lt_targets){.b = b, .labels = t->labels, .ids = t->ids, .data = d};
+    if (d->task == LT_TASK_DETECT) {
+        /* METHOD.md §9: each sample's boxes, sample by sample */
+        assert(lt_dataset_box_total(d, t->idx, b) <= t->box_cap);
+        lt_det_batch_boxes(t->boxes, t->start, d, t->idx, b);
+        y->boxes = t->boxes;
+        y->box_start = t->start;
+    }
+}
+
+/* x[T, b, C, H, W] and the targets of samples idx[0..b) */
+static void load_batch(float *x, lt_batch_targets *tg, lt_targets *y, const lt_dataset *d, const uint32_t *idx, int b,
+                       int T)
+{
+    for (int j = 0; j < b; j++)
+        lt_dataset_get(d, idx[j], x, T, b, j);
+    lt_batch_targets_fill(tg, y, d, idx, b);
 }
 
 lt_status lt_evaluate_head(lt_net *net, lt_head *head, const lt_dataset *d, lt_eval_result *r, lt_err *err)
 {
     lt_status st = lt_check_data(net, d, "evaluation", err);
-    if (st)
+    if (st || (st = lt_head_check_data(head, d, "evaluation", err)))
         return st;
     const lt_net_config *c = lt_net_cfg(net);
     int T = c->T, B = c->B;
     size_t frame = (size_t)c->in_c * c->in_h * c->in_w;
     float *x = lt_alloc((size_t)T * B * frame * sizeof(float));
-    int32_t *lab = lt_alloc((size_t)B * sizeof(int32_t));
     uint32_t *idx = lt_alloc((size_t)B * sizeof(uint32_t));
-    if (!x || !lab || !idx) {
+    lt_batch_targets tg;
+    if ((st = lt_batch_targets_alloc(&tg, B, d, NULL, err)))
+        goto done;
+    if (!x || !idx) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory for an evaluation batch");
         goto done;
     }
@@ -77,15 +137,15 @@ lt_status lt_evaluate_head(lt_net *net, lt_head *head, const lt_dataset *d, lt_e
         for (int j = 0; j < b; j++)
             idx[j] = (uint32_t)(i + (size_t)j);
         lt_targets y;
-        load_batch(x, lab, &y, d, idx, b, T);
+        load_batch(x, &tg, &y, d, idx, b, T);
         st = lt_head_eval_add(head, lt_net_forward(net, x, b, 0), &y, err);
     }
     if (!st)
-        lt_head_eval_result(head, r);
+        st = lt_head_eval_result(head, r, err);
 done:
     lt_free(x);
-    lt_free(lab);
     lt_free(idx);
+    lt_batch_targets_free(&tg);
     return st;
 }
 
@@ -172,6 +232,11 @@ static lt_status write_config(const char *dir, const lt_net *net, const lt_head 
             c->optim.weight_decay,
             c->optim.cosine ? "true" : "false", c->data_name ? c->data_name : "", lt_net_params(net),
             lt_get_threads());
+    const char *const *hm = head->kind->meta ? head->kind->meta(head) : NULL;
+    for (int i = 0; hm && hm[i] && hm[i + 1]; i += 2) {
+        fprintf(a.f, ", \"%s\": ", hm[i]);
+        json_value(a.f, hm[i + 1]);
+    }
     if (ranks > 1) /* data-parallel (METHOD.md §11); threads are per rank */
         fprintf(a.f, ", \"ranks\": %d, \"sync_bn\": %s, \"bucket_mb\": %.6g", ranks, c->sync_bn ? "true" : "false",
                 c->bucket_mb);
@@ -230,6 +295,10 @@ static void run_settings(char *buf, size_t len, const lt_net *net, const lt_head
     int nkv = lt_net_options(&nc->neuron, nc->bn, kv);
     for (int i = 0; i < nkv && o > 0 && (size_t)o < len; i++)
         o += snprintf(buf + o, len - (size_t)o, " %s=%s", kv[i].key, kv[i].val);
+    /* the head's own settings (a detector's anchors, grid, loss form, filter) */
+    const char *const *hm = head->kind->meta ? head->kind->meta(head) : NULL;
+    for (int i = 0; hm && hm[i] && hm[i + 1] && o > 0 && (size_t)o < len; i += 2)
+        o += snprintf(buf + o, len - (size_t)o, " %s=%s", hm[i], hm[i + 1]);
 }
 
 /* "seen loss part0 .. part5 metric0 .. metric5" */
@@ -489,7 +558,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     lt_optim *opt = NULL;
     lt_head *own_head = NULL, *head = c->head;
     float *x = NULL, *dO = NULL;
-    int32_t *lab = NULL;
+    lt_batch_targets tg = {0};
     uint32_t *order = NULL;
     double *rate = NULL;
     float *bufsave = NULL;
@@ -514,11 +583,14 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         goto setup;
     if (!head)
         head = own_head;
+    if ((st = lt_head_check_data(head, train, "training", err)) ||
+        (test && (st = lt_head_check_data(head, test, "test", err))) ||
+        (st = lt_batch_targets_alloc(&tg, B, train, test, err)))
+        goto setup;
     if ((st = lt_optim_create(&opt, net, &oc, err)))
         goto setup;
     x = lt_alloc((size_t)T * B * frame * sizeof(float));
     dO = lt_alloc((size_t)T * B * K * sizeof(float));
-    lab = lt_alloc((size_t)B * sizeof(int32_t));
     order = lt_alloc(n * sizeof(uint32_t));
     rate = calloc((size_t)n_lif + 1, sizeof(double));
     line = malloc(65536);
@@ -527,7 +599,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
         nbuf += lt_net_named(net, i)->is_buffer ? lt_net_named(net, i)->numel : 0;
     if (c->on_nan == LT_ON_NAN_SKIP)
         bufsave = malloc((nbuf + 1) * sizeof(float));
-    if (!x || !dO || !lab || !order || !rate || !line || (c->on_nan == LT_ON_NAN_SKIP && !bufsave)) {
+    if (!x || !dO || !order || !rate || !line || (c->on_nan == LT_ON_NAN_SKIP && !bufsave)) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory for training buffers");
         goto setup;
     }
@@ -593,7 +665,7 @@ setup:
             int b = (int)(n - i0 < (size_t)B ? n - i0 : (size_t)B), lo;
             int br = lt_par_slice(&par, b, &lo); /* this rank's samples of the batch */
             lt_targets y;
-            load_batch(x, lab, &y, train, order + i0 + lo, br, T);
+            load_batch(x, &tg, &y, train, order + i0 + lo, br, T);
             if (bufsave)
                 buffers_copy(net, bufsave, 0);
             /* the step: forward, head, backward, optimiser (ltsnn/head.h) */
@@ -684,10 +756,10 @@ setup:
         }
         lt_eval_result ev; /* without a test split: the head's result names, each -1 */
         lt_head_eval_reset(head);
-        lt_head_eval_result(head, &ev);
+        st = lt_head_eval_result(head, &ev, err);
         for (int i = 0; i < ev.n; i++)
             ev.value[i] = -1;
-        if ((st = lt_par_end_epoch(&par, &rs.sums, rate, n_lif, c->sync_bn, epoch, err)))
+        if (st || (st = lt_par_end_epoch(&par, &rs.sums, rate, n_lif, c->sync_bn, epoch, err)))
             goto done;
         if (test) {
             if (progress) {
@@ -737,7 +809,7 @@ done:
     lt_head_free(own_head);
     lt_free(x);
     lt_free(dO);
-    lt_free(lab);
+    lt_batch_targets_free(&tg);
     lt_free(order);
     free(rate);
     free(bufsave);

@@ -41,7 +41,7 @@ __all__ = ['MODES', 'WINDOWS', 'LIF', 'NeuronOptions', 'lif_fused', 'lif_stepwis
            'det_loss', 'det_postprocess', 'PRESETS', 'PRESET_INPUT', 'PRESET_BN', 'SAWB_Z', 'TD_ALPHA_SUM',
            'BN_EPS', 'BN_MOMENTUM', 'sawb_alpha', 'sawb_scale', 'sawb_quantize', 'sawb_margin', 'Conv', 'BN',
            'bn_explicit', 'ConvBlock', 'DWBlock', 'Shortcut', 'ResBlock', 'Pool', 'GAP', 'FCBlock', 'expand_model',
-           'LTSNN', 'from_ltsnn', 'class_loss', 'Adam', 'train_step']
+           'LTSNN', 'net_from_meta', 'from_ltsnn', 'class_loss', 'Adam', 'train_step']
 
 PRESETS = {
     'vgg7': '32C3-32C3-AP2-64C3-64C3-AP2-128C3-128C3-AP2-256C3-256C3-AP2-FC256-FC10',
@@ -60,6 +60,7 @@ PRESET_INPUT = {'resnet19': (3, 32, 32)}     # every other preset: the caller's 
 PRESET_BN = {'resnet19': 'td'}
 
 BN_EPS, BN_MOMENTUM = 1e-5, 0.1
+TRACKED = '.num_batches_tracked'   # BatchNorm2d's counter: in PyTorch's state_dict, not in ltsnn's
 SAWB_Z = {4: (0.077, 1.013), 8: (0.027, 1.114)}   # METHOD.md section 7, (z1, z2) per bit width
 TD_ALPHA_SUM = 1 / math.sqrt(2)                    # METHOD.md section 8: bn2 and short.bn
 
@@ -147,26 +148,26 @@ class Conv(nn.Module):
         return F.conv2d(x, w, None, self.stride, self.pad, 1, self.groups)
 
 
-class BN(nn.Module):
+class BN(nn.BatchNorm2d):
     """BatchNorm over [T*B, C, H, W] (METHOD.md section 3): batch statistics over
     T*B*H*W with the biased variance in training, running mean and unbiased
     variance kept with momentum 0.1, eps 1e-5.  In tdBN (section 8) the output is
     gamma * alpha * V * xhat + beta with V the fed LIF's threshold, a constant to
     backward.  The arithmetic is F.batch_norm's; test_ref.py checks it against
-    the formula written out."""
+    the formula written out.  A BatchNorm2d, so a state_dict holds its
+    num_batches_tracked as PyTorch's does (ltsnn export --torch writes it;
+    ltsnn's own checkpoints do not hold it: save_ltsnn / load_ltsnn skip it)."""
 
     def __init__(self, c, td=False, td_alpha=1.0):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(c))
-        self.bias = nn.Parameter(torch.zeros(c))
-        self.register_buffer('running_mean', torch.zeros(c))
-        self.register_buffer('running_var', torch.ones(c))
+        super().__init__(c, eps=BN_EPS, momentum=BN_MOMENTUM)
         self.td, self.td_alpha = td, td_alpha
 
     def forward(self, x, vth=None):
         w = self.weight
         if self.td:
             w = w * (self.td_alpha * vth.detach())
+        if self.training:
+            self.num_batches_tracked.add_(1)
         return F.batch_norm(x, self.running_mean, self.running_var, w, self.bias, self.training,
                             BN_MOMENTUM, BN_EPS)
 
@@ -448,7 +449,7 @@ class LTSNN(nn.Module):
         """Every parameter and BN buffer under ltsnn's names, F32, thresholds [1];
         metadata model, input, classes, then `extra` (values turned into strings),
         then T, and bn / wbits when they are not the defaults, unless `extra` has them."""
-        t = {k: v.detach().cpu().float() for k, v in self.state_dict().items()}
+        t = {k: v.detach().cpu().float() for k, v in self.state_dict().items() if not k.endswith(TRACKED)}
         meta = {'model': self.model, 'input': 'x'.join(map(str, self.input)), 'classes': str(self.classes)}
         meta.update({k: str(v) for k, v in (extra or {}).items()})
         meta.setdefault('T', str(self.T))
@@ -463,7 +464,7 @@ class LTSNN(nn.Module):
         both ways (tensors under optim. are skipped) and every shape must fit
         (a threshold may be [] or [1])."""
         t, _ = st_io.read(path)
-        sd = self.state_dict()
+        sd = {k: v for k, v in self.state_dict().items() if not k.endswith(TRACKED)}
         weights = {k for k in t if not k.startswith('optim.')}
         missing = [k for k in sd if k not in weights]
         extra = sorted(weights - set(sd))
@@ -477,17 +478,16 @@ class LTSNN(nn.Module):
             if tuple(a.shape) != tuple(v.shape) and not (k.endswith('.vth') and a.size == 1):
                 raise ValueError(f'{path}: tensor {k} has shape {list(a.shape)}, the model needs {list(v.shape)}')
             new[k] = torch.from_numpy(np.asarray(a, dtype=np.float64)).to(v.dtype).reshape(v.shape)
-        self.load_state_dict(new)
+        self.load_state_dict(new, strict=False)   # BN's num_batches_tracked keeps its value
         return self
 
 
-def from_ltsnn(path, **overrides):
-    """Build the net a checkpoint's metadata describes and load it.  Keywords
-    override the metadata (T, input, bn, wbits, neuron options)."""
-    _, meta = st_io.read(path)
+def net_from_meta(meta, where='metadata', **overrides):
+    """The net a checkpoint's metadata (a dict of strings) describes, untrained.
+    Keywords override the metadata (T, input, bn, wbits, neuron options)."""
     for key in ('model', 'input', 'T'):
         if key not in meta and key not in overrides:
-            raise ValueError(f'{path}: metadata has no {key!r}')
+            raise ValueError(f'{where}: metadata has no {key!r}')
     kw = {'input': tuple(int(d) for d in meta.get('input', '').split('x')) if 'input' in meta else None,
           'T': int(meta['T']) if 'T' in meta else None,
           'bn': meta.get('bn', 'standard'), 'wbits': int(meta.get('wbits', '32'))}
@@ -495,8 +495,14 @@ def from_ltsnn(path, **overrides):
             'detach_reset': lambda s: s.lower() in ('true', '1')}
     kw.update({k: f(meta[k]) for k, f in conv.items() if k in meta})
     kw.update(overrides)
-    net = LTSNN(meta['model'], **kw)
-    return net.load_ltsnn(path)
+    return LTSNN(meta['model'], **kw)
+
+
+def from_ltsnn(path, **overrides):
+    """Build the net a checkpoint's metadata describes and load it.  Keywords
+    override the metadata (T, input, bn, wbits, neuron options)."""
+    _, meta = st_io.read(path)
+    return net_from_meta(meta, path, **overrides).load_ltsnn(path)
 
 
 # ---------------------------------------------------------------- loss and optimiser

@@ -205,6 +205,11 @@ const lt_named *lt_net_find(const lt_net *net, const char *name);
 struct lt_optim;
 lt_status lt_net_save(const lt_net *net, const char *path, const char *const *extra_meta,
                       const struct lt_optim *opt, lt_err *err);
+/* The weights alone as a PyTorch state_dict (docs/checkpoints.md "PyTorch"):
+ * the same names, thresholds [1], and after each BN's running_var its
+ * num_batches_tracked (I64, shape [], = batches_tracked: the training steps
+ * taken); no optimiser state, no run state.  Atomic. */
+lt_status lt_net_save_torch(const lt_net *net, const char *path, int64_t batches_tracked, lt_err *err);
 /* Loads weights by name (every named tensor must be present, shapes must
  * agree); "optim." tensors are skipped.  A threshold of shape [] or [1]. */
 lt_status lt_net_load(lt_net *net, const char *path, lt_err *err);

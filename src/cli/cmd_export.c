@@ -1,6 +1,9 @@
 /* cmd_export.c -- `ltsnn export CKPT --out MODEL.ltq`: a checkpoint trained
  * with --wbits 4 or 8 as an integer model for the runtime (METHOD.md §10,
- * docs/formats.md "Integer models"). */
+ * docs/formats.md "Integer models"); `--torch OUT.safetensors`: any
+ * checkpoint's weights as the state_dict PyTorch loads with strict=True
+ * (docs/checkpoints.md "PyTorch"). */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,12 +28,53 @@ static int input_kind(const char *kind, const char *data, lt_export_opts *o)
     return 1;
 }
 
+/* The weights under their own names plus BN's counter, which a PyTorch
+ * BatchNorm2d's state_dict holds: the training steps taken (metadata
+ * "step"; 0 for a checkpoint from ltsnn init). */
+static int export_torch(const char *ckpt, const char *out)
+{
+    lt_err err = {0};
+    lt_net_config nc = {.T = 1, .B = 1};
+    lt_neuron_default(&nc.neuron);
+    char model[4096];
+    lt_net *net = NULL;
+    long long step = 0;
+    lt_st_file f;
+    if (lt_ckpt_config(&nc, model, sizeof model, ckpt, &err) || lt_st_read(&f, ckpt, &err)) {
+        fprintf(stderr, "ltsnn export: %s\n", err.msg);
+        return 1;
+    }
+    const char *v = lt_st_meta(&f, "step");
+    char *end = NULL;
+    if (v)
+        step = strtoll(v, &end, 10);
+    int bad = v && (!*v || *end || step < 0);
+    lt_st_free(&f);
+    if (bad) {
+        fprintf(stderr, "ltsnn export: %s: metadata step '%s' is not a step count\n", ckpt, v);
+        return 1;
+    }
+    int rc = 1;
+    if (lt_net_create(&net, &nc, &err) || lt_net_load(net, ckpt, &err) ||
+        lt_net_save_torch(net, out, (int64_t)step, &err))
+        fprintf(stderr, "ltsnn export: %s\n", err.msg);
+    else {
+        printf("wrote %s: %s, %zu parameters, BN num_batches_tracked %lld (load with strict=True: "
+               "docs/checkpoints.md)\n", out, model, lt_net_params(net), step);
+        rc = 0;
+    }
+    lt_net_free(net);
+    return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
-    const char *out = NULL, *input = NULL;
+    const char *out = NULL, *input = NULL, *torch = NULL;
     int T = 0;
     cli_opt opts[] = {
         {"--out", CLI_STR, &out, "the .ltq file to write", 0, 0, 0},
+        {"--torch", CLI_STR, &torch, "instead: write the weights as a PyTorch state_dict (safetensors; BN's "
+                                     "num_batches_tracked included, no optimiser state) to this file", 0, 0, 0},
         {"--input", CLI_STR, &input, "binary (event frames), u8 (8-bit images, value/255) or count (8-bit counts); "
                                      "default: u8 for a model trained on fashion-mnist, else binary", 0, 0, 0},
         {"--T", CLI_INT, &T, "time steps recorded as the model's default (default: the checkpoint's)", 0, 1, 10000},
@@ -38,13 +82,22 @@ int cmd_export(int argc, char **argv)
     };
     const char *pos[1];
     int np;
-    int r = cli_parse("export", "CKPT --out MODEL.ltq [--input binary|u8|count]", argc, argv, 2, opts, pos, 1, &np);
+    int r = cli_parse("export", "CKPT --out MODEL.ltq [--input binary|u8|count] | CKPT --torch OUT.safetensors",
+                      argc, argv, 2, opts, pos, 1, &np);
     if (r)
         return r == 1 ? 0 : r;
-    if (np != 1 || !out) {
-        fprintf(stderr, "ltsnn export: give a checkpoint and --out MODEL.ltq (ltsnn export --help)\n");
+    if (np != 1 || !out == !torch) {
+        fprintf(stderr, "ltsnn export: give a checkpoint and either --out MODEL.ltq or --torch OUT.safetensors "
+                        "(ltsnn export --help)\n");
         return 2;
     }
+    if (torch && (input || T)) {
+        fprintf(stderr, "ltsnn export: --input and --T are for the integer model (--out); --torch writes the "
+                        "checkpoint's weights as they are\n");
+        return 2;
+    }
+    if (torch)
+        return export_torch(pos[0], torch);
     /* the data the checkpoint was trained on: the default input kind, and recorded for ltsnn eval */
     char data[256] = "";
     lt_st_file f;

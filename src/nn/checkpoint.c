@@ -12,8 +12,10 @@
 #include "nn/net.h"
 #include "nn/optim.h"
 
-lt_status lt_net_save(const lt_net *net, const char *path, const char *const *extra_meta, const lt_optim *opt,
-                      lt_err *err)
+/* tracked >= 0: PyTorch's layout (lt_net_save_torch): every BN also gets
+ * num_batches_tracked, an I64 scalar; no optimiser state. */
+static lt_status save(const lt_net *net, const char *path, const char *const *extra_meta, const lt_optim *opt,
+                      int64_t tracked, lt_err *err)
 {
     lt_st_writer *w = lt_stw_new();
     if (!w)
@@ -24,9 +26,17 @@ lt_status lt_net_save(const lt_net *net, const char *path, const char *const *ex
     const lt_net_config *c = &net->cfg;
     assert(!c->plan_only);
 
+    if (tracked >= 0 && !(names = calloc((size_t)net->n_named + 1, sizeof *names)))
+        st = lt_err_set(err, LT_ERR_NOMEM, "out of memory");
     for (int i = 0; i < net->n_named && !st; i++) {
         const lt_named *nm = &net->named[i];
         st = lt_stw_add(w, nm->name, LT_F32, nm->ndim, nm->shape, nm->data, err);
+        /* nn.BatchNorm2d's counter sits after its running_var in a state_dict */
+        size_t len = strlen(nm->name), suf = strlen(".running_var");
+        if (!st && tracked >= 0 && len > suf && !strcmp(nm->name + len - suf, ".running_var")) {
+            snprintf(names[i], sizeof names[0], "%.*s.num_batches_tracked", (int)(len - suf), nm->name);
+            st = lt_stw_add(w, names[i], LT_I64, 0, NULL, &tracked, err);
+        }
     }
     if (!st && opt) {
         /* per-tensor moment names keep the state readable without knowing the layout */
@@ -53,7 +63,7 @@ lt_status lt_net_save(const lt_net *net, const char *path, const char *const *ex
             st = lt_stw_meta(w, "optim_step", buf, err);
     }
     if (!st)
-        st = lt_stw_meta(w, "format", "ltsnn-1", err);
+        st = lt_stw_meta(w, "format", tracked >= 0 ? "ltsnn-torch-1" : "ltsnn-1", err);
     if (!st)
         st = lt_stw_meta(w, "model", net->model, err);
     snprintf(buf, sizeof buf, "%dx%dx%d", c->in_c, c->in_h, c->in_w);
@@ -76,6 +86,17 @@ lt_status lt_net_save(const lt_net *net, const char *path, const char *const *ex
     lt_stw_free(w);
     free(names);
     return st;
+}
+
+lt_status lt_net_save(const lt_net *net, const char *path, const char *const *extra_meta, const lt_optim *opt,
+                      lt_err *err)
+{
+    return save(net, path, extra_meta, opt, -1, err);
+}
+
+lt_status lt_net_save_torch(const lt_net *net, const char *path, int64_t batches_tracked, lt_err *err)
+{
+    return save(net, path, NULL, NULL, batches_tracked < 0 ? 0 : batches_tracked, err);
 }
 
 /* shape of a named tensor against a file's; thresholds may be [] or [1] */

@@ -44,9 +44,12 @@ from bench_torch_same import random_boxes  # noqa: E402
 from ref import ltsnn_torch as R  # noqa: E402
 from ref import st_io  # noqa: E402
 
-# where the real recordings may be: the repository's own test data, else a ../shared checkout
-EVENT_DIRS = [os.path.join(ROOT, 'tests', 'data', 'events'), os.path.join(ROOT, '..', 'shared', 'data', 'events')]
-EVENT_FILES = ('nmnist_train_1_label5.bin', 'sample_nmnist.bin', 'dat_sample.npy')
+# the real recordings: the repository's own (tests/data/events: DAVIS346 AEDAT 4.0, Prophesee EVT 3.0 and
+# EVT 2.0, decoded by its numpy decoder), else the N-MNIST / N-Cars files of a ../shared checkout
+EVENT_SETS = [(os.path.join(ROOT, 'tests', 'data', 'events'),
+               ('davis346_cut.aedat4', 'evt3_trigger.raw', 'evt2_gen3_cut.raw')),
+              (os.path.join(ROOT, '..', 'shared', 'data', 'events'),
+               ('nmnist_train_1_label5.bin', 'sample_nmnist.bin', 'dat_sample.npy'))]
 
 
 # ---------------- input batches ----------------
@@ -66,6 +69,29 @@ def read_atis_bin(path):
     p = b[:, 2] >> 7
     t = ((b[:, 2] & 127) << 16) | (b[:, 3] << 8) | b[:, 4]
     return t, x, y, p, 34, 34
+
+
+def read_recording(path):
+    """(t, x, y, p, W, H) of any recording of EVENT_SETS."""
+    if path.endswith('.bin'):
+        return read_atis_bin(path)
+    if path.endswith('.npy'):
+        return read_npy_events(path)
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('decode_ref', os.path.join(ROOT, 'tests', 'data', 'events',
+                                                                             'decode_ref.py'))
+    d = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(d)
+    data = open(path, 'rb').read()
+    if data.startswith(b'#!AER-DAT4'):
+        t, x, y, p, _ = d.aedat4(data)
+        W, H = int(x.max()) + 1, int(y.max()) + 1
+    else:
+        _, keys = d.prophesee_header(data)
+        ver = keys.get('evt', '') or keys.get('format', '')[:4]
+        t, x, y, p, _ = d.evt3(data) if ver in ('3.0', 'EVT3') else d.evt2(data)
+        W, H = d.sensor_of(keys)
+    return t, x, y, p, W, H
 
 
 def read_npy_events(path):
@@ -91,9 +117,7 @@ def real_batch(B, T, shape, seed, events):
     if shape[0] != 2 or shape[1] != shape[2]:
         raise SystemExit(f'real event input needs a 2xHxH input, not {"x".join(map(str, shape))}')
     hw = shape[1]
-    recs = [read_atis_bin(os.path.join(events, EVENT_FILES[0])),
-            read_atis_bin(os.path.join(events, EVENT_FILES[1])),
-            read_npy_events(os.path.join(events, EVENT_FILES[2]))]
+    recs = [read_recording(os.path.join(events[0], f)) for f in events[1]]
     x = np.stack([bin_events(recs[b % len(recs)], T, hw, (3 * (b // 3), 2 * (b // 3))) for b in range(B)])
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 10, B).astype(np.float32)
@@ -197,8 +221,8 @@ def main():
                     help='ltsnn alone, training: T in 10,20,30 at B=16 and B in 8,16,32 at T=10')
     ap.add_argument('--no-torch', action='store_true', help='ltsnn alone')
     ap.add_argument('--no-ltsnn', action='store_true', help='the PyTorch reference alone')
-    ap.add_argument('--events', help='folder with %s (default: the first of %s that has them)'
-                    % (', '.join(EVENT_FILES), ', '.join(os.path.relpath(d, ROOT) for d in EVENT_DIRS)))
+    ap.add_argument('--events', help='folder with the recordings of one of %s (default: the first found)'
+                    % '; '.join('%s in %s' % (', '.join(f), os.path.relpath(d, ROOT)) for d, f in EVENT_SETS))
     ap.add_argument('--det', action='store_true', help="yolov2's detection loss step (random input, training)")
     ap.add_argument('--det-input', default='2x96x128', help='input CxHxW of --det (default 2x96x128)')
     ap.add_argument('--det-loss', default='mean', choices=['mean', 'tet'])
@@ -212,11 +236,11 @@ def main():
         ap.error('--no-torch and --no-ltsnn leave nothing to run')
     models = a.models.split(',')
     if 'real' in a.inputs.split(','):
-        found = [d for d in ([a.events] if a.events else EVENT_DIRS)
-                 if all(os.path.exists(os.path.join(d, f)) for f in EVENT_FILES)]
+        sets = [(a.events, f) for _, f in EVENT_SETS] if a.events else EVENT_SETS
+        found = [(d, f) for d, f in sets if all(os.path.exists(os.path.join(d, n)) for n in f)]
         if not found:
-            ap.error('real input needs %s in --events or one of %s; use --inputs random'
-                     % (', '.join(EVENT_FILES), ', '.join(EVENT_DIRS)))
+            ap.error('real input needs one of %s; use --inputs random'
+                     % '; '.join('%s in %s' % (', '.join(f), d) for d, f in sets))
         a.events = found[0]
     default_T = lambda m: a.T or ('4' if m == 'resnet19' else '10,30')
     with open('/proc/cpuinfo') as f:

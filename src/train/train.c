@@ -200,6 +200,20 @@ static void json_value(FILE *f, const char *v)
         fprintf(f, "\"%s\"", v);
 }
 
+/* The net options config.json and the resume check record: the neuron's and
+ * bn, then those of the rest (issue 18's) that differ from their defaults,
+ * so a default run records what it did before they existed (and its old
+ * checkpoints resume).  wbits is left to the resume's own check (cmd_train). */
+static int recorded_options(const lt_net_config *n, lt_kv kv[LT_NET_OPTIONS])
+{
+    lt_kv all[LT_NET_OPTIONS];
+    int m = lt_net_options(&n->neuron, n->bn, kv), nall = lt_net_config_options(n, all);
+    for (int i = m; i < nall; i++)
+        if (strcmp(all[i].key, "wbits") && !lt_net_config_option_is_default(&all[i]))
+            kv[m++] = all[i];
+    return m;
+}
+
 static lt_status write_config(const char *dir, const lt_net *net, const lt_head *head, const lt_train_config *c,
                               int ranks, lt_err *err)
 {
@@ -218,7 +232,7 @@ static lt_status write_config(const char *dir, const lt_net *net, const lt_head 
             model, n->in_c, n->in_h, n->in_w, lt_net_classes(net), n->T, c->batch, c->epochs, c->seed,
             head->kind->name, c->beta, c->tet ? "tet" : "mean");
     lt_kv kv[LT_NET_OPTIONS];
-    int nkv = lt_net_options(&n->neuron, n->bn, kv);
+    int nkv = recorded_options(n, kv);
     for (int i = 0; i < nkv; i++) {
         fprintf(a.f, ", \"%s\": ", kv[i].key);
         json_value(a.f, kv[i].val);
@@ -292,7 +306,7 @@ static void run_settings(char *buf, size_t len, const lt_net *net, const lt_head
                      c->optim.cosine,
                      c->optim.cosine ? total_steps : 0L);
     lt_kv kv[LT_NET_OPTIONS];
-    int nkv = lt_net_options(&nc->neuron, nc->bn, kv);
+    int nkv = recorded_options(nc, kv);
     for (int i = 0; i < nkv && o > 0 && (size_t)o < len; i++)
         o += snprintf(buf + o, len - (size_t)o, " %s=%s", kv[i].key, kv[i].val);
     /* the head's own settings (a detector's anchors, grid, loss form, filter) */

@@ -384,33 +384,49 @@ static lt_status save_ckpt(const lt_net *net, const lt_optim *opt, const lt_head
     return st;
 }
 
-/* " key: checkpoint A, now B" for each key=value whose value differs */
+/* The value of "key=" (kl characters) in a space-separated key=value list, or NULL; *fl its length. */
+static const char *settings_find(const char *list, const char *key, size_t kl, size_t *fl)
+{
+    for (const char *q = list; q && *q;) {
+        const char *qe = strchr(q, ' ');
+        size_t qn = qe ? (size_t)(qe - q) : strlen(q);
+        if (qn >= kl && !strncmp(q, key, kl)) {
+            *fl = qn - kl;
+            return q + kl;
+        }
+        q = qe ? qe + 1 : NULL;
+    }
+    *fl = 0;
+    return NULL;
+}
+
+/* " key: checkpoint A, now B" for each key=value whose value differs, and
+ * for each key only one side records (a non-default option of issue 18's:
+ * absent means the default) */
 static void settings_diff(char *out, size_t cap, const char *was, const char *now)
 {
     size_t o = 0;
     out[0] = 0;
     for (const char *p = now; *p && o + 1 < cap;) {
         const char *e = strchr(p, ' ');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
+        size_t n = e ? (size_t)(e - p) : strlen(p), fl;
         const char *eq = memchr(p, '=', n);
         if (eq) {
             size_t kl = (size_t)(eq - p) + 1; /* "key=" */
-            const char *q = was;
-            const char *found = NULL;
-            size_t fl = 0;
-            while (q && *q) {
-                const char *qe = strchr(q, ' ');
-                size_t qn = qe ? (size_t)(qe - q) : strlen(q);
-                if (qn >= kl && !strncmp(q, p, kl)) {
-                    found = q + kl, fl = qn - kl;
-                    break;
-                }
-                q = qe ? qe + 1 : NULL;
-            }
+            const char *found = settings_find(was, p, kl, &fl);
             if (!found || fl != n - kl || strncmp(found, eq + 1, fl))
                 o += (size_t)snprintf(out + o, cap - o, "\n  %.*s: checkpoint %.*s, now %.*s", (int)(kl - 1), p,
-                                      found ? (int)fl : 1, found ? found : "-", (int)(n - kl), eq + 1);
+                                      found ? (int)fl : 9, found ? found : "(default)", (int)(n - kl), eq + 1);
         }
+        p = e ? e + 1 : p + n;
+    }
+    for (const char *p = was; *p && o + 1 < cap;) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p), fl;
+        const char *eq = memchr(p, '=', n);
+        if (eq && !settings_find(now, p, (size_t)(eq - p) + 1, &fl))
+            o += (size_t)snprintf(out + o, cap - o, "\n  %.*s: checkpoint %.*s, now (default)", (int)(eq - p), p,
+                                  (int)(n - (size_t)(eq - p) - 1), eq + 1);
         p = e ? e + 1 : p + n;
     }
 }

@@ -115,7 +115,7 @@ int cmd_train(int argc, char **argv)
          0, 0, 0},
         {"--recipe", CLI_STR, &recipe, "default, or authors: the authors' released code (beta 0.9 unless --beta, "
          "Omega from the previous batch, the first LIF's threshold fixed, hidden FC layers without spikes; "
-         "docs/training.md)", 0, 0, 0},
+         "docs/method.md §4)", 0, 0, 0},
         {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
         {"--wbits", CLI_INT, &wbits, "conv weight bits: 32 (default, float32), 4 or 8 (SAWB, METHOD.md §7)", 0, 1, 32},
         {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0, 0, 0},

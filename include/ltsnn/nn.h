@@ -86,12 +86,14 @@ const char *lt_mode_name(int mode);
 const char *lt_window_name(int window);
 /* The network options a run is defined by (the neuron's, BN's kind and the
  * weight precision), as key/value strings: mode, window, lam, g, alpha,
- * reset, detach_reset, bn, wbits.  Checkpoint metadata, config.json and the
- * resume check all write them through this one list (lt_net_config_options,
- * below lt_net_config); lt_net_config_option_set reads one back.  lt_net_options and
- * lt_net_option_set are the same list without wbits (the neuron and bn
- * part). */
-#define LT_NET_OPTIONS 9
+ * reset, detach_reset, bn, wbits, then the net-shape options vth_init,
+ * bn_affine, fc_spikes, first_vth_fixed (issue 18).  Checkpoint metadata
+ * writes the whole list (lt_net_config_options, below lt_net_config) and
+ * lt_net_config_option_set reads one back; config.json and the resume check
+ * write the first eight (lt_net_options: the neuron and bn part) and those of
+ * the rest that differ from their defaults (lt_net_config_option_is_default),
+ * so a run with the defaults records exactly what it recorded before them. */
+#define LT_NET_OPTIONS 13
 typedef struct lt_kv {
     const char *key;
     char val[32];
@@ -99,6 +101,8 @@ typedef struct lt_kv {
 int lt_net_options(const lt_neuron *n, int bn, lt_kv kv[LT_NET_OPTIONS]);
 /* Sets one option (neuron or bn) from its string; an unknown key is not an error (returns LT_OK, *known = 0). */
 lt_status lt_net_option_set(lt_neuron *n, int *bn, const char *key, const char *val, int *known, lt_err *err);
+/* 1 if kv (an entry of lt_net_config_options after the first eight) holds that option's default */
+int lt_net_config_option_is_default(const lt_kv *kv);
 
 /* ---- the network ---- */
 typedef struct lt_net lt_net; /* opaque; see src/nn/net.h */
@@ -115,6 +119,12 @@ typedef struct lt_net_config {
     int bn;              /* LT_BN_STANDARD (0) or LT_BN_TD: threshold-dependent BN (METHOD.md §8) */
     int wbits;           /* 0 or 32: float32 weights; 4 or 8: SAWB fake quantisation of every conv weight
                           * at every forward (METHOD.md §7; FC weights stay float32) */
+    int bn_fixed_affine; /* 1: BN without learned affine (--bn-affine off): gamma and beta stay at 1 and 0 (the
+                          * optimiser holds them; their gradients are still computed) */
+    int fc_analog;       /* 1: hidden FC blocks (every FCn but the last) are linear only, without a LIF (the
+                          * authors' released code, METHOD.md §4's note); 0: they spike (METHOD.md §3) */
+    int first_vth_fixed; /* 1: the first LIF layer is a fixed-threshold neuron (mode fixed, V never updated)
+                          * whatever neuron.mode says (the authors' released code) */
     int train;           /* 1: plan gradients and optimiser state too */
     int plan_only;       /* 1: plan shapes, counts and memory, allocate no block (ltsnn info) */
     size_t max_memory;   /* > 0: refuse (LT_ERR_NOMEM, before allocating) a net whose blocks need more bytes */
@@ -192,6 +202,7 @@ typedef struct lt_named {
     size_t numel;
     int is_vth;          /* a threshold (written with shape [1]) */
     int is_buffer;       /* running mean / var */
+    int held;            /* has a gradient but the optimiser leaves it (BN affine under bn_fixed_affine) */
 } lt_named;
 
 int lt_net_n_named(const lt_net *net);

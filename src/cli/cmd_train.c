@@ -70,11 +70,12 @@ int cmd_train(int argc, char **argv)
     const char *data = "demo", *model = NULL, *out = NULL, *resume = NULL, *mode = NULL, *window = NULL;
     const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL, *on_nan = "stop";
     const char *grid = NULL, *anchors = NULL, *det_loss = NULL, *filter = NULL;
+    const char *vth_optim = "same", *bn_affine = "on", *recipe = "default";
     int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, force = 0, max_mib = 0, sync_bn = 0, wbits = 32;
     uint64_t seed = 0;
     size_t limit = 0;
     int limit_i = 0;
-    float lr = 1e-3f, lr_vth = -1, beta = 0.45f, wd = 0, momentum = 0.9f, minutes = 0, bucket_mb = 4;
+    float lr = 1e-3f, lr_vth = -1, beta = 0.45f, wd = 0, wd_vth = 0, momentum = 0.9f, minutes = 0, bucket_mb = 4;
     lt_neuron nr;
     lt_neuron_default(&nr);
     cli_opt opts[] = {
@@ -85,6 +86,9 @@ int cmd_train(int argc, char **argv)
         {"--epochs", CLI_INT, &epochs, "epochs (default 3 for demo, 10 otherwise)", 0, 1, 1000000},
         {"--lr", CLI_FLOAT, &lr, "learning rate (default 1e-3)", 0, 0, 1e30},
         {"--lr-vth", CLI_FLOAT, &lr_vth, "threshold learning rate (default: --lr)", 0, 0, 1e30},
+        {"--vth-optim", CLI_STR, &vth_optim, "thresholds stepped like the weights (same, default) or by plain SGD "
+         "(sgd: V -= lr_vth * dL/dV, no momentum) while the weights keep --optim", 0, 0, 0},
+        {"--wd-vth", CLI_FLOAT, &wd_vth, "weight decay on the thresholds only (default 0)", 0, 0, 1e30},
         {"--optim", CLI_STR, &optim, "adam (default) or sgd", 0, 0, 0},
         {"--momentum", CLI_FLOAT, &momentum, "SGD momentum (default 0.9)", 0, 0, 0.999999},
         {"--wd", CLI_FLOAT, &wd, "weight decay on conv/linear weights (default 0)", 0, 0, 1e30},
@@ -104,7 +108,14 @@ int cmd_train(int argc, char **argv)
         {"--g", CLI_FLOAT, &nr.g, "surrogate width (default 1)", 0, 1e-6, 1e30},
         {"--alpha", CLI_FLOAT, &nr.alpha, "DSR alpha (default 0.3)", 0, 1e-6, 1},
         {"--reset", CLI_STR, &reset, "hard (default) or soft", 0, 0, 0},
+        {"--vth-init", CLI_FLOAT, &nr.vth_init, "initial threshold of every LIF, > 0 (default 1; with --resume the "
+         "checkpoint's thresholds, but it must be the value of the run resumed)", 0, 0, 1e30},
         {"--bn", CLI_STR, &bn, "standard, or td: threshold-dependent BN (default: td for resnet19, else standard)", 0, 0, 0},
+        {"--bn-affine", CLI_STR, &bn_affine, "on (default): BN learns gamma and beta; off: they stay at 1 and 0",
+         0, 0, 0},
+        {"--recipe", CLI_STR, &recipe, "default, or authors: the authors' released code (beta 0.9 unless --beta, "
+         "Omega from the previous batch, the first LIF's threshold fixed, hidden FC layers without spikes; "
+         "docs/method.md §4)", 0, 0, 0},
         {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
         {"--wbits", CLI_INT, &wbits, "conv weight bits: 32 (default, float32), 4 or 8 (SAWB, METHOD.md §7)", 0, 1, 32},
         {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0, 0, 0},
@@ -139,6 +150,30 @@ int cmd_train(int argc, char **argv)
     int bn_v = 0;
     if (bn && (r = cli_bn_flag("train", &bn_v, bn)))
         return r;
+    if (!(nr.vth_init > 0)) {
+        fprintf(stderr, "ltsnn train: --vth-init must be > 0, not %g\n", nr.vth_init);
+        return 2;
+    }
+    if (strcmp(vth_optim, "same") && strcmp(vth_optim, "sgd")) {
+        fprintf(stderr, "ltsnn train: --vth-optim must be same or sgd, not '%s'\n", vth_optim);
+        return 2;
+    }
+    if (strcmp(bn_affine, "on") && strcmp(bn_affine, "off")) {
+        fprintf(stderr, "ltsnn train: --bn-affine must be on or off, not '%s'\n", bn_affine);
+        return 2;
+    }
+    const int authors = !strcmp(recipe, "authors");
+    if (!authors && strcmp(recipe, "default")) {
+        fprintf(stderr, "ltsnn train: --recipe must be default or authors, not '%s'\n", recipe);
+        return 2;
+    }
+    if (authors && nr.mode == LT_MODE_DSR) {
+        fprintf(stderr, "ltsnn train: --recipe authors fixes the first LIF's threshold, which the dsr mode does not "
+                "define (its spikes are V); use another --mode\n");
+        return 2;
+    }
+    if (authors && !cli_seen(opts, "--beta"))
+        beta = 0.9f; /* the authors' MSE weight 0.1 (METHOD.md §4's note) */
     if (strcmp(optim, "adam") && strcmp(optim, "sgd")) {
         fprintf(stderr, "ltsnn train: --optim must be adam or sgd, not '%s'\n", optim);
         return 2;
@@ -208,6 +243,9 @@ int cmd_train(int argc, char **argv)
     if (!st && !detect && (grid || anchors || det_loss || filter))
         st = lt_err_set(&err, LT_ERR_ARG, "--grid, --anchors, --det-loss and --filter are for detection data; %s "
                         "holds labels (a classification dataset)", data);
+    if (!st && detect && authors)
+        st = lt_err_set(&err, LT_ERR_ARG, "--recipe authors is the authors' classification code (its Omega is the "
+                        "classification loss's); %s is a detection dataset", data);
     if (!st && detect && (cli_seen(opts, "--beta") || cli_seen(opts, "--loss")))
         st = lt_err_set(&err, LT_ERR_ARG, "--beta and --loss are the classification loss's; %s is a detection "
                         "dataset (its loss form is --det-loss mean|tet)", data);
@@ -235,7 +273,8 @@ int cmd_train(int argc, char **argv)
 
     lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
                         .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model),
-                        .wbits = wbits, .max_memory = max_mib ? (size_t)max_mib << 20 : lt_mem_available() / (size_t)node_ranks};
+                        .wbits = wbits, .bn_fixed_affine = !strcmp(bn_affine, "off"), .fc_analog = authors,
+                        .first_vth_fixed = authors, .max_memory = max_mib ? (size_t)max_mib << 20 : lt_mem_available() / (size_t)node_ranks};
     /* a preset takes the data's class count (a detector's outputs); an explicit string must agree */
     if (lt_model_preset(model))
         nc.classes = detect ? classes : tr.classes;
@@ -244,6 +283,8 @@ int cmd_train(int argc, char **argv)
     lt_head *head = NULL;
     if (!st && detect)
         st = lt_head_detect(&head, net, &dc, &err);
+    if (!st && authors && !(st = lt_head_classify(&head, net, beta, !strcmp(loss, "tet"), &err)))
+        lt_head_classify_omega_previous(head, 1); /* reset at each epoch's start (lt_train) */
     /* every rank stops here if any failed, with its message (printed once) */
     if (lt_dist_agree(dist, st, &err)) {
         if (rank == 0 && !folder_rc)
@@ -266,6 +307,8 @@ int cmd_train(int argc, char **argv)
     tc.optim.kind = strcmp(optim, "sgd") ? LT_OPT_ADAM : LT_OPT_SGD;
     tc.optim.lr = lr;
     tc.optim.lr_vth = lr_vth;
+    tc.optim.vth_sgd = !strcmp(vth_optim, "sgd");
+    tc.optim.wd_vth = wd_vth;
     tc.optim.momentum = momentum;
     tc.optim.weight_decay = wd;
     tc.optim.cosine = cosine;
@@ -290,6 +333,9 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, "
                 "%d threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
                 nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
+        if (authors || strcmp(vth_optim, "same") || wd_vth > 0 || nr.vth_init != 1.0f || nc.bn_fixed_affine)
+            fprintf(stderr, "recipe %s; thresholds from %g, stepped by %s (wd %g); BN affine %s\n", recipe,
+                    nr.vth_init, strcmp(vth_optim, "sgd") ? optim : "plain sgd", wd_vth, bn_affine);
         if (detect) {
             char at[32 * LT_DET_MAX_ANCHORS];
             lt_det_anchors_format(at, sizeof at, dc.anchors, dc.A, &err);

@@ -50,6 +50,13 @@ static double cls_loss(lt_head *h, float *dO, const float *O, const lt_targets *
 
 static void cls_epoch_start(lt_head *h) { ((classify *)h)->have_prev = 0; }
 
+/* Omega from the previous batch is a setting a run (and its resume) records; the default adds nothing */
+static const char *const *cls_meta(const lt_head *h)
+{
+    static const char *const prev[] = {"omega_from", "previous_batch", NULL};
+    return ((const classify *)h)->omega_prev ? prev : NULL;
+}
+
 void lt_head_classify_omega_previous(lt_head *h, int on)
 {
     if (h->kind->loss == cls_loss)
@@ -114,7 +121,7 @@ static void cls_free(lt_head *h)
 static const lt_head_kind classify_kind = {
     .name = "classify", .n_parts = 2, .part = {"ce", "mse"}, .n_metrics = 1, .metric = {"acc"},
     .loss = cls_loss, .eval_reset = cls_eval_reset, .eval_add = cls_eval_add, .eval_result = cls_eval_result,
-    .check_data = cls_check_data, .epoch_start = cls_epoch_start, .free = cls_free,
+    .check_data = cls_check_data, .epoch_start = cls_epoch_start, .meta = cls_meta, .free = cls_free,
 };
 
 lt_status lt_head_classify(lt_head **out, const lt_net *net, float beta, int tet, lt_err *err)

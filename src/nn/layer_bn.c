@@ -37,8 +37,11 @@ static lt_status bn_plan(lt_layer *l, const lt_net_config *cfg, lt_err *err)
     int C = l->in_c;
     l->out_c = C, l->out_h = l->in_h, l->out_w = l->in_w;
     l->n_slot = 4;
-    l->slot[0] = (lt_pslot){.suffix = "weight", .ndim = 1, .shape = {C}, .numel = (size_t)C};
-    l->slot[1] = (lt_pslot){.suffix = "bias", .ndim = 1, .shape = {C}, .numel = (size_t)C};
+    /* --bn-affine off: gamma and beta stay at 1 and 0 (the optimiser holds them) */
+    l->slot[0] = (lt_pslot){.suffix = "weight", .ndim = 1, .shape = {C}, .numel = (size_t)C,
+                            .held = cfg->bn_fixed_affine};
+    l->slot[1] = (lt_pslot){.suffix = "bias", .ndim = 1, .shape = {C}, .numel = (size_t)C,
+                            .held = cfg->bn_fixed_affine};
     l->slot[2] = (lt_pslot){.suffix = "running_mean", .ndim = 1, .shape = {C}, .numel = (size_t)C, .buffer = 1};
     l->slot[3] = (lt_pslot){.suffix = "running_var", .ndim = 1, .shape = {C}, .numel = (size_t)C, .buffer = 1};
     l->saved_fixed[0] = (size_t)C; /* mean   [C] */

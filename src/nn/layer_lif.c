@@ -92,5 +92,18 @@ static const lt_layer_kind lt_kind_lif = {
 
 int lt_add_lif(lt_net *net, int tok, const char *part, int x, lt_err *err)
 {
-    return lt_net_add_layer(net, &lt_kind_lif, tok, part, &x, 1, NULL, 0, err);
+    int i = lt_net_add_layer(net, &lt_kind_lif, tok, part, &x, 1, NULL, 0, err);
+    if (i < 0 || !net->cfg.first_vth_fixed || lt_net_layer(net, i)->lif_index != 0)
+        return i;
+    /* first_vth_fixed (the authors' released code): the first LIF is the fixed mode's neuron whatever the
+     * net's mode, its V never stepped and no threshold gradient; its input gradient is the fixed mode's too */
+    if (net->cfg.neuron.mode == LT_MODE_DSR) {
+        lt_err_set(err, LT_ERR_ARG, "%s: a fixed first threshold is not defined for the dsr mode (its spikes are "
+                   "V, not 1)", lt_net_layer(net, i)->name);
+        return -1;
+    }
+    lt_layer *l = lt_net_layer(net, i);
+    l->slot[0].frozen = 1;
+    LT_CFG(l, lt_lif_opts)->mode = LT_MODE_FIXED;
+    return i;
 }

@@ -1,6 +1,8 @@
 /* layer_linear.c -- FCn: flatten (C, H, W order, a no-op on contiguous
  * frames) then a linear layer with bias, then a LIF, except for the last
- * FC, whose output O_t is the logits of step t (METHOD.md §3). */
+ * FC, whose output O_t is the logits of step t (METHOD.md §3), and except
+ * every FC under fc_analog (the authors' released code, METHOD.md §4's
+ * note: their hidden FC layers do not spike). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,8 +97,8 @@ static lt_status fc_build(lt_net *net, const lt_token *t, int i, int *x, lt_err 
     if (l < 0)
         return err->status;
     *x = lt_net_out_of(net, l);
-    if (i + 1 == net->spec.n_tok)
-        return LT_OK; /* the logits */
+    if (i + 1 == net->spec.n_tok || net->cfg.fc_analog)
+        return LT_OK; /* the logits, or an analog hidden FC */
     l = lt_add_lif(net, i, "lif", *x, err);
     if (l < 0)
         return err->status;

@@ -260,19 +260,68 @@ lt_status lt_net_option_set(lt_neuron *n, int *bn, const char *key, const char *
 }
 
 /* The whole list: the neuron's and bn (above), then the weight precision
- * (METHOD.md §7: "32" for float32, else "4" or "8"). */
+ * (METHOD.md §7: "32" for float32, else "4" or "8"), then the options of
+ * issue 18's rows (the first threshold, BN's affine, and the authors'
+ * recipe's net shape).  LT_NET_OPTIONS counts them all. */
 int lt_net_config_options(const lt_net_config *c, lt_kv kv[LT_NET_OPTIONS])
 {
     int i = lt_net_options(&c->neuron, c->bn, kv);
     kv[i].key = "wbits", snprintf(kv[i].val, sizeof kv[i].val, "%d", c->wbits ? c->wbits : 32), i++;
+    kv[i].key = "vth_init", snprintf(kv[i].val, sizeof kv[i].val, "%.9g", c->neuron.vth_init), i++;
+    kv[i].key = "bn_affine", snprintf(kv[i].val, sizeof kv[i].val, "%s", c->bn_fixed_affine ? "off" : "on"), i++;
+    kv[i].key = "fc_spikes", snprintf(kv[i].val, sizeof kv[i].val, "%d", c->fc_analog ? 0 : 1), i++;
+    kv[i].key = "first_vth_fixed", snprintf(kv[i].val, sizeof kv[i].val, "%s", c->first_vth_fixed ? "true" : "false"),
+        i++;
     return i;
+}
+
+int lt_net_config_option_is_default(const lt_kv *kv)
+{
+    lt_net_config d = {0};
+    lt_neuron_default(&d.neuron);
+    lt_kv dk[LT_NET_OPTIONS];
+    int n = lt_net_config_options(&d, dk);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(dk[i].key, kv->key))
+            return !strcmp(dk[i].val, kv->val);
+    return 0;
+}
+
+/* val is on (1) or off (0), into *out; inverted when off_is_one (a config field that is 1 for "off") */
+static lt_status read_switch(int *out, const char *key, const char *val, const char *on, const char *off,
+                             int off_is_one, lt_err *err)
+{
+    int v;
+    if (!strcmp(val, on))
+        v = 1;
+    else if (!strcmp(val, off))
+        v = 0;
+    else
+        return lt_err_set(err, LT_ERR_FORMAT, "option %s: '%s' is neither %s nor %s", key, val, on, off);
+    *out = off_is_one ? !v : v;
+    return LT_OK;
 }
 
 lt_status lt_net_config_option_set(lt_net_config *c, const char *key, const char *val, int *known, lt_err *err)
 {
+    *known = 1;
+    if (!strcmp(key, "vth_init")) {
+        float v = 0;
+        lt_status st = read_float(&v, key, val, err);
+        if (!st && !(v > 0))
+            st = lt_err_set(err, LT_ERR_FORMAT, "option vth_init: %s is not > 0", val);
+        if (!st)
+            c->neuron.vth_init = v;
+        return st;
+    }
+    if (!strcmp(key, "bn_affine"))
+        return read_switch(&c->bn_fixed_affine, key, val, "on", "off", 1, err);
+    if (!strcmp(key, "fc_spikes"))
+        return read_switch(&c->fc_analog, key, val, "1", "0", 1, err);
+    if (!strcmp(key, "first_vth_fixed"))
+        return read_switch(&c->first_vth_fixed, key, val, "true", "false", 0, err);
     if (strcmp(key, "wbits"))
         return lt_net_option_set(&c->neuron, &c->bn, key, val, known, err);
-    *known = 1;
     if (!strcmp(val, "32"))
         c->wbits = 0;
     else if (!strcmp(val, "4") || !strcmp(val, "8"))

@@ -465,6 +465,7 @@ static void bind(lt_net *net, const plan *p)
             nm->numel = s->numel;
             nm->is_vth = s->vth;
             nm->is_buffer = s->buffer;
+            nm->held = s->held;
         }
     }
     assert(fixed == net->arena + net->n_arena + net->n_fixed);
@@ -550,6 +551,7 @@ lt_status lt_net_create(lt_net **out, const lt_net_config *cfg, lt_err *err)
                 nm->numel = s->numel;
                 nm->is_vth = s->vth;
                 nm->is_buffer = s->buffer;
+            nm->held = s->held;
             }
     }
     /* what is live at the turn from forward to backward (memory reports) */

@@ -43,7 +43,8 @@ typedef struct lt_pslot {
     size_t numel;
     size_t off;             /* into params (or buffers) */
     int buffer;             /* 1: BN running statistic (no gradient) */
-    int frozen;             /* 1: never updated (fixed threshold) */
+    int frozen;             /* 1: never updated (fixed threshold): no gradient */
+    int held;               /* 1: has a gradient, but the optimiser leaves it (BN affine, bn_fixed_affine) */
     int weight;             /* 1: a conv or linear weight (METHOD §3 size rule, weight decay) */
     int vth;                /* 1: a threshold (Omega, the threshold learning rate) */
 } lt_pslot;

@@ -2,7 +2,9 @@
  * (METHOD.md §5), with an optional cosine schedule, a separate learning
  * rate for thresholds (the paper's Table 8), and for the thresholds alone
  * weight decay and plain SGD (issue 18's rows).  Frozen thresholds (mode
- * "fixed") have no gradient and are never touched. */
+ * "fixed") have no gradient and are never touched; held parameters (BN's
+ * gamma and beta under --bn-affine off) have one but are never touched
+ * either: no step, no weight decay, no moment update. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,8 +120,8 @@ void lt_optim_step(lt_optim *o)
     float lr_vth = (o->cfg.lr_vth >= 0 ? o->cfg.lr_vth : o->cfg.lr) * s;
     for (int i = 0; i < o->net->n_named; i++) {
         const lt_named *nm = &o->net->named[i];
-        if (!nm->grad)
-            continue; /* BN buffers, frozen thresholds */
+        if (!nm->grad || nm->held)
+            continue; /* BN buffers, frozen thresholds, held BN affine */
         /* weight decay on conv/linear weights (not BN, biases), and on thresholds only when asked */
         int is_weight = nm->ndim >= 2;
         if (nm->is_vth && o->cfg.vth_sgd)

@@ -442,6 +442,12 @@ static lt_status logits_op(lt_qx *qx, const lt_layer *l, const qview *v, int acc
  * W).  The last one (the net's output) becomes the logits. */
 lt_status lt_qx_linear(lt_qx *qx, const lt_layer *l, const float *w, const float *bias, lt_err *err)
 {
+    /* fc_spikes 0 (--recipe authors): a hidden FC's output reaches the next FC as a float */
+    int from = qx->net->tensors[l->in[0]].producer;
+    if (from >= 0 && !strcmp(qx->net->layers[from].kind->name, "linear"))
+        return lt_err_set(err, LT_ERR_UNSUPPORTED, "%s: reads the analog output of %s (a hidden FC without spikes: "
+                          "the net was made with fc_spikes 0, as --recipe authors does); the integer form has no op "
+                          "for that", l->name, qx->net->layers[from].name);
     const qview *x = in_view(qx, l, 0);
     double a_uniform = 0;
     lt_status st = plain_act(qx, l, x, 0, &a_uniform, err);

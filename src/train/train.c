@@ -200,6 +200,20 @@ static void json_value(FILE *f, const char *v)
         fprintf(f, "\"%s\"", v);
 }
 
+/* The net options config.json and the resume check record: the neuron's and
+ * bn, then those of the rest (issue 18's) that differ from their defaults,
+ * so a default run records what it did before they existed (and its old
+ * checkpoints resume).  wbits is left to the resume's own check (cmd_train). */
+static int recorded_options(const lt_net_config *n, lt_kv kv[LT_NET_OPTIONS])
+{
+    lt_kv all[LT_NET_OPTIONS];
+    int m = lt_net_options(&n->neuron, n->bn, kv), nall = lt_net_config_options(n, all);
+    for (int i = m; i < nall; i++)
+        if (strcmp(all[i].key, "wbits") && !lt_net_config_option_is_default(&all[i]))
+            kv[m++] = all[i];
+    return m;
+}
+
 static lt_status write_config(const char *dir, const lt_net *net, const lt_head *head, const lt_train_config *c,
                               int ranks, lt_err *err)
 {
@@ -218,7 +232,7 @@ static lt_status write_config(const char *dir, const lt_net *net, const lt_head 
             model, n->in_c, n->in_h, n->in_w, lt_net_classes(net), n->T, c->batch, c->epochs, c->seed,
             head->kind->name, c->beta, c->tet ? "tet" : "mean");
     lt_kv kv[LT_NET_OPTIONS];
-    int nkv = lt_net_options(&n->neuron, n->bn, kv);
+    int nkv = recorded_options(n, kv);
     for (int i = 0; i < nkv; i++) {
         fprintf(a.f, ", \"%s\": ", kv[i].key);
         json_value(a.f, kv[i].val);
@@ -292,7 +306,7 @@ static void run_settings(char *buf, size_t len, const lt_net *net, const lt_head
                      c->optim.cosine,
                      c->optim.cosine ? total_steps : 0L);
     lt_kv kv[LT_NET_OPTIONS];
-    int nkv = lt_net_options(&nc->neuron, nc->bn, kv);
+    int nkv = recorded_options(nc, kv);
     for (int i = 0; i < nkv && o > 0 && (size_t)o < len; i++)
         o += snprintf(buf + o, len - (size_t)o, " %s=%s", kv[i].key, kv[i].val);
     /* the head's own settings (a detector's anchors, grid, loss form, filter) */
@@ -370,33 +384,49 @@ static lt_status save_ckpt(const lt_net *net, const lt_optim *opt, const lt_head
     return st;
 }
 
-/* " key: checkpoint A, now B" for each key=value whose value differs */
+/* The value of "key=" (kl characters) in a space-separated key=value list, or NULL; *fl its length. */
+static const char *settings_find(const char *list, const char *key, size_t kl, size_t *fl)
+{
+    for (const char *q = list; q && *q;) {
+        const char *qe = strchr(q, ' ');
+        size_t qn = qe ? (size_t)(qe - q) : strlen(q);
+        if (qn >= kl && !strncmp(q, key, kl)) {
+            *fl = qn - kl;
+            return q + kl;
+        }
+        q = qe ? qe + 1 : NULL;
+    }
+    *fl = 0;
+    return NULL;
+}
+
+/* " key: checkpoint A, now B" for each key=value whose value differs, and
+ * for each key only one side records (a non-default option of issue 18's:
+ * absent means the default) */
 static void settings_diff(char *out, size_t cap, const char *was, const char *now)
 {
     size_t o = 0;
     out[0] = 0;
     for (const char *p = now; *p && o + 1 < cap;) {
         const char *e = strchr(p, ' ');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
+        size_t n = e ? (size_t)(e - p) : strlen(p), fl;
         const char *eq = memchr(p, '=', n);
         if (eq) {
             size_t kl = (size_t)(eq - p) + 1; /* "key=" */
-            const char *q = was;
-            const char *found = NULL;
-            size_t fl = 0;
-            while (q && *q) {
-                const char *qe = strchr(q, ' ');
-                size_t qn = qe ? (size_t)(qe - q) : strlen(q);
-                if (qn >= kl && !strncmp(q, p, kl)) {
-                    found = q + kl, fl = qn - kl;
-                    break;
-                }
-                q = qe ? qe + 1 : NULL;
-            }
+            const char *found = settings_find(was, p, kl, &fl);
             if (!found || fl != n - kl || strncmp(found, eq + 1, fl))
                 o += (size_t)snprintf(out + o, cap - o, "\n  %.*s: checkpoint %.*s, now %.*s", (int)(kl - 1), p,
-                                      found ? (int)fl : 1, found ? found : "-", (int)(n - kl), eq + 1);
+                                      found ? (int)fl : 9, found ? found : "(default)", (int)(n - kl), eq + 1);
         }
+        p = e ? e + 1 : p + n;
+    }
+    for (const char *p = was; *p && o + 1 < cap;) {
+        const char *e = strchr(p, ' ');
+        size_t n = e ? (size_t)(e - p) : strlen(p), fl;
+        const char *eq = memchr(p, '=', n);
+        if (eq && !settings_find(now, p, (size_t)(eq - p) + 1, &fl))
+            o += (size_t)snprintf(out + o, cap - o, "\n  %.*s: checkpoint %.*s, now (default)", (int)(eq - p), p,
+                                  (int)(n - (size_t)(eq - p) - 1), eq + 1);
         p = e ? e + 1 : p + n;
     }
 }

@@ -14,7 +14,8 @@ typedef struct verb {
 static const verb verbs[] = {
     {"train", cmd_train, "train a model (default: a small preset on the built-in demo data)"},
     {"eval", cmd_eval, "accuracy and confusion matrix (a detector: mAP) of a checkpoint or an integer .ltq model on a dataset"},
-    {"export", cmd_export, "write a --wbits 4/8 checkpoint as an integer model (.ltq) for the runtime"},
+    {"export", cmd_export, "write a --wbits 4/8 checkpoint as an integer model (.ltq) for the runtime, or any checkpoint as a "
+                          "PyTorch state_dict (--torch)"},
     {"info", cmd_info, "layers, shapes, parameters and MACs of a model"},
     {"init", cmd_init, "write a freshly initialised checkpoint"},
     {"grad", cmd_grad, "one forward/backward on a given batch; writes loss, logits and gradients"},

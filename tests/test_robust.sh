@@ -43,12 +43,18 @@ import json, struct, sys
 b = json.dumps({'__metadata__': {'model': '8192C3-8192C3-FC10', 'input': '2x48x48'}}).encode()
 open(sys.argv[1], 'wb').write(struct.pack('<Q', len(b)) + b)
 PY
+# (AddressSanitizer reserves terabytes of address space at start, so a build
+# with it cannot run under ulimit -v: those two checks are left out there)
+if ldd "$LTSNN" 2>/dev/null | grep -q libasan; then
+    echo "skipped: the two ulimit -v checks (this ltsnn is built with AddressSanitizer)"
+else
 if (ulimit -v 400000; expect 1 "$LTSNN" eval huge.safetensors --data demo) && grep -q "tensor 'blocks.0.conv.weight' is missing" err
 then ok "a tiny checkpoint naming a huge model is refused before building it: $(cat err)"
 else bad "huge metadata: $(cat err)"; fi
 if (ulimit -v 1500000; expect 1 "$LTSNN" train --model vgg9 --batch 2048 --limit 96 --threads 1 --out mem) && grep -q "MiB allowed" err \
    && grep -q "needs" err; then ok "a net larger than the memory is refused before allocating: $(cut -c1-120 err)"
 else bad "memory check: $(cat err)"; fi
+fi
 expect 1 "$LTSNN" train --model vgg9 --max-memory 50 --limit 96 --threads 1 --out mem2 && grep -q "50.0 MiB allowed" err \
     && ok "--max-memory" || bad "--max-memory: $(cat err)"
 

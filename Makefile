@@ -109,6 +109,11 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libltsnn.a $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libltsnn.a $(LDLIBS)
 
+# bench/*.c programs link like the tests: `make build/bench/rt_bench` (the bench scripts do)
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libltsnn.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libltsnn.a $(LDLIBS)
+
 tests: $(TEST_BIN) $(BUILD)/ltsnn
 
 # TEST_SKIP: test files left out of this run (.ci/run's sanitizer pass leaves out the timing test).

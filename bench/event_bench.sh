@@ -7,7 +7,7 @@
 #   sh bench/event_bench.sh                 # vgg9 and mobilenet-light, rates 0.01-0.3, 20 samples a point
 #   QUICK=1 sh bench/event_bench.sh         # a smoke test: 2 rates, 3 samples
 #
-# For each model: build/rt_bench (bench/rt_bench.c) at every rate (random
+# For each model: build/bench/rt_bench (bench/rt_bench.c) at every rate (random
 # 4-bit weights, every layer calibrated to fire at the rate, the runtime one
 # thread, ltsnn float with 1 and THREADS threads), then once on real event
 # input when EVENTS names a frame cache of 2x48x48, T=10 frames (e.g. from
@@ -21,14 +21,14 @@ OUT=${OUT:-bench/out/event}
 MODELS=${MODELS:-vgg9 mobilenet-light}
 RATES=${RATES:-0.01,0.02,0.05,0.1,0.15,0.2,0.3}
 SAMPLES=${SAMPLES:-20}
+DENSE=${DENSE:-1}      # samples for the dense integer oracle, at the first rate only (about 40 s each for VGG-9)
 THREADS=${THREADS:-2}
 EVENTS=${EVENTS:-}
 LTSNN=${LTSNN:-./ltsnn}
 if [ "${QUICK:-0}" = 1 ]; then RATES=0.02,0.2; SAMPLES=3; fi
 mkdir -p "$OUT" build
 export OPENBLAS_NUM_THREADS=1
-cc -std=c11 -O3 -march=native -fopenmp -D_GNU_SOURCE -Iinclude -Isrc -Iruntime -o build/rt_bench \
-    bench/rt_bench.c build/libltsnn.a -ldnnl -lopenblas -lcjson -lz -lm
+make -s build/bench/rt_bench
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (the numbers mean something only on an idle machine)"
 for m in $MODELS; do
     torch_ms=0
@@ -49,10 +49,10 @@ PY
         fi
     fi
     echo "== $m: PyTorch float, batch 1, 1 thread: ${torch_ms} ms per sample (0: not measured)"
-    build/rt_bench --model "$m" --T 10 --rates "$RATES" --samples "$SAMPLES" --threads "$THREADS" \
+    build/bench/rt_bench --model "$m" --T 10 --rates "$RATES" --samples "$SAMPLES" --threads "$THREADS" --dense-samples "$DENSE" \
         --torch-ms "$torch_ms" --svg "$OUT/crossover_$m.svg" | tee -a "$OUT/event_bench.jsonl"
     if [ -n "$EVENTS" ]; then
-        build/rt_bench --model "$m" --T 10 --events "$EVENTS" --samples "$SAMPLES" --threads "$THREADS" |
+        build/bench/rt_bench --model "$m" --T 10 --events "$EVENTS" --samples "$SAMPLES" --threads "$THREADS" |
             tee -a "$OUT/event_bench.jsonl"
     fi
 done

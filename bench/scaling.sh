@@ -41,9 +41,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # the allreduce alone
-cc -std=c11 -O2 -D_GNU_SOURCE -Iinclude -Isrc -o "$OUT/dist_allreduce" bench/dist_allreduce.c "$BUILD/libltsnn.a" \
-    -ldnnl -lopenblas -lcjson -lz -lm -fopenmp $(mpicc --showme:link)
-$MPI -np "$CORES" "$OUT/dist_allreduce" 20 >"$OUT/allreduce.jsonl"
+make -s "$BUILD/bench/dist_allreduce" BUILD="$BUILD"
+$MPI -np "$CORES" "$BUILD/bench/dist_allreduce" 20 >"$OUT/allreduce.jsonl"
 
 # data: STEPS batches of simulated events at VGG-9's input, no test split (no
 # evaluation); two epochs, the second timed (the first warms up)

@@ -5,7 +5,9 @@
 # value is refused, --bn-affine off leaves every BN gamma at exactly 1 and beta
 # at 0 (and on moves them), --recipe authors builds a net without the hidden
 # FC's LIF whose first threshold stays exactly at --vth-init, that ltsnn eval
-# rebuilds from the checkpoint and that ltsnn export refuses by name.
+# rebuilds from the checkpoint and that ltsnn export refuses by name; a net
+# that stops learning (every threshold at 100) is named by a warning and in
+# log.jsonl, a learning one is not.
 # (The exact steps are checked in tests/test_vth_options.c.)
 set -u
 LTSNN=${LTSNN:-./ltsnn}
@@ -152,6 +154,22 @@ if "$LTSNN" train $common --recipe authors --wbits 4 --out "$tmp/q" >"$tmp/t" 2>
     fi
 else
     bad "--recipe authors --wbits 4: $(tail -n 3 "$tmp/t")"
+fi
+# a net that stops learning is named: with every threshold at 100 nothing spikes and no membrane is
+# near V, so every tensor but the last FC's bias gets an exactly zero gradient all epoch; a normal
+# run reports zero such tensors
+"$LTSNN" train $common --vth-init 100 --out "$tmp/dead" >"$tmp/t" 2>&1
+if grep -q "^warning: epoch 1: .* parameter tensors (the last blocks\.[0-9]*\.fc\.weight) got a zero gradient" "$tmp/t" &&
+   grep -q '"zero_grad_tensors": [1-9][0-9]*, "zero_grad_last": "blocks\.[0-9]*\.fc\.weight"' "$tmp/dead/log.jsonl"; then
+    ok "a dead net is named: $(grep '^warning' "$tmp/t" | cut -c1-100)..."
+else
+    bad "no dead-net warning: $(tail -n 3 "$tmp/t")"
+fi
+"$LTSNN" train $common --out "$tmp/alive" >"$tmp/t" 2>&1
+if ! grep -q '^warning' "$tmp/t" && grep -q '"zero_grad_tensors": 0, "faint_grad_tensors": 0' "$tmp/alive/log.jsonl"; then
+    ok "a learning net gets no warning, zero_grad_tensors and faint_grad_tensors 0"
+else
+    bad "warning on a learning net: $(grep warning "$tmp/t") $(tail -c 200 "$tmp/alive/log.jsonl")"
 fi
 echo "test_train_options: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -68,6 +68,7 @@ typedef struct lt_progress {
     const lt_head_kind *head;
     const lt_head_stats *stats;
     const lt_eval_result *eval;
+    const char *warning;   /* phase 2: NULL, or what looks wrong (parameters that got no gradient all epoch) */
 } lt_progress;
 
 typedef void (*lt_progress_fn)(void *ctx, const lt_progress *p);

@@ -54,6 +54,8 @@ void cli_progress(void *vctx, const lt_progress *p)
             head_text(txt, sizeof txt, p, 1);
             fprintf(stderr, "epoch %d/%d  %s%s  %.1fs (%.1f samples/s)  [%s]\n", p->epoch, p->epochs, txt,
                     p->best ? " (best)" : "", p->epoch_s, p->samples_per_s, el);
+            if (p->warning)
+                fprintf(stderr, "warning: epoch %d: %s\n", p->epoch, p->warning);
         }
         return;
     }
@@ -90,6 +92,8 @@ void cli_progress(void *vctx, const lt_progress *p)
         else
             fprintf(stderr, "epoch %d/%d  loss %.4f  train %.2f%%  %.1fs (%.0f samples/s)  [%s]\n", p->epoch,
                     p->epochs, p->train_loss, p->train_acc, p->epoch_s, p->samples_per_s, el);
+        if (p->warning)
+            fprintf(stderr, "warning: epoch %d: %s\n", p->epoch, p->warning);
     }
 }
 

@@ -510,7 +510,7 @@ static int kv(char *line, size_t cap, int o, const char *key, const char *fmt, d
 /* one line of log.jsonl for an epoch (or the part of one a --minutes stop ended) */
 static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *head, const lt_optim *opt, int epoch,
                      const run_state *rs, const lt_eval_result *ev, double secs, double t_train, long batches,
-                     int partial, long skipped, const char *extra)
+                     int partial, long skipped, const double *gsq, long steps, const char *extra)
 {
     const lt_head_kind *k = head->kind;
     const lt_head_stats *s = &rs->sums;
@@ -538,23 +538,70 @@ static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *h
         o += snprintf(line + o, cap - (size_t)o, "%s", q ? ", " : "");
         o += jnum(line + o, cap - (size_t)o, "%.5f", rs->rate[q] / seen);
     }
-    snprintf(line + o, cap - (size_t)o, "]%s}\n", extra);
+    o += snprintf(line + o, cap - (size_t)o, "], \"grad_rms\": {");
+    for (int i = 0, first = 1; i < lt_net_n_named(net) && (size_t)o + 160 < cap; i++) {
+        const lt_named *t = lt_net_named(net, i);
+        if (!t->grad)
+            continue;
+        o += snprintf(line + o, cap - (size_t)o, "%s\"%s\": ", first ? "" : ", ", t->name);
+        o += jnum(line + o, cap - (size_t)o, "%.3e", steps > 0 ? sqrt(gsq[i] / ((double)steps * t->numel)) : 0.0);
+        first = 0;
+    }
+    snprintf(line + o, cap - (size_t)o, "}%s}\n", extra);
 }
 
-/* a parameter gradient that is NaN or infinite (the first one's name in *name) */
-static int grads_nonfinite(const lt_net *net, const char **name)
+/* A parameter gradient that is NaN or infinite (the first one's name in *name).  Also adds each
+ * tensor's sum of squared gradient entries to gsq[i]: the epoch's gradient RMS per tensor in
+ * log.jsonl, and a tensor whose sum stays 0 all epoch has stopped learning (dead_grads). */
+static int grads_nonfinite(const lt_net *net, const char **name, double *gsq)
 {
     for (int i = 0; i < lt_net_n_named(net); i++) {
         const lt_named *t = lt_net_named(net, i);
         if (!t->grad)
             continue;
-        for (size_t j = 0; j < t->numel; j++)
+        double sq = 0;
+        for (size_t j = 0; j < t->numel; j++) {
             if (!isfinite(t->grad[j])) {
                 *name = t->name;
                 return 1;
             }
+            sq += (double)t->grad[j] * t->grad[j];
+        }
+        gsq[i] += sq;
     }
     return 0;
+}
+
+/* The parameter tensors that got an exactly zero gradient in every step of the epoch: their count
+ * (and the last such one's name in *last).  A whole net below some layer going quiet is the usual
+ * way a spiking net dies: a neuron layer whose membranes all sit outside the surrogate's window
+ * (|u - V| >= g, METHOD.md §1) passes no gradient down, and nothing below it learns again. */
+static int n_param_tensors(const lt_net *net)
+{
+    int n = 0;
+    for (int i = 0; i < lt_net_n_named(net); i++)
+        n += lt_net_named(net, i)->grad != NULL;
+    return n;
+}
+
+/* The epoch's gradient health from gsq (sums of squares over `steps` steps): *dead tensors got an
+ * exactly zero gradient in every step, *faint ones (eps > 0: Adam's eps) an RMS gradient below eps,
+ * where Adam's step m / (sqrt(v) + eps) shrinks in proportion to the gradient; each with the last
+ * (deepest) such tensor's name. */
+static void grad_health(const lt_net *net, const double *gsq, long steps, double eps, int *dead,
+                        const char **dead_last, int *faint, const char **faint_last)
+{
+    *dead = *faint = 0;
+    *dead_last = *faint_last = NULL;
+    for (int i = 0; i < lt_net_n_named(net); i++) {
+        const lt_named *t = lt_net_named(net, i);
+        if (!t->grad)
+            continue;
+        if (gsq[i] == 0.0)
+            ++*dead, *dead_last = t->name;
+        else if (eps > 0 && sqrt(gsq[i] / ((double)steps * t->numel)) < eps)
+            ++*faint, *faint_last = t->name;
+    }
 }
 
 /* BN running statistics, kept to undo a dropped batch (--on-nan skip) */
@@ -591,6 +638,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     lt_batch_targets tg = {0};
     uint32_t *order = NULL;
     double *rate = NULL;
+    double *gsq = NULL; /* [n_named]: sums of squared gradients over this epoch's steps */
     float *bufsave = NULL;
     char log_path[4096] = "", path[4096], par_fields[512];
     char *line = NULL;
@@ -623,13 +671,14 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     dO = lt_alloc((size_t)T * B * K * sizeof(float));
     order = lt_alloc(n * sizeof(uint32_t));
     rate = calloc((size_t)n_lif + 1, sizeof(double));
+    gsq = calloc((size_t)lt_net_n_named(net) + 1, sizeof(double));
     line = malloc(65536);
     size_t nbuf = 0;
     for (int i = 0; i < lt_net_n_named(net); i++)
         nbuf += lt_net_named(net, i)->is_buffer ? lt_net_named(net, i)->numel : 0;
     if (c->on_nan == LT_ON_NAN_SKIP)
         bufsave = malloc((nbuf + 1) * sizeof(float));
-    if (!x || !dO || !order || !rate || !line || (c->on_nan == LT_ON_NAN_SKIP && !bufsave)) {
+    if (!x || !dO || !order || !rate || !gsq || !line || (c->on_nan == LT_ON_NAN_SKIP && !bufsave)) {
         st = lt_err_set(err, LT_ERR_NOMEM, "out of memory for training buffers");
         goto setup;
     }
@@ -678,6 +727,8 @@ setup:
         long first = 0;
         lt_rng before = rs.rng; /* the state this epoch's shuffle starts from */
         skipped = 0;
+        memset(gsq, 0, (size_t)lt_net_n_named(net) * sizeof(double));
+        long steps = 0; /* optimiser steps taken in this epoch by this process (gsq's span) */
         if (resume_inside && epoch == rs.epoch) {
             first = rs.batch;
         } else {
@@ -711,7 +762,7 @@ setup:
                 lt_par_grads_begin(&par);
                 lt_net_backward(net, dO);
                 lt_par_grads_end(&par);
-                grads_nonfinite(net, &bad);
+                grads_nonfinite(net, &bad, gsq);
             } else {
                 bad = "the loss";
             }
@@ -730,6 +781,7 @@ setup:
                     buffers_copy(net, bufsave, 1); /* the batch leaves no trace */
             } else {
                 lt_optim_step(opt);
+                steps++;
                 rs.sums.seen += bs.seen, rs.sums.loss += bs.loss;
                 for (int q = 0; q < LT_HEAD_MAX_PARTS; q++)
                     rs.sums.part[q] += bs.part[q];
@@ -806,9 +858,38 @@ setup:
         rs.batch = done_batches;
         if (partial)
             rs.rng = before; /* a resume re-draws this epoch's order */
+        /* a net that stops learning is named (docs/method.md, "A net that stops learning") */
+        const char *dead_last, *faint_last;
+        int dead, faint;
+        grad_health(net, gsq, steps, steps > 0 && oc.kind == LT_OPT_ADAM ? oc.eps : 0, &dead, &dead_last, &faint,
+                    &faint_last);
+        if (steps == 0)
+            dead = 0;
+        char note[1024] = "", extra[sizeof par_fields + 512];
+        int no = 0;
+        if (dead)
+            no += snprintf(note + no, sizeof note - (size_t)no, "%d of %d parameter tensors (the last %s) got a zero "
+                           "gradient in every one of this epoch's %ld steps", dead, n_param_tensors(net), dead_last,
+                           steps);
+        if (faint)
+            no += snprintf(note + no, sizeof note - (size_t)no, "%s%d %s%d parameter tensors (the last %s) got an "
+                           "RMS gradient below Adam's eps (%g) over this epoch's %ld steps, so Adam moves them at a "
+                           "fraction of the learning rate", dead ? "; " : "", faint, dead ? "more of the " : "of ",
+                           n_param_tensors(net), faint_last, (double)oc.eps, steps);
+        if (dead || faint)
+            snprintf(note + no, sizeof note - (size_t)no, ": they have stopped learning (a neuron layer with no membrane "
+                     "inside the surrogate's window passes no gradient down, one that never spikes none to the "
+                     "weights reading it; docs/method.md, \"A net that stops learning\")");
+        no = snprintf(extra, sizeof extra, ", \"zero_grad_tensors\": %d", dead);
+        if (dead)
+            no += snprintf(extra + no, sizeof extra - (size_t)no, ", \"zero_grad_last\": \"%s\"", dead_last);
+        no += snprintf(extra + no, sizeof extra - (size_t)no, ", \"faint_grad_tensors\": %d", faint);
+        if (faint)
+            no += snprintf(extra + no, sizeof extra - (size_t)no, ", \"faint_grad_last\": \"%s\"", faint_last);
+        snprintf(extra + no, sizeof extra - (size_t)no, "%s", par_fields);
         if (writer && !st) {
             log_line(line, 65536, net, head, opt, epoch, &rs, &ev, secs, t_train, done_batches, partial, skipped,
-                     par_fields);
+                     gsq, steps, extra);
             if (!(st = append_log(log_path, line, err)))
                 rs.log_lines++;
             /* best first: a crash between the two writes must not lose a new best */
@@ -829,7 +910,7 @@ setup:
                              .test_acc = ev.value[0], .epoch_s = secs, .best = is_best,
                              .elapsed_s = lt_time_s() - t_start,
                              .samples_per_s = (double)(done_batches - first) * B / (t_train > 1e-9 ? t_train : 1e-9),
-                             .head = head->kind, .stats = &rs.sums, .eval = &ev};
+                             .head = head->kind, .stats = &rs.sums, .eval = &ev, .warning = dead || faint ? note : NULL};
             progress(ctx, &p);
         }
     }
@@ -842,6 +923,7 @@ done:
     lt_batch_targets_free(&tg);
     lt_free(order);
     free(rate);
+    free(gsq);
     free(bufsave);
     free(line);
     return st;

@@ -4,9 +4,7 @@
 set -u
 LTSNN=${LTSNN:-./ltsnn}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $1"; }
-bad() { fail=$((fail+1)); echo "FAIL $1"; }
+. tests/lib.sh
 
 # expect CODE CMD... : exit status must equal CODE
 expect() { want=$1; shift; "$@" >"$tmp/out" 2>"$tmp/err"; got=$?; [ "$got" = "$want" ]; }

@@ -10,9 +10,7 @@
 LTSNN=${LTSNN:-build/ltsnn}
 d=$(mktemp -d /tmp/ltsnn-test-det-bench.XXXXXX) || exit 1
 trap 'rm -rf "$d"' EXIT INT TERM
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
+. tests/lib.sh
 R="$d/out/runs"
 det() { sh bench/det.sh --out "$d/out" --synth "--train 2 --val 1 --test 1 --duration 1" --size 32x40 -T 3 \
     --model 8C3-MP2-16C3-MP2-FC576 --rows sgp,fixed --seeds 1 --minutes 0.06 --chunk 0.03 --batch 4 --threads 1 \

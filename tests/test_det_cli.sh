@@ -15,9 +15,8 @@ set -u
 LTSNN=${LTSNN:-build/ltsnn}
 T=$(mktemp -d /tmp/ltsnn-test-det-cli.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT INT TERM
-pass=0; fail=0; skip=0
-ok() { pass=$((pass+1)); echo "ok   $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
+. tests/lib.sh
+skip=0
 PY=/usr/bin/python3
 
 "$LTSNN" data synth-gen1 "$T/g" --train 2 --val 1 --test 1 --duration 1 --threads 2 >/dev/null 2>&1 &&

@@ -19,9 +19,7 @@
 set -u
 LTSNN=${LTSNN:-./ltsnn}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
+. tests/lib.sh
 PY=/usr/bin/python3
 
 if "$LTSNN" train --help | grep -q "built without MPI"; then

@@ -10,15 +10,7 @@
 set -u
 LTSNN=${LTSNN:-./ltsnn}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-refused() { # description, expected text, command...
-    what=$1; want=$2; shift 2
-    if "$@" >"$tmp/o" 2>&1; then bad "$what: accepted"
-    elif grep -q -- "$want" "$tmp/o"; then ok "$what: $(tail -n 1 "$tmp/o")"
-    else bad "$what: message lacks '$want': $(cat "$tmp/o")"; fi
-}
+. tests/lib.sh
 
 MODEL=8C3-AP2-16C3-AP2-FC10
 if OMP_NUM_THREADS=2 "$LTSNN" train --data demo --model $MODEL --wbits 4 --epochs 2 --limit 240 --batch 16 \

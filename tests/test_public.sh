@@ -5,9 +5,7 @@
 # libltsnn.so exporting exactly the functions the public headers declare.
 set -u
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
+. tests/lib.sh
 
 if make -s install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1; then ok "make install"
 else bad "make install"; cat "$tmp/install.log"; fi

@@ -8,9 +8,7 @@ LTSNN=${LTSNN:-./ltsnn}
 LTSNN=$(cd "$(dirname "$LTSNN")" && pwd)/$(basename "$LTSNN")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $1"; }
-bad() { fail=$((fail+1)); echo "FAIL $1"; }
+. tests/lib.sh
 expect() { want=$1; shift; "$@" >out 2>err; got=$?; [ "$got" = "$want" ]; }
 common="--limit 96 --batch 16 --threads 1 --seed 4"
 

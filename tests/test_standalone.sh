@@ -21,9 +21,7 @@ if ! command -v git >/dev/null 2>&1 || ! git rev-parse --is-inside-work-tree >/d
     echo "test_standalone: skipped: needs git and a git checkout"; exit 77
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
+. tests/lib.sh
 
 hits=$(git grep -l '\.\./shared' -- Makefile scripts .ci 2>/dev/null)
 [ -z "$hits" ] && ok "Makefile, scripts/ and .ci/ name nothing under ../shared" ||

@@ -12,15 +12,7 @@ set -u
 LTSNN=${LTSNN:-./ltsnn}
 PY=/usr/bin/python3
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-refused() { # description, expected text, command...
-    what=$1; want=$2; shift 2
-    if "$@" >"$tmp/o" 2>&1; then bad "$what: accepted"
-    elif grep -q -- "$want" "$tmp/o"; then ok "$what: $(tail -n 1 "$tmp/o")"
-    else bad "$what: message lacks '$want': $(cat "$tmp/o")"; fi
-}
+. tests/lib.sh
 
 # two short trainings: a VGG-style net with 4-bit convs, a residual net with tdBN
 "$LTSNN" train --data demo --model 8C3-AP2-16C3-AP2-FC32-FC10 --wbits 4 --epochs 1 --limit 64 --batch 16 \

@@ -5,9 +5,7 @@
 set -u
 LTSNN=${LTSNN:-./ltsnn}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $1"; }
-bad() { fail=$((fail+1)); echo "FAIL $1"; }
+. tests/lib.sh
 
 # 1. a short run: well above the 10% of chance (about 58% after these two epochs)
 if "$LTSNN" train --epochs 2 --limit 2500 --batch 16 --out "$tmp/short" >"$tmp/out" 2>&1; then

@@ -12,9 +12,7 @@
 set -u
 LTSNN=${LTSNN:-./ltsnn}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass+1)); echo "ok   $1"; }
-bad() { fail=$((fail+1)); echo "FAIL $1"; }
+. tests/lib.sh
 common="--epochs 1 --limit 96 --T 4 --batch 16 --threads 1 --seed 3"
 
 # 1. --help lists every flag

@@ -584,11 +584,18 @@ static int n_param_tensors(const lt_net *net)
     return n;
 }
 
+static int is_vth(const char *name)
+{
+    size_t n = strlen(name);
+    return n >= 4 && !strcmp(name + n - 4, ".vth");
+}
+
 /* The epoch's gradient health from gsq (sums of squares over `steps` steps): *dead tensors got an
  * exactly zero gradient in every step, *faint ones (eps > 0: Adam's eps) an RMS gradient below eps,
- * where Adam's step m / (sqrt(v) + eps) shrinks in proportion to the gradient; each with the last
+ * where Adam's step m / (sqrt(v) + eps) shrinks in proportion to the gradient (not the thresholds
+ * when vth_sgd steps them by plain SGD); each with the last
  * (deepest) such tensor's name. */
-static void grad_health(const lt_net *net, const double *gsq, long steps, double eps, int *dead,
+static void grad_health(const lt_net *net, const double *gsq, long steps, double eps, int vth_sgd, int *dead,
                         const char **dead_last, int *faint, const char **faint_last)
 {
     *dead = *faint = 0;
@@ -599,7 +606,7 @@ static void grad_health(const lt_net *net, const double *gsq, long steps, double
             continue;
         if (gsq[i] == 0.0)
             ++*dead, *dead_last = t->name;
-        else if (eps > 0 && sqrt(gsq[i] / ((double)steps * t->numel)) < eps)
+        else if (eps > 0 && !(vth_sgd && is_vth(t->name)) && sqrt(gsq[i] / ((double)steps * t->numel)) < eps)
             ++*faint, *faint_last = t->name;
     }
 }
@@ -861,8 +868,8 @@ setup:
         /* a net that stops learning is named (docs/method.md, "A net that stops learning") */
         const char *dead_last, *faint_last;
         int dead, faint;
-        grad_health(net, gsq, steps, steps > 0 && oc.kind == LT_OPT_ADAM ? oc.eps : 0, &dead, &dead_last, &faint,
-                    &faint_last);
+        grad_health(net, gsq, steps, steps > 0 && oc.kind == LT_OPT_ADAM ? oc.eps : 0, oc.vth_sgd, &dead,
+                    &dead_last, &faint, &faint_last);
         if (steps == 0)
             dead = 0;
         char note[1024] = "", extra[sizeof par_fields + 512];

@@ -20,6 +20,7 @@
 #define LTSNN_HEAD_H
 
 #include "ltsnn/data.h"
+#include "ltsnn/io.h"
 #include "ltsnn/nn.h"
 
 #ifdef __cplusplus
@@ -82,6 +83,9 @@ typedef struct lt_head_kind {
     const char *const *(*meta)(const lt_head *h);
     /* a training epoch begins (the trainer calls it before the first batch); may be NULL */
     void (*epoch_start)(lt_head *h);
+    /* a run resumed inside an epoch: the head takes up its state within the epoch from the
+     * checkpoint's metadata (what meta wrote there), after epoch_start; may be NULL */
+    void (*resume)(lt_head *h, const lt_st_file *ckpt);
     void (*free)(lt_head *h);
 } lt_head_kind;
 
@@ -104,6 +108,7 @@ void lt_head_classify_omega_previous(lt_head *h, int on);
 
 double lt_head_loss(lt_head *h, float *dO, const float *O, const lt_targets *y, lt_head_stats *s);
 void lt_head_epoch_start(lt_head *h);
+void lt_head_resume(lt_head *h, const lt_st_file *ckpt);
 void lt_head_eval_reset(lt_head *h);
 lt_status lt_head_eval_add(lt_head *h, const float *O, const lt_targets *y, lt_err *err);
 lt_status lt_head_eval_result(lt_head *h, lt_eval_result *r, lt_err *err);

@@ -5,6 +5,7 @@
  * MSE(O_t, Omega), Omega the net's mean threshold, a constant; prediction
  * argmax_k mean_t O_t[k].  Training metric: accuracy (percent); evaluation:
  * accuracy and the confusion matrix. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,8 @@ typedef struct classify {
     int omega_prev;         /* Omega from the previous batch of the epoch (the authors' code) */
     int have_prev;
     float prev;             /* the mean threshold the previous batch saw */
+    char prev_str[32];      /* prev for the checkpoint ("none" before the epoch's first batch) */
+    const char *meta[5];
     int32_t *pred;          /* [B] */
     int64_t *confusion;     /* [K, K] */
     size_t correct, seen;
@@ -32,6 +35,7 @@ static double cls_loss(lt_head *h, float *dO, const float *O, const lt_targets *
         if (c->have_prev)
             omega = c->prev;
         c->prev = now, c->have_prev = 1;
+        snprintf(c->prev_str, sizeof c->prev_str, "%.9g", (double)now);
     }
     lt_loss_parts lp = lt_loss_forward_backward(dO, O, y->labels, omega, c->beta, c->tet, h->T, b, h->K);
     if (s) {
@@ -48,13 +52,31 @@ static double cls_loss(lt_head *h, float *dO, const float *O, const lt_targets *
     return lp.loss;
 }
 
-static void cls_epoch_start(lt_head *h) { ((classify *)h)->have_prev = 0; }
+static void cls_epoch_start(lt_head *h)
+{
+    classify *c = (classify *)h;
+    c->have_prev = 0;
+    snprintf(c->prev_str, sizeof c->prev_str, "none");
+}
 
-/* Omega from the previous batch is a setting a run (and its resume) records; the default adds nothing */
+/* Omega from the previous batch is a setting a run records, with the value the next batch will use, so
+ * that a run resumed inside an epoch continues bit for bit; the default adds nothing */
 static const char *const *cls_meta(const lt_head *h)
 {
-    static const char *const prev[] = {"omega_from", "previous_batch", NULL};
-    return ((const classify *)h)->omega_prev ? prev : NULL;
+    const classify *c = (const classify *)h;
+    return c->omega_prev ? c->meta : NULL;
+}
+
+static void cls_resume(lt_head *h, const lt_st_file *ckpt)
+{
+    classify *c = (classify *)h;
+    const char *v = c->omega_prev ? lt_st_meta(ckpt, "omega_prev") : NULL;
+    char *end;
+    float f = v ? strtof(v, &end) : 0.0f;
+    if (v && end != v && !*end) { /* else (absent, "none"): the epoch's first batch uses its own */
+        c->prev = f, c->have_prev = 1;
+        snprintf(c->prev_str, sizeof c->prev_str, "%s", v);
+    }
 }
 
 void lt_head_classify_omega_previous(lt_head *h, int on)
@@ -121,7 +143,7 @@ static void cls_free(lt_head *h)
 static const lt_head_kind classify_kind = {
     .name = "classify", .n_parts = 2, .part = {"ce", "mse"}, .n_metrics = 1, .metric = {"acc"},
     .loss = cls_loss, .eval_reset = cls_eval_reset, .eval_add = cls_eval_add, .eval_result = cls_eval_result,
-    .check_data = cls_check_data, .epoch_start = cls_epoch_start, .meta = cls_meta, .free = cls_free,
+    .check_data = cls_check_data, .epoch_start = cls_epoch_start, .resume = cls_resume, .meta = cls_meta, .free = cls_free,
 };
 
 lt_status lt_head_classify(lt_head **out, const lt_net *net, float beta, int tet, lt_err *err)
@@ -136,6 +158,8 @@ lt_status lt_head_classify(lt_head **out, const lt_net *net, float beta, int tet
     c->h = (lt_head){.kind = &classify_kind, .net = net, .T = nc->T, .K = lt_net_classes(net)};
     c->beta = beta;
     c->tet = tet;
+    snprintf(c->prev_str, sizeof c->prev_str, "none");
+    c->meta[0] = "omega_from", c->meta[1] = "previous_batch", c->meta[2] = "omega_prev", c->meta[3] = c->prev_str;
     c->pred = lt_alloc((size_t)nc->B * sizeof(int32_t));
     c->confusion = lt_calloc((size_t)c->h.K * (size_t)c->h.K * sizeof(int64_t));
     if (!c->pred || !c->confusion) {
@@ -154,6 +178,12 @@ double lt_head_loss(lt_head *h, float *dO, const float *O, const lt_targets *y, 
 }
 
 void lt_head_eval_reset(lt_head *h) { h->kind->eval_reset(h); }
+
+void lt_head_resume(lt_head *h, const lt_st_file *ckpt)
+{
+    if (h->kind->resume)
+        h->kind->resume(h, ckpt);
+}
 
 void lt_head_epoch_start(lt_head *h)
 {

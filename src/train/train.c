@@ -444,8 +444,8 @@ static int parse_hex64(const char *s, uint64_t *v)
     return 1;
 }
 
-static lt_status load_resume(lt_net *net, lt_optim *opt, const char *path, run_state *rs, const char *settings,
-                             lt_err *err)
+static lt_status load_resume(lt_net *net, lt_optim *opt, lt_head *head, const char *path, run_state *rs,
+                             const char *settings, lt_err *err)
 {
     lt_st_file f;
     lt_status st = lt_st_read(&f, path, err);
@@ -494,6 +494,12 @@ static lt_status load_resume(lt_net *net, lt_optim *opt, const char *path, run_s
     /* weights and optimiser state last: a refused file leaves them as they were */
     if (!(st = lt_net_load(net, path, err)))
         st = lt_optim_load(opt, path, err);
+    /* the head's state inside the stopped epoch (the recipe's previous-batch Omega); the loop does not
+     * start that epoch afresh */
+    if (!st && rs->batch > 0) {
+        lt_head_epoch_start(head);
+        lt_head_resume(head, &f);
+    }
 done:
     lt_st_free(&f);
     return st;
@@ -693,7 +699,7 @@ lt_status lt_train(lt_net *net, const lt_dataset *train, const lt_dataset *test,
     rs.rate = rate;
     lt_rng_seed(&rs.rng, c->seed ^ 0x5eed5eedULL);
     run_settings(settings, sizeof settings, net, head, c, oc.total_steps);
-    if (c->resume && (st = load_resume(net, opt, c->resume, &rs, settings, err)))
+    if (c->resume && (st = load_resume(net, opt, head, c->resume, &rs, settings, err)))
         goto setup;
     if (par.rank) {
         /* the checkpoint's sums of a stopped epoch are everyone's: rank 0 carries them */
@@ -746,7 +752,8 @@ setup:
             order[i] = (uint32_t)i;
         lt_rng_shuffle_u32(&rs.rng, order, n);
         long done_batches = first;
-        lt_head_epoch_start(head); /* (a resume inside an epoch starts the head's epoch state afresh) */
+        if (!(resume_inside && epoch == rs.epoch)) /* a resumed epoch's state came from the checkpoint */
+            lt_head_epoch_start(head);
         lt_par_mark(&par);
         for (long bi = first; bi < batches; bi++) {
             size_t i0 = (size_t)bi * B;

@@ -5,7 +5,8 @@
 # refuses a run folder started with other settings, and
 # bench/results_table.py rebuilds the table from the run folders (each seed's
 # final accuracy is its log's last evaluation).  Tiny runs: 320 training
-# images, 3 s of training each, on the real Fashion-MNIST.
+# images, 3 s of training each, on the real Fashion-MNIST.  And
+# bench/spikes_figure.py's spikes per sample on the committed matrix runs.
 LTSNN=${LTSNN:-./ltsnn}
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     echo "test_results: Fashion-MNIST not installed (scripts/install-deps.sh installs it); skipped"
@@ -98,6 +99,23 @@ rc=$?
 [ $rc -eq 2 ] || bad "other settings: exit $rc, want 2"
 grep -q "was started with a different command" "$d/o" || bad "other settings not explained: $(cat "$d/o")"
 cmp -s "$d/log.before" "$R/sgp/seed2/log.jsonl" || bad "refused run's log changed"
+
+# bench/spikes_figure.py on the committed matrix runs: spikes per sample against a count made here from
+# the fmnist preset's layer sizes (T=4; 32x28x28 twice, 64x14x14 twice, FC256), one point per run
+/usr/bin/python3 bench/spikes_figure.py docs/results-data/matrix --out "$d/sp.svg" --ltsnn "$LTSNN" --table \
+    >"$d/sp.md" 2>"$d/sp.err" || bad "spikes_figure.py: $(cat "$d/sp.err")"
+/usr/bin/python3 - "$d/sp.md" <<'PY' || bad "spikes per sample differ from the hand count"
+import json, sys
+n = [32 * 28 * 28, 32 * 28 * 28, 64 * 14 * 14, 64 * 14 * 14, 256]
+want = []
+for s in (1, 2, 3):
+    lines = [json.loads(l) for l in open(f'docs/results-data/matrix/static-fixed-seed{s}/log.jsonl') if '"epoch"' in l]
+    want.append(4 * sum(a * b for a, b in zip(lines[-1]['rate'], n)))
+row = [l for l in open(sys.argv[1]) if l.startswith('| static | fixed |')][0].split('|')
+got = float(row[4].replace(',', ''))
+assert abs(got - sum(want) / 3) < 1, (got, sum(want) / 3)
+PY
+[ "$(grep -c '<circle' "$d/sp.svg")" -eq $((54 + 18 + 9)) ] || bad "spikes figure: not 54 runs, 18 row means, 9 legend marks"
 
 [ $fail -eq 0 ] && echo "test_results: ok"
 exit $fail

@@ -7,8 +7,8 @@ set -u
 LTSNN=${LTSNN:-./ltsnn}
 LTSNN=$(cd "$(dirname "$LTSNN")" && pwd)/$(basename "$LTSNN")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
 . tests/lib.sh
+cd "$tmp"
 expect() { want=$1; shift; "$@" >out 2>err; got=$?; [ "$got" = "$want" ]; }
 common="--limit 96 --batch 16 --threads 1 --seed 4"
 

@@ -143,7 +143,8 @@ static void cls_free(lt_head *h)
 static const lt_head_kind classify_kind = {
     .name = "classify", .n_parts = 2, .part = {"ce", "mse"}, .n_metrics = 1, .metric = {"acc"},
     .loss = cls_loss, .eval_reset = cls_eval_reset, .eval_add = cls_eval_add, .eval_result = cls_eval_result,
-    .check_data = cls_check_data, .epoch_start = cls_epoch_start, .resume = cls_resume, .meta = cls_meta, .free = cls_free,
+    .check_data = cls_check_data, .epoch_start = cls_epoch_start, .resume = cls_resume, .meta = cls_meta,
+    .free = cls_free,
 };
 
 lt_status lt_head_classify(lt_head **out, const lt_net *net, float beta, int tet, lt_err *err)

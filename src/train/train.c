@@ -513,6 +513,12 @@ static int kv(char *line, size_t cap, int o, const char *key, const char *fmt, d
     return o + jnum(line + o, cap - (size_t)o, fmt, v);
 }
 
+/* a tensor's RMS gradient over the epoch's steps, from its sum of squares */
+static double grad_rms(double sq, long steps, size_t numel)
+{
+    return steps > 0 ? sqrt(sq / ((double)steps * (double)numel)) : 0.0;
+}
+
 /* one line of log.jsonl for an epoch (or the part of one a --minutes stop ended) */
 static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *head, const lt_optim *opt, int epoch,
                      const run_state *rs, const lt_eval_result *ev, double secs, double t_train, long batches,
@@ -550,7 +556,7 @@ static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *h
         if (!t->grad)
             continue;
         o += snprintf(line + o, cap - (size_t)o, "%s\"%s\": ", first ? "" : ", ", t->name);
-        o += jnum(line + o, cap - (size_t)o, "%.3e", steps > 0 ? sqrt(gsq[i] / ((double)steps * t->numel)) : 0.0);
+        o += jnum(line + o, cap - (size_t)o, "%.3e", grad_rms(gsq[i], steps, t->numel));
         first = 0;
     }
     snprintf(line + o, cap - (size_t)o, "}%s}\n", extra);
@@ -558,7 +564,7 @@ static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *h
 
 /* A parameter gradient that is NaN or infinite (the first one's name in *name).  Also adds each
  * tensor's sum of squared gradient entries to gsq[i]: the epoch's gradient RMS per tensor in
- * log.jsonl, and a tensor whose sum stays 0 all epoch has stopped learning (dead_grads). */
+ * log.jsonl, and a tensor whose sum stays 0 all epoch has stopped learning (grad_health). */
 static int grads_nonfinite(const lt_net *net, const char **name, double *gsq)
 {
     for (int i = 0; i < lt_net_n_named(net); i++) {
@@ -578,10 +584,7 @@ static int grads_nonfinite(const lt_net *net, const char **name, double *gsq)
     return 0;
 }
 
-/* The parameter tensors that got an exactly zero gradient in every step of the epoch: their count
- * (and the last such one's name in *last).  A whole net below some layer going quiet is the usual
- * way a spiking net dies: a neuron layer whose membranes all sit outside the surrogate's window
- * (|u - V| >= g, METHOD.md §1) passes no gradient down, and nothing below it learns again. */
+/* tensors that get a gradient (parameters, not buffers) */
 static int n_param_tensors(const lt_net *net)
 {
     int n = 0;
@@ -596,25 +599,50 @@ static int is_vth(const char *name)
     return n >= 4 && !strcmp(name + n - 4, ".vth");
 }
 
-/* The epoch's gradient health from gsq (sums of squares over `steps` steps): *dead tensors got an
- * exactly zero gradient in every step, *faint ones (eps > 0: Adam's eps) an RMS gradient below eps,
- * where Adam's step m / (sqrt(v) + eps) shrinks in proportion to the gradient (not the thresholds
- * when vth_sgd steps them by plain SGD); each with the last
- * (deepest) such tensor's name. */
-static void grad_health(const lt_net *net, const double *gsq, long steps, double eps, int vth_sgd, int *dead,
-                        const char **dead_last, int *faint, const char **faint_last)
+/* The epoch's gradient health (gsq: sums of squares over `steps` > 0 steps), as the warning in note
+ * (empty when all is well) and the log fields appended to extra.  Dead tensors got an exactly zero
+ * gradient in every step; faint ones (with Adam) an RMS gradient below Adam's eps, where its step
+ * m / (sqrt(v) + eps) shrinks in proportion to the gradient (not the thresholds when --vth-optim sgd
+ * steps them).  A whole net below some layer going quiet is the usual way a spiking net dies: a
+ * neuron layer whose membranes all sit outside the surrogate's window (|u - V| >= g, METHOD.md §1)
+ * passes no gradient down, and nothing below it learns again.  Returns whether note says anything. */
+static int grad_health(const lt_net *net, const double *gsq, long steps, const lt_optim_config *oc, char *note,
+                       size_t ncap, char *extra, size_t ecap)
 {
-    *dead = *faint = 0;
-    *dead_last = *faint_last = NULL;
-    for (int i = 0; i < lt_net_n_named(net); i++) {
+    int dead = 0, faint = 0, n = n_param_tensors(net);
+    const char *dead_last = NULL, *faint_last = NULL;
+    double eps = oc->kind == LT_OPT_ADAM ? oc->eps : 0;
+    for (int i = 0; steps > 0 && i < lt_net_n_named(net); i++) {
         const lt_named *t = lt_net_named(net, i);
         if (!t->grad)
             continue;
         if (gsq[i] == 0.0)
-            ++*dead, *dead_last = t->name;
-        else if (eps > 0 && !(vth_sgd && is_vth(t->name)) && sqrt(gsq[i] / ((double)steps * t->numel)) < eps)
-            ++*faint, *faint_last = t->name;
+            dead++, dead_last = t->name;
+        else if (eps > 0 && !(oc->vth_sgd && is_vth(t->name)) && grad_rms(gsq[i], steps, t->numel) < eps)
+            faint++, faint_last = t->name;
     }
+    int no = 0;
+    note[0] = 0;
+    if (dead)
+        no += snprintf(note + no, ncap - (size_t)no, "%d of %d parameter tensors (the last %s) got a zero gradient "
+                       "in every one of this epoch's %ld steps", dead, n, dead_last, steps);
+    if (faint)
+        no += snprintf(note + no, ncap - (size_t)no, "%s%d %s%d parameter tensors (the last %s) got an RMS "
+                       "gradient below Adam's eps (%g) over this epoch's %ld steps, so Adam moves them at a "
+                       "fraction of the learning rate", dead ? "; " : "", faint, dead ? "more of the " : "of ", n,
+                       faint_last, eps, steps);
+    if (dead || faint)
+        snprintf(note + no, ncap - (size_t)no, ": they have stopped learning (a neuron layer with no membrane "
+                 "inside the surrogate's window passes no gradient down, one that never spikes none to the "
+                 "weights reading it; docs/method.md, \"A net that stops learning\")");
+    size_t eo = strlen(extra);
+    eo += (size_t)snprintf(extra + eo, ecap - eo, ", \"zero_grad_tensors\": %d", dead);
+    if (dead)
+        eo += (size_t)snprintf(extra + eo, ecap - eo, ", \"zero_grad_last\": \"%s\"", dead_last);
+    eo += (size_t)snprintf(extra + eo, ecap - eo, ", \"faint_grad_tensors\": %d", faint);
+    if (faint)
+        snprintf(extra + eo, ecap - eo, ", \"faint_grad_last\": \"%s\"", faint_last);
+    return dead || faint;
 }
 
 /* BN running statistics, kept to undo a dropped batch (--on-nan skip) */
@@ -873,34 +901,9 @@ setup:
         if (partial)
             rs.rng = before; /* a resume re-draws this epoch's order */
         /* a net that stops learning is named (docs/method.md, "A net that stops learning") */
-        const char *dead_last, *faint_last;
-        int dead, faint;
-        grad_health(net, gsq, steps, steps > 0 && oc.kind == LT_OPT_ADAM ? oc.eps : 0, oc.vth_sgd, &dead,
-                    &dead_last, &faint, &faint_last);
-        if (steps == 0)
-            dead = 0;
-        char note[1024] = "", extra[sizeof par_fields + 512];
-        int no = 0;
-        if (dead)
-            no += snprintf(note + no, sizeof note - (size_t)no, "%d of %d parameter tensors (the last %s) got a zero "
-                           "gradient in every one of this epoch's %ld steps", dead, n_param_tensors(net), dead_last,
-                           steps);
-        if (faint)
-            no += snprintf(note + no, sizeof note - (size_t)no, "%s%d %s%d parameter tensors (the last %s) got an "
-                           "RMS gradient below Adam's eps (%g) over this epoch's %ld steps, so Adam moves them at a "
-                           "fraction of the learning rate", dead ? "; " : "", faint, dead ? "more of the " : "of ",
-                           n_param_tensors(net), faint_last, (double)oc.eps, steps);
-        if (dead || faint)
-            snprintf(note + no, sizeof note - (size_t)no, ": they have stopped learning (a neuron layer with no membrane "
-                     "inside the surrogate's window passes no gradient down, one that never spikes none to the "
-                     "weights reading it; docs/method.md, \"A net that stops learning\")");
-        no = snprintf(extra, sizeof extra, ", \"zero_grad_tensors\": %d", dead);
-        if (dead)
-            no += snprintf(extra + no, sizeof extra - (size_t)no, ", \"zero_grad_last\": \"%s\"", dead_last);
-        no += snprintf(extra + no, sizeof extra - (size_t)no, ", \"faint_grad_tensors\": %d", faint);
-        if (faint)
-            no += snprintf(extra + no, sizeof extra - (size_t)no, ", \"faint_grad_last\": \"%s\"", faint_last);
-        snprintf(extra + no, sizeof extra - (size_t)no, "%s", par_fields);
+        char note[1024], extra[sizeof par_fields + 512] = "";
+        int warn = grad_health(net, gsq, steps, &oc, note, sizeof note, extra, sizeof extra);
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra), "%s", par_fields);
         if (writer && !st) {
             log_line(line, 65536, net, head, opt, epoch, &rs, &ev, secs, t_train, done_batches, partial, skipped,
                      gsq, steps, extra);
@@ -924,7 +927,7 @@ setup:
                              .test_acc = ev.value[0], .epoch_s = secs, .best = is_best,
                              .elapsed_s = lt_time_s() - t_start,
                              .samples_per_s = (double)(done_batches - first) * B / (t_train > 1e-9 ? t_train : 1e-9),
-                             .head = head->kind, .stats = &rs.sums, .eval = &ev, .warning = dead || faint ? note : NULL};
+                             .head = head->kind, .stats = &rs.sums, .eval = &ev, .warning = warn ? note : NULL};
             progress(ctx, &p);
         }
     }

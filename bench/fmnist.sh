@@ -26,6 +26,7 @@ ROWS=${ROWS:-fixed,stsg,sgp,sgp-arctan,sgp-triangle,sgp-piecewise,penalty_all,sg
 INPUTS=${INPUTS:-static,neuro}
 SEEDS=${SEEDS:-1,2,3}
 MINUTES=${MINUTES:-5}
+EPOCHS=${EPOCHS:-0}
 CHUNK=${CHUNK:-0}
 THREADS=${THREADS:-2}
 LIMIT=${LIMIT:-0}
@@ -56,6 +57,9 @@ usage: sh bench/fmnist.sh [options]      (each option also as an environment var
   --inputs LIST      INPUTS   static,neuro (default both)
   --seeds LIST       SEEDS    default 1,2,3
   --minutes M        MINUTES  training minutes per run (default 5; evaluation not counted)
+  --epochs E         EPOCHS   instead of minutes, a budget of E epochs per run (equal samples: every
+                              row of a seed sees the same batches whatever else the machine is doing,
+                              so runs may share it; default 0 = the minutes budget)
   --chunk M          CHUNK    at most M training minutes per ltsnn invocation (default 0: the
                               whole remaining budget in one); each invocation ends with a save
   --threads N        THREADS  ltsnn --threads (default 2)
@@ -83,6 +87,7 @@ while [ $# -gt 0 ]; do
     --inputs) INPUTS=$2; shift ;;
     --seeds) SEEDS=$2; shift ;;
     --minutes) MINUTES=$2; shift ;;
+    --epochs) EPOCHS=$2; shift ;;
     --chunk) CHUNK=$2; shift ;;
     --threads) THREADS=$2; shift ;;
     --limit) LIMIT=$2; shift ;;
@@ -110,7 +115,7 @@ die() { echo "fmnist.sh: $*" >&2; exit 2; }
 is_num() { awk -v x="$1" 'BEGIN { exit !(x ~ /^[0-9]+(\.[0-9]*)?$/ && x + 0 > 0) }'; }
 is_num "$MINUTES" || die "--minutes must be a positive number, not '$MINUTES'"
 [ "$CHUNK" = 0 ] || is_num "$CHUNK" || die "--chunk must be a positive number or 0, not '$CHUNK'"
-case $THREADS$LIMIT$MAX_RUNS$BATCH in *[!0-9]*) die "--threads, --limit, --max-runs, --batch take integers" ;; esac
+case $THREADS$LIMIT$MAX_RUNS$BATCH$EPOCHS in *[!0-9]*) die "--threads, --limit, --max-runs, --batch, --epochs take integers" ;; esac
 case $OUT$LTSNN in *[[:space:]]*) die "--out and --ltsnn must not contain spaces" ;; esac
 [ -x "$LTSNN" ] || die "$LTSNN is not an executable (build it with make, or pass --ltsnn)"
 
@@ -189,8 +194,13 @@ train_cmd() {
     else
         data="--data $(row_cache "$2") --model $NEURO_MODEL --T 10" # the cache holds --limit images already
     fi
-    echo "$LTSNN train $data --batch $BATCH --epochs 1000 --lr 0.001 $(row_flags "$2") --seed $3" \
-        "--threads $THREADS --minutes $MINUTES --out $4" | tr -s ' '
+    if [ "$EPOCHS" -gt 0 ]; then
+        echo "$LTSNN train $data --batch $BATCH --epochs $EPOCHS --lr 0.001 $(row_flags "$2") --seed $3" \
+            "--threads $THREADS --out $4" | tr -s ' '
+    else
+        echo "$LTSNN train $data --batch $BATCH --epochs 1000 --lr 0.001 $(row_flags "$2") --seed $3" \
+            "--threads $THREADS --minutes $MINUTES --out $4" | tr -s ' '
+    fi
 }
 
 # the run order: main rows for all seeds, then the rest seed by seed
@@ -203,7 +213,16 @@ BUDGET_S=$(awk -v m="$MINUTES" 'BEGIN { printf "%.3f", m * 60 }')
 # a run is finished when less than 1% of its budget (at least 1 s) is left
 TOL_S=$(awk -v b="$BUDGET_S" 'BEGIN { t = b / 100; printf "%.3f", t < 1 ? 1 : t }')
 
-remaining() { python3 "$TABLE_PY" --remaining "$1" "$BUDGET_S"; }
+# training seconds left (minutes budget), or epochs left (epochs budget: 0 once
+# the log has epoch E whole)
+remaining() {
+    if [ "$EPOCHS" -gt 0 ]; then
+        python3 "$TABLE_PY" --remaining-epochs "$1" "$EPOCHS"
+    else
+        python3 "$TABLE_PY" --remaining "$1" "$BUDGET_S"
+    fi
+}
+[ "$EPOCHS" -gt 0 ] && TOL_S=0.5
 
 CHILD=""
 on_signal() {
@@ -242,7 +261,11 @@ not
     fi
     rem=$(remaining "$dir")
     if [ "$LIST" = 1 ]; then
-        echo "todo      $dir ($(awk -v r="$rem" 'BEGIN { printf "%.2f", r / 60 }') of $MINUTES min left)"
+        if [ "$EPOCHS" -gt 0 ]; then
+            echo "todo      $dir ($rem of $EPOCHS epochs left)"
+        else
+            echo "todo      $dir ($(awk -v r="$rem" 'BEGIN { printf "%.2f", r / 60 }') of $MINUTES min left)"
+        fi
         continue
     fi
     [ "$MAX_RUNS" -gt 0 ] && [ "$invocations" -ge "$MAX_RUNS" ] && { echo "== --max-runs $MAX_RUNS reached"; break; }
@@ -258,13 +281,17 @@ not
             prep="$LTSNN data prepare n-fashion-mnist --out $(row_cache "$row") --T 10 --size 34x34 $LIMIT_FLAG"
             case $row in *-contrast) prep="$prep --contrast-step $CONTRAST" ;; esac
         fi
-        python3 - "$dir/row.json" "$KIND" "$inp" "$row" "$seed" "$MINUTES" "$LIMIT" "$cmd" "$prep" <<'EOF'
+        python3 - "$dir/row.json" "$KIND" "$inp" "$row" "$seed" "$MINUTES" "$LIMIT" "$cmd" "$prep" "$EPOCHS" <<'EOF'
 import json, os, sys
-path, kind, inp, row, seed, minutes, limit, cmd, prep = sys.argv[1:]
+path, kind, inp, row, seed, minutes, limit, cmd, prep, epochs = sys.argv[1:]
 n_train = 60000 if int(limit) == 0 else int(limit)
-meta = {"kind": kind, "input": inp, "row": row, "seed": int(seed), "budget_minutes": float(minutes),
-        "limit": int(limit), "n_train": n_train, "command": cmd,
+meta = {"kind": kind, "input": inp, "row": row, "seed": int(seed), "limit": int(limit), "n_train": n_train,
+        "command": cmd,
         "env": {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "")}}
+if int(epochs) > 0:
+    meta["budget_epochs"] = int(epochs)
+else:
+    meta["budget_minutes"] = float(minutes)
 if prep:
     meta["prepare"] = prep.strip()
 with open(path + ".tmp", "w") as f:
@@ -282,9 +309,15 @@ EOF
             break
         fi
         [ "$MAX_RUNS" -gt 0 ] && [ "$invocations" -ge "$MAX_RUNS" ] && break
-        mins=$(awk -v r="$rem" -v c="$CHUNK" 'BEGIN { m = r / 60; if (c > 0 && c < m) m = c; printf "%.4f", m }')
-        # the recorded command with this invocation's minutes, resuming when something was saved
-        run=$(echo "$cmd" | sed "s|--minutes $MINUTES |--minutes $mins |")
+        if [ "$EPOCHS" -gt 0 ]; then
+            # --chunk bounds an invocation's minutes; ltsnn train saves when they run out
+            run=$cmd
+            [ "$CHUNK" = 0 ] || run=$(echo "$cmd" | sed "s| --out | --minutes $CHUNK --out |")
+        else
+            mins=$(awk -v r="$rem" -v c="$CHUNK" 'BEGIN { m = r / 60; if (c > 0 && c < m) m = c; printf "%.4f", m }')
+            # the recorded command with this invocation's minutes, resuming when something was saved
+            run=$(echo "$cmd" | sed "s|--minutes $MINUTES |--minutes $mins |")
+        fi
         if [ -f "$dir/last.safetensors" ] && [ -f "$dir/log.jsonl" ]; then
             run="$run --resume $dir/last.safetensors"
         fi

@@ -4,6 +4,7 @@
     python3 bench/results_table.py [OUT_DIR ...] [--out FILE]
     python3 bench/results_table.py OUT_DIR --splice DOC.md
     python3 bench/results_table.py --remaining RUN_DIR BUDGET_SECONDS
+    python3 bench/results_table.py --remaining-epochs RUN_DIR EPOCHS
 
 OUT_DIR is a folder written by bench/fmnist.sh or bench/fmnist_long.sh
 (default: bench/out/fmnist and bench/out/fmnist_long).  Every run directory
@@ -22,7 +23,9 @@ the tables is left alone.  The file is replaced atomically.
 --remaining prints the training seconds a run still has to do: the budget
 minus the train_seconds of the epochs its last.safetensors has seen (log
 lines after that epoch belong to a killed invocation and are dropped by
-`ltsnn train --resume` too).  bench/fmnist.sh uses it to resume.
+`ltsnn train --resume` too).  --remaining-epochs prints the whole epochs a
+run with an epoch budget still has to do (0 once its log holds epoch EPOCHS
+whole).  bench/fmnist.sh uses them to resume.
 
 Standard library only.
 """
@@ -129,7 +132,9 @@ def run_summary(run_dir):
         "epochs_logged": len(log),
         "train_s": sum(r.get("train_seconds", 0) for r in log),
         "wall_s": sum(r.get("seconds", 0) for r in log),
-        "samples": sum(r.get("samples", 0) for r in log),
+        # a resumed epoch's line counts the samples of the whole epoch (its sums come
+        # from the checkpoint), its train_seconds only its own invocation's
+        "samples": sum({r["epoch"]: r.get("samples", 0) for r in log}.values()),
         "budget_s": budget,
         "log": log,
     }
@@ -175,6 +180,8 @@ def status(s):
         return "done"
     if not s["log"]:
         return "started, nothing saved"
+    if "budget_epochs" in s["meta"]:
+        return f"unfinished: {s['epochs']:.2f} of {s['meta']['budget_epochs']} epochs"
     return f"unfinished: {s['train_s'] / 60:.1f} of {s['budget_s'] / 60:g} min"
 
 
@@ -325,9 +332,13 @@ def render(roots):
         mat = [s for s in runs if s["meta"].get("kind") != "long"]
         cmds = []
         if mat:
-            b = sorted({s["meta"].get("budget_minutes") for s in mat}, key=float)
+            b = sorted({s["meta"].get("budget_minutes") for s in mat if "budget_minutes" in s["meta"]}, key=float)
+            e = sorted({s["meta"]["budget_epochs"] for s in mat if "budget_epochs" in s["meta"]})
             lim = sorted({s["meta"].get("limit", 0) for s in mat})
-            out.append(f"Budget: {', '.join(str(x) for x in b)} min of training per run"
+            budgets = ([f"{', '.join(str(x) for x in b)} min of training per run"] if b else []) + (
+                [f"{', '.join(str(x) for x in e)} epoch{'s' if e != [1] else ''} per run (equal samples: "
+                 "every row of a seed sees the same batches)"] if e else [])
+            out.append(f"Budget: {'; '.join(budgets)}"
                        + ("" if lim == [0] else f"; --limit {', '.join(str(x) for x in lim)} (smoke test, "
                           "not comparable with full runs)") + ". Accuracies: mean ± sample standard deviation "
                        "over the finished seeds; epochs = training samples seen / training set size.")
@@ -389,6 +400,13 @@ def main(argv):
             return 2
         used = sum(r.get("train_seconds", 0) for r in read_log(argv[1]))
         print(f"{max(0.0, float(argv[2]) - used):.3f}")
+        return 0
+    if argv[:1] == ["--remaining-epochs"]:
+        if len(argv) != 3:
+            print("usage: results_table.py --remaining-epochs RUN_DIR EPOCHS", file=sys.stderr)
+            return 2
+        whole = [r["epoch"] for r in read_log(argv[1]) if not r.get("partial")]
+        print(max(0, int(argv[2]) - max(whole, default=0)))
         return 0
     if "--splice" in argv:
         i = argv.index("--splice")

@@ -100,6 +100,32 @@ rc=$?
 grep -q "was started with a different command" "$d/o" || bad "other settings not explained: $(cat "$d/o")"
 cmp -s "$d/log.before" "$R/sgp/seed2/log.jsonl" || bad "refused run's log changed"
 
+# an epoch budget (equal samples): an invocation cut short by --chunk is resumed inside its epoch, the
+# run is DONE when its log holds epoch 2 whole, every run has seen exactly 2 x 320 samples, and the
+# table names the budget in epochs
+E="$d/ep/runs/static"
+fe() { sh bench/fmnist.sh --out "$d/ep" --rows fixed,sgp --inputs static --seeds 1 --epochs 2 \
+    --limit 320 --batch 32 --threads 1 --ltsnn "$LTSNN" "$@"; }
+fe --chunk 0.001 --max-runs 1 --no-table > "$d/o" 2>&1 || bad "epochs: first call failed: $(tail -n 3 "$d/o")"
+[ ! -f "$E/fixed/seed1/DONE" ] || bad "epochs: DONE after one invocation of a few steps"
+[ "$(python3 bench/results_table.py --remaining-epochs "$E/fixed/seed1" 2)" -ge 1 ] ||
+    bad "epochs: --remaining-epochs says nothing is left after a cut-short invocation"
+fe > "$d/o" 2>&1 || bad "epochs: second call failed: $(tail -n 3 "$d/o")"
+for r in fixed sgp; do
+    [ -f "$E/$r/seed1/DONE" ] || bad "epochs: $r not DONE"
+    [ "$(python3 bench/results_table.py --remaining-epochs "$E/$r/seed1" 2)" = 0 ] || bad "epochs: $r has epochs left"
+    grep -q -- "--epochs 2 " "$E/$r/seed1/invocations.txt" || bad "epochs: $r not trained with --epochs 2"
+    grep -q -- "--minutes" "$E/$r/seed1/row.json" && bad "epochs: $r's recorded command has a minutes budget"
+    python3 -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1])]
+l=[x for x in l if "epoch" in x and not x["partial"]]
+assert [(x["epoch"], x["samples"]) for x in l] == [(1, 320), (2, 320)], l' "$E/$r/seed1/log.jsonl" 2>"$d/o" ||
+        bad "epochs: $r's log is not 2 whole epochs of 320: $(tail -n 1 "$d/o")"
+done
+[ "$(wc -l < "$E/fixed/seed1/invocations.txt")" -eq 2 ] || bad "epochs: the cut-short run was not resumed once"
+sed -n 2p "$E/fixed/seed1/invocations.txt" | grep -q -- "--resume $E/fixed/seed1/last.safetensors" ||
+    bad "epochs: the second invocation does not resume"
+grep -q "Budget: 2 epochs per run (equal samples" "$d/ep/results.md" || bad "epochs: the table does not name the budget"
+
 # bench/spikes_figure.py on the committed matrix runs: spikes per sample against a count made here from
 # the fmnist preset's layer sizes (T=4; 32x28x28 twice, 64x14x14 twice, FC256), one point per run
 /usr/bin/python3 bench/spikes_figure.py docs/results-data/matrix --out "$d/sp.svg" --ltsnn "$LTSNN" --table \

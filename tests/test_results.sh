@@ -126,6 +126,37 @@ sed -n 2p "$E/fixed/seed1/invocations.txt" | grep -q -- "--resume $E/fixed/seed1
     bad "epochs: the second invocation does not resume"
 grep -q "Budget: 2 epochs per run (equal samples" "$d/ep/results.md" || bad "epochs: the table does not name the budget"
 
+# bench/paired_table.py: the seed-paired difference of the two epoch-budget runs is their logs' final
+# accuracies subtracted, and the effective thresholds of a hand-made checkpoint are worked by hand:
+# BN gamma (2, 0.5), beta (0.2, -0.1), V 1.5: channels (1.5 - 0.2) / 2 = 0.65 and 1.6 / 0.5 = 3.2, median
+# 1.925; tdBN scales by V too: 0.65 / 1.5 and 3.2 / 1.5, median 1.2833; a LIF without BN (V 0.7): 0.7
+python3 bench/paired_table.py "$d/ep" --pairs sgp:fixed --ltsnn "$LTSNN" > "$d/pt.md" 2>"$d/o" ||
+    bad "paired_table.py failed: $(cat "$d/o")"
+python3 - "$d/pt.md" "$E" "$d" > "$d/o" 2>&1 <<'EOF2' || bad "paired_table.py: $(cat "$d/o")"
+import json, struct, sys
+sys.path.insert(0, "bench")
+import paired_table
+md, E, d = sys.argv[1:]
+acc = {r: [json.loads(l) for l in open(f"{E}/{r}/seed1/log.jsonl") if '"epoch"' in l][-1]["test_acc"]
+       for r in ("fixed", "sgp")}
+line = next(l for l in open(md) if l.startswith("| sgp | fixed |"))
+assert f"s1: {acc['sgp'] - acc['fixed']:+.2f}" in line, (line, acc)
+def st(path, bn):
+    t = {"blocks.0.bn.weight": [2.0, 0.5], "blocks.0.bn.bias": [0.2, -0.1], "blocks.0.bn.running_mean": [0.0, 0.0],
+         "blocks.0.lif.vth": [1.5], "blocks.1.lif.vth": [0.7]}
+    head, data = {"__metadata__": {"bn": bn}}, b""
+    for k, v in t.items():
+        head[k] = {"dtype": "F32", "shape": [len(v)], "data_offsets": [len(data), len(data) + 4 * len(v)]}
+        data += struct.pack(f"<{len(v)}f", *v)
+    h = json.dumps(head).encode()
+    open(path, "wb").write(struct.pack("<Q", len(h)) + h + data)
+    return paired_table.effective_thresholds(path)
+for bn, want in (("standard", 1.925), ("td", (0.65 + 3.2) / 2 / 1.5)):
+    (v0, e0), (v1, e1) = st(f"{d}/h.safetensors", bn)
+    assert abs(v0 - 1.5) < 1e-6 and abs(e0 - want) < 1e-5 and abs(e1 - 0.7) < 1e-6, (bn, e0, want, e1)
+EOF2
+python3 bench/paired_table.py "$d/ep" --pairs sgp > "$d/o" 2>&1 && bad "paired_table.py took a pair without a base"
+
 # bench/spikes_figure.py on the committed matrix runs: spikes per sample against a count made here from
 # the fmnist preset's layer sizes (T=4; 32x28x28 twice, 64x14x14 twice, FC256), one point per run
 /usr/bin/python3 bench/spikes_figure.py docs/results-data/matrix --out "$d/sp.svg" --ltsnn "$LTSNN" --table \

@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""paired_table.py -- seed-paired comparisons of results rows, and where each
+row's thresholds ended (docs/results.md, "When learning the threshold pays").
+
+    python3 bench/paired_table.py OUT --pairs ROW:BASE[,ROW:BASE...] [--input static] [--ltsnn ./ltsnn]
+
+OUT: a folder written by bench/fmnist.sh (runs in OUT/runs/INPUT/ROW/seedS).
+A run counts when it is DONE.  For each pair, the seeds both rows have
+finished: each row's final test accuracy (its log's last evaluation), the
+difference ROW - BASE seed by seed (same seed: same initial weights and
+batch order), its mean and sample standard deviation, and whether its sign
+holds for every seed.  Then, per row, where the thresholds ended: V of each
+LIF layer (mean over seeds) and the effective threshold in units of the
+normalised input of the layer's BN, (V - beta) / (s * gamma), the median
+over channels (s = V for tdBN, whose output is scaled by alpha * V, alpha = 1
+outside residual blocks; gamma = 1, beta = 0 with --bn-affine off; a LIF with
+no BN before it reports V), read from the run's last.safetensors.  With BN
+in front, V alone says little: scaling gamma, beta and V together changes no
+spike, so the effective threshold is what the neuron sees.  And spikes per
+sample, as bench/spikes_figure.py counts them.  Markdown on stdout.
+"""
+import json
+import os
+import statistics
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import spikes_figure  # noqa: E402  (same folder)
+
+
+def read_safetensors(path, want):
+    """{name: [floats]} for the F32 tensors in want (a predicate on names), and the metadata"""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        head = json.loads(f.read(n))
+        base = 8 + n
+        out = {}
+        for name, t in head.items():
+            if name == "__metadata__" or not want(name):
+                continue
+            if t["dtype"] != "F32":
+                raise ValueError(f"{path}: {name} is {t['dtype']}, not F32")
+            a, b = t["data_offsets"]
+            f.seek(base + a)
+            raw = f.read(b - a)
+            out[name] = list(struct.unpack(f"<{len(raw) // 4}f", raw))
+    return out, head.get("__metadata__", {})
+
+
+def effective_thresholds(path):
+    """[(V, effective threshold)] per LIF layer, in the net's order"""
+    t, meta = read_safetensors(path, lambda k: k.startswith("blocks.") and k.endswith(
+        (".lif.vth", ".bn.weight", ".bn.bias", ".bn.running_mean")))
+    td = meta.get("bn") == "td"
+    layers = []
+    for b in sorted({k.split(".")[1] for k in t if k.endswith(".lif.vth")}, key=int):
+        v = t[f"blocks.{b}.lif.vth"][0]
+        eff = v  # no BN in the block: V is the threshold on the raw current
+        if f"blocks.{b}.bn.running_mean" in t:
+            n = len(t[f"blocks.{b}.bn.running_mean"])
+            g = t.get(f"blocks.{b}.bn.weight", [1.0] * n)  # --bn-affine off: gamma 1, beta 0
+            be = t.get(f"blocks.{b}.bn.bias", [0.0] * n)
+            s = v if td else 1.0
+            eff = statistics.median((v - be[c]) / (s * g[c]) if g[c] != 0 else float("inf") for c in range(n))
+        layers.append((v, eff))
+    return layers
+
+
+def run_info(d, ltsnn):
+    row = json.load(open(os.path.join(d, "row.json")))
+    p = spikes_figure.run_point(ltsnn, d)
+    info = {"row": row["row"], "seed": row["seed"], "input": row["input"], "acc": p["acc"] if p else None,
+            "spikes": p["spikes"] if p else None, "thr": None}
+    ck = os.path.join(d, "last.safetensors")
+    if os.path.exists(ck):
+        info["thr"] = effective_thresholds(ck)
+    return info
+
+
+def fmt_sd(xs, nd=2):
+    m = sum(xs) / len(xs)
+    return f"{m:+.{nd}f}" if len(xs) < 2 else f"{m:+.{nd}f} ± {statistics.stdev(xs):.{nd}f}"
+
+
+def fmt_acc(xs):
+    m = sum(xs) / len(xs)
+    return f"{m:.2f}" if len(xs) < 2 else f"{m:.2f} ± {statistics.stdev(xs):.2f}"
+
+
+def main(argv):
+    out, pairs, inp, ltsnn = None, [], "static", "./ltsnn"
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--pairs", "--input", "--ltsnn") and i + 1 >= len(argv):
+            print(f"paired_table.py: {a} needs a value", file=sys.stderr)
+            return 2
+        if a == "--pairs":
+            for p in argv[i + 1].split(","):
+                if p.count(":") != 1 or not all(p.split(":")):
+                    print(f"paired_table.py: a pair is ROW:BASE, not '{p}'", file=sys.stderr)
+                    return 2
+                pairs.append(tuple(p.split(":")))
+            i += 1
+        elif a == "--input":
+            inp = argv[i + 1]; i += 1
+        elif a == "--ltsnn":
+            ltsnn = argv[i + 1]; i += 1
+        elif a.startswith("-") or out:
+            print(f"paired_table.py: unexpected '{a}'\n" + __doc__.strip().splitlines()[2], file=sys.stderr)
+            return 2
+        else:
+            out = a
+        i += 1
+    if not out or not pairs:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    base = os.path.join(out, "runs", inp)
+    runs = {}
+    for row in sorted({r for p in pairs for r in p}):
+        d = os.path.join(base, row)
+        for s in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            rd = os.path.join(d, s)
+            if os.path.exists(os.path.join(rd, "DONE")):
+                r = run_info(rd, ltsnn)
+                if r["acc"] is not None:
+                    runs[(row, r["seed"])] = r
+    print("| row | against | seeds | row final % | against final % | difference (points) | per seed | every seed |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for row, bs in pairs:
+        seeds = sorted(s for (r, s) in runs if r == row and (bs, s) in runs)
+        if not seeds:
+            print(f"| {row} | {bs} | none finished by both | — | — | — | — | — |")
+            continue
+        a = [runs[(row, s)]["acc"] for s in seeds]
+        b = [runs[(bs, s)]["acc"] for s in seeds]
+        d = [x - y for x, y in zip(a, b)]
+        every = "ahead" if all(x > 0 for x in d) else "behind" if all(x < 0 for x in d) else "mixed"
+        print(f"| {row} | {bs} | {', '.join(map(str, seeds))} | {fmt_acc(a)} | {fmt_acc(b)} | {fmt_sd(d)} | "
+              f"{' / '.join(f's{s}: {x:+.2f}' for s, x in zip(seeds, d))} | {every if len(d) > 1 else '—'} |")
+    print()
+    print("| row | seeds | V at the end, per LIF layer | effective threshold (V - beta) / (s gamma), per layer | "
+          "spikes per sample |")
+    print("| --- | --- | --- | --- | --- |")
+    for row in dict.fromkeys(r for p in pairs for r in p):
+        rs = [runs[k] for k in sorted(runs) if k[0] == row and runs[k]["thr"]]
+        if not rs:
+            print(f"| {row} | — | — | — | — |")
+            continue
+        n = len(rs[0]["thr"])
+        vs = [sum(r["thr"][j][0] for r in rs) / len(rs) for j in range(n)]
+        es = [sum(r["thr"][j][1] for r in rs) / len(rs) for j in range(n)]
+        sp = [r["spikes"] for r in rs if r["spikes"] is not None]
+        print(f"| {row} | {', '.join(str(r['seed']) for r in rs)} | {', '.join(f'{v:.2f}' for v in vs)} | "
+              f"{', '.join(f'{e:.2f}' for e in es)} | {f'{sum(sp) / len(sp):,.0f}' if sp else '—'} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

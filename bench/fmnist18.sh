@@ -7,6 +7,10 @@
 # the baseline they are compared with).  Extra options go to fmnist.sh
 # (e.g. --seeds 1 --max-runs 4, --list).  Run from the repository root:
 #   sh bench/fmnist18.sh [fmnist.sh options]
+# docs/results.md's rows so far were made with an equal-samples budget of one
+# epoch instead (one thread per run, two runs side by side), row by row:
+#   sh bench/fmnist.sh --out bench/out/fmnist18-e1 --kind issue18 --inputs static \
+#       --epochs 1 --threads 1 --rows ROW
 set -e
 OUT=${OUT:-bench/out/fmnist18}
 HERE=$(dirname "$0")

@@ -69,6 +69,13 @@ ROWS = [
     ("fixed-w4", "fixed threshold, 4-bit conv weights (SAWB)"),
     ("sgp-w4", "SGP, sigmoid window, 4-bit conv weights (SAWB)"),
 ]
+# rows per kind of results (row.json's "kind"): bench/fmnist.sh's default rows, and bench/fmnist18.sh's
+KIND_ROWS = {
+    "matrix": {"static": [r for r, _ in ROWS[:9]], "neuro": [r for r, _ in ROWS[:9]]},
+    "issue18": {"static": ["fixed", "stsg", "sgp"] + [r for r, _ in ROWS[9:]
+                                                      if not r.endswith(("-w4", "-contrast"))],
+                "neuro": ["fixed", "sgp", "fixed-contrast", "sgp-contrast"]},
+}
 INPUTS = [("static", "static images, direct encoding, T=4"),
           ("neuro", "simulated events (3 saccades), T=10, 2x34x34")]
 
@@ -191,7 +198,7 @@ def command_line(meta, seed_var):
     table; row.json keeps the path it really used)."""
     cmd = meta.get("command", "")
     head, sep, rest = cmd.partition(" ")
-    if os.path.basename(head) == "ltsnn":
+    if os.path.basename(head).startswith("ltsnn"):
         cmd = "./ltsnn" + sep + rest
     blas = (meta.get("env") or {}).get("OPENBLAS_NUM_THREADS")
     if blas:
@@ -209,8 +216,10 @@ def matrix_tables(runs):
     for s in runs:
         m = s["meta"]
         groups.setdefault((m.get("input"), m.get("row")), []).append(s)
-    known = [r for r, _ in ROWS]
-    extra = sorted({r for (_, r) in groups} - set(known), key=str)
+    # the rows a kind of results is meant to have: a row of them not run yet is said so; rows of
+    # other kinds appear only when they have runs
+    kinds = {s["meta"].get("kind", "matrix") for s in runs}
+    extra = sorted({r for (_, r) in groups} - set(r for r, _ in ROWS), key=str)
     lines, cmds, missing = [], [], []
     for inp, inp_label in INPUTS:
         if not any(k[0] == inp for k in groups):
@@ -220,6 +229,8 @@ def matrix_tables(runs):
         lines.append("| row | seeds done | best test acc % | final test acc % | final per seed | "
                      "after epoch 1 % | epochs | train min | wall min | params | status |")
         lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        meant = {r for k in kinds for r in KIND_ROWS.get(k, {}).get(inp, ())}
+        known = [r for r, _ in ROWS if r in meant or (inp, r) in groups]
         for row in known + extra:
             label = dict(ROWS).get(row, row)
             runs_r = sorted(groups.get((inp, row), []), key=lambda s: s["meta"].get("seed", 0))

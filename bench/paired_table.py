@@ -22,47 +22,28 @@ sample, as bench/spikes_figure.py counts them.  Markdown on stdout.
 import json
 import os
 import statistics
-import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import spikes_figure  # noqa: E402  (same folder)
-
-
-def read_safetensors(path, want):
-    """{name: [floats]} for the F32 tensors in want (a predicate on names), and the metadata"""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        head = json.loads(f.read(n))
-        base = 8 + n
-        out = {}
-        for name, t in head.items():
-            if name == "__metadata__" or not want(name):
-                continue
-            if t["dtype"] != "F32":
-                raise ValueError(f"{path}: {name} is {t['dtype']}, not F32")
-            a, b = t["data_offsets"]
-            f.seek(base + a)
-            raw = f.read(b - a)
-            out[name] = list(struct.unpack(f"<{len(raw) // 4}f", raw))
-    return out, head.get("__metadata__", {})
+from ref import st_io  # noqa: E402  (the reference's safetensors reader)
 
 
 def effective_thresholds(path):
     """[(V, effective threshold)] per LIF layer, in the net's order"""
-    t, meta = read_safetensors(path, lambda k: k.startswith("blocks.") and k.endswith(
-        (".lif.vth", ".bn.weight", ".bn.bias", ".bn.running_mean")))
+    t, meta = st_io.read(path)
     td = meta.get("bn") == "td"
     layers = []
-    for b in sorted({k.split(".")[1] for k in t if k.endswith(".lif.vth")}, key=int):
-        v = t[f"blocks.{b}.lif.vth"][0]
+    for b in sorted({k.split(".")[1] for k in t if k.startswith("blocks.") and k.endswith(".lif.vth")}, key=int):
+        v = float(t[f"blocks.{b}.lif.vth"][0])
         eff = v  # no BN in the block: V is the threshold on the raw current
         if f"blocks.{b}.bn.running_mean" in t:
             n = len(t[f"blocks.{b}.bn.running_mean"])
             g = t.get(f"blocks.{b}.bn.weight", [1.0] * n)  # --bn-affine off: gamma 1, beta 0
             be = t.get(f"blocks.{b}.bn.bias", [0.0] * n)
             s = v if td else 1.0
-            eff = statistics.median((v - be[c]) / (s * g[c]) if g[c] != 0 else float("inf") for c in range(n))
+            eff = statistics.median(float((v - be[c]) / (s * g[c])) if g[c] != 0 else float("inf")
+                                    for c in range(n))
         layers.append((v, eff))
     return layers
 

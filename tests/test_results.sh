@@ -130,9 +130,9 @@ grep -q "Budget: 2 epochs per run (equal samples" "$d/ep/results.md" || bad "epo
 # accuracies subtracted, and the effective thresholds of a hand-made checkpoint are worked by hand:
 # BN gamma (2, 0.5), beta (0.2, -0.1), V 1.5: channels (1.5 - 0.2) / 2 = 0.65 and 1.6 / 0.5 = 3.2, median
 # 1.925; tdBN scales by V too: 0.65 / 1.5 and 3.2 / 1.5, median 1.2833; a LIF without BN (V 0.7): 0.7
-python3 bench/paired_table.py "$d/ep" --pairs sgp:fixed --ltsnn "$LTSNN" > "$d/pt.md" 2>"$d/o" ||
+/usr/bin/python3 bench/paired_table.py "$d/ep" --pairs sgp:fixed --ltsnn "$LTSNN" > "$d/pt.md" 2>"$d/o" ||
     bad "paired_table.py failed: $(cat "$d/o")"
-python3 - "$d/pt.md" "$E" "$d" > "$d/o" 2>&1 <<'EOF2' || bad "paired_table.py: $(cat "$d/o")"
+/usr/bin/python3 - "$d/pt.md" "$E" "$d" > "$d/o" 2>&1 <<'EOF2' || bad "paired_table.py: $(cat "$d/o")"
 import json, struct, sys
 sys.path.insert(0, "bench")
 import paired_table
@@ -155,7 +155,7 @@ for bn, want in (("standard", 1.925), ("td", (0.65 + 3.2) / 2 / 1.5)):
     (v0, e0), (v1, e1) = st(f"{d}/h.safetensors", bn)
     assert abs(v0 - 1.5) < 1e-6 and abs(e0 - want) < 1e-5 and abs(e1 - 0.7) < 1e-6, (bn, e0, want, e1)
 EOF2
-python3 bench/paired_table.py "$d/ep" --pairs sgp > "$d/o" 2>&1 && bad "paired_table.py took a pair without a base"
+/usr/bin/python3 bench/paired_table.py "$d/ep" --pairs sgp > "$d/o" 2>&1 && bad "paired_table.py took a pair without a base"
 
 # bench/spikes_figure.py on the committed matrix runs: spikes per sample against a count made here from
 # the fmnist preset's layer sizes (T=4; 32x28x28 twice, 64x14x14 twice, FC256), one point per run

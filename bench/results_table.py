@@ -27,7 +27,7 @@ lines after that epoch belong to a killed invocation and are dropped by
 run with an epoch budget still has to do (0 once its log holds epoch EPOCHS
 whole).  bench/fmnist.sh uses them to resume.
 
-Standard library only (bench/paired_table.py, its neighbour, uses numpy through bench/ref/st_io.py).
+Standard library only.
 """
 import json
 import math

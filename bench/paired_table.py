@@ -17,7 +17,8 @@ outside residual blocks; gamma = 1, beta = 0 with --bn-affine off; a LIF with
 no BN before it reports V), read from the run's last.safetensors.  With BN
 in front, V alone says little: scaling gamma, beta and V together changes no
 spike, so the effective threshold is what the neuron sees.  And spikes per
-sample, as bench/spikes_figure.py counts them.  Markdown on stdout.
+sample, as bench/spikes_figure.py counts them.  Markdown on stdout.  Needs
+numpy (checkpoints are read with bench/ref/st_io.py).
 """
 import json
 import os

@@ -35,6 +35,7 @@ SIZE=${SIZE:-64x80}
 FRAMES=${FRAMES:-5}
 MODEL=${MODEL:-yolov2}
 SYNTH=${SYNTH:-}
+TRAIN_FLAGS=${TRAIN_FLAGS:-}
 LTSNN=${LTSNN:-./ltsnn}
 MAX_RUNS=${MAX_RUNS:-0}
 TABLE=${TABLE:-1}
@@ -57,6 +58,8 @@ usage: sh bench/det.sh [options]      (each option also as an environment variab
   -T N             FRAMES   frames per sample (default 5)
   --model M        MODEL    default yolov2 (its last FC is set to the head's outputs)
   --synth "FLAGS"  SYNTH    extra ltsnn data synth-gen1 flags (default none: the default dataset)
+  --train-flags "FLAGS"  TRAIN_FLAGS  extra ltsnn train flags for every run, e.g. "--fc-spikes off"
+                            (default none; recorded in the run's command)
   --max-runs N     MAX_RUNS stop after N ltsnn train invocations (default 0: no limit)
   --ltsnn PATH     LTSNN    the binary (default ./ltsnn)
   --no-table       TABLE=0  do not rebuild OUT/results.md at the end
@@ -83,6 +86,7 @@ while [ $# -gt 0 ]; do
     -T) FRAMES=$2; shift ;;
     --model) MODEL=$2; shift ;;
     --synth) SYNTH=$2; shift ;;
+    --train-flags) TRAIN_FLAGS=$2; shift ;;
     --max-runs) MAX_RUNS=$2; shift ;;
     --ltsnn) LTSNN=$2; shift ;;
     --no-table) TABLE=0 ;;
@@ -101,6 +105,8 @@ is_num "$LR" || die "--lr must be a positive number, not '$LR'"
 case $THREADS$MAX_RUNS$BATCH$FRAMES in *[!0-9]*) die "--threads, --max-runs, --batch, -T take integers" ;; esac
 case $SIZE in *[!0-9x]* | x* | *x | *x*x*) die "--size is HxW, not '$SIZE'" ;; *x*) ;; *) die "--size is HxW" ;; esac
 case $OUT$LTSNN$MODEL in *[[:space:]]*) die "--out, --ltsnn and --model must not contain spaces" ;; esac
+case $TRAIN_FLAGS in *--minutes* | *--out* | *--resume* | *--seed* | *--mode* | *--threads*)
+    die "--train-flags must not set --minutes, --out, --resume, --seed, --mode or --threads (the script's own)" ;; esac
 [ -x "$LTSNN" ] || die "$LTSNN is not an executable (build it with make, or pass --ltsnn)"
 ROWS=$(echo "$ROWS" | tr ',' ' ')
 SEEDS=$(echo "$SEEDS" | tr ',' ' ')
@@ -130,7 +136,7 @@ data() {
 
 train_cmd() { # $1 mode, $2 seed, $3 dir
     echo "$LTSNN train --data $CACHE --model $MODEL --batch $BATCH --epochs 1000 --lr $LR --mode $1 --seed $2" \
-        "--threads $THREADS --minutes $MINUTES --out $3"
+        "--threads $THREADS --minutes $MINUTES${TRAIN_FLAGS:+ $TRAIN_FLAGS} --out $3"
 }
 # what must not change when a run is resumed: the command without the binary and --threads
 same_run() { echo "${1#* }" | sed 's/ --threads [0-9]*//'; }

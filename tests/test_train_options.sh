@@ -4,7 +4,8 @@
 # refused, config.json and the checkpoint record them, a resume with another
 # value is refused, --bn-affine off leaves every BN gamma at exactly 1 and beta
 # at 0 (and on moves them), --recipe authors builds a net without the hidden
-# FC's LIF whose first threshold stays exactly at --vth-init, that ltsnn eval
+# FC's LIF whose first threshold stays exactly at --vth-init (--fc-spikes off
+# drops that LIF alone), that ltsnn eval
 # rebuilds from the checkpoint and that ltsnn export refuses by name; a net
 # that stops learning (every threshold at 100) is named by a warning and in
 # log.jsonl, a learning one is not.
@@ -17,7 +18,7 @@ common="--epochs 1 --limit 96 --T 4 --batch 16 --threads 1 --seed 3"
 
 # 1. --help lists every flag
 "$LTSNN" train --help >"$tmp/h" 2>&1
-for f in --vth-optim --wd-vth --vth-init --bn-affine --recipe; do
+for f in --vth-optim --wd-vth --vth-init --bn-affine --recipe --fc-spikes; do
     grep -q -- "$f" "$tmp/h" && ok "--help lists $f" || bad "--help lacks $f"
 done
 
@@ -34,6 +35,7 @@ refused --bn-affine maybe
 refused --recipe paper
 refused --vth-init 0
 refused --wd-vth -1
+refused --fc-spikes maybe
 
 # reads a checkpoint: tensors and metadata as JSON-able values (json and struct only)
 cat >"$tmp/st.py" <<'PY'
@@ -141,6 +143,37 @@ if "$LTSNN" train $common --recipe authors --mode dsr --out "$tmp/dsr" >"$tmp/r"
     bad "--recipe authors --mode dsr accepted"
 else
     grep -q "dsr" "$tmp/r" && ok "--recipe authors --mode dsr refused" || bad "dsr: $(cat "$tmp/r")"
+fi
+# --fc-spikes off alone: the hidden FC's LIF goes, nothing else of the recipe comes with it
+if "$LTSNN" train $common --fc-spikes off --vth-init 0.5 --out "$tmp/fcoff" >"$tmp/t" 2>&1; then
+    ok "trained with --fc-spikes off"
+else
+    bad "--fc-spikes off: $(tail -n 3 "$tmp/t")"
+fi
+/usr/bin/python3 - "$tmp" <<'PY' && ok "--fc-spikes off: no LIF after the hidden FC, every other threshold learned, beta 0.45, Omega of the batch" || bad "fc-spikes check"
+import json, sys; sys.path.insert(0, sys.argv[1]); from st import read
+d = sys.argv[1]
+t, m = read(d + '/fcoff/last.safetensors')
+ta, _ = read(d + '/auth/last.safetensors')
+v = sorted(k for k in t if k.endswith('.vth') and not k.startswith('optim.'))
+va = sorted(k for k in ta if k.endswith('.vth') and not k.startswith('optim.'))
+assert v == va, (v, va)
+assert all(t[k] != (0.5,) for k in v), [t[k] for k in v]
+assert m['fc_spikes'] == '0' and m['first_vth_fixed'] == 'false' and 'omega_from' not in m, m
+c = json.load(open(d + '/fcoff/config.json'))
+assert c['fc_spikes'] == 0 and abs(c['beta'] - 0.45) < 1e-6 and 'first_vth_fixed' not in c, c
+PY
+"$LTSNN" eval "$tmp/fcoff/last.safetensors" --data demo >"$tmp/e" 2>&1 && grep -q accuracy "$tmp/e" \
+    && ok "eval rebuilds the --fc-spikes off net" || bad "eval --fc-spikes off: $(tail -n 3 "$tmp/e")"
+if "$LTSNN" train $common --vth-init 0.5 --epochs 2 --out "$tmp/fcoff" --resume "$tmp/fcoff/last.safetensors" >"$tmp/r" 2>&1; then
+    bad "resume of a --fc-spikes off run with spiking FCs accepted"
+else
+    grep -q "fc_spikes" "$tmp/r" && ok "resume with another --fc-spikes refused" || bad "fc-spikes resume: $(cat "$tmp/r")"
+fi
+if "$LTSNN" train $common --recipe authors --fc-spikes on --out "$tmp/bad" --force >"$tmp/r" 2>&1; then
+    bad "--recipe authors --fc-spikes on accepted"
+else
+    grep -q -- "--fc-spikes on" "$tmp/r" && ok "--recipe authors --fc-spikes on refused" || bad "authors + fc on: $(cat "$tmp/r")"
 fi
 # the integer export has no op for an FC reading an analog FC: refused, naming the layers
 if "$LTSNN" train $common --recipe authors --wbits 4 --out "$tmp/q" >"$tmp/t" 2>&1; then

@@ -70,7 +70,7 @@ int cmd_train(int argc, char **argv)
     const char *data = "demo", *model = NULL, *out = NULL, *resume = NULL, *mode = NULL, *window = NULL;
     const char *reset = NULL, *optim = "adam", *loss = "tet", *bn = NULL, *on_nan = "stop";
     const char *grid = NULL, *anchors = NULL, *det_loss = NULL, *filter = NULL;
-    const char *vth_optim = "same", *bn_affine = "on", *recipe = "default";
+    const char *vth_optim = "same", *bn_affine = "on", *recipe = "default", *fc_spikes = NULL;
     int T = 0, batch = 16, epochs = 0, threads = 0, detach = 0, cosine = 0, force = 0, max_mib = 0, sync_bn = 0, wbits = 32;
     uint64_t seed = 0;
     size_t limit = 0;
@@ -116,6 +116,8 @@ int cmd_train(int argc, char **argv)
         {"--recipe", CLI_STR, &recipe, "default, or authors: the authors' released code (beta 0.9 unless --beta, "
          "Omega from the previous batch, the first LIF's threshold fixed, hidden FC layers without spikes; "
          "docs/method.md §4)", 0, 0, 0},
+        {"--fc-spikes", CLI_STR, &fc_spikes, "on (default): a hidden FC block (every FCn but the last) ends in a LIF; "
+         "off: it is linear only and the next FC reads its analog output (as --recipe authors has it)", 0, 0, 0},
         {"--detach-reset", CLI_BOOL, &detach, "no gradient through the reset term", 0, 0, 0},
         {"--wbits", CLI_INT, &wbits, "conv weight bits: 32 (default, float32), 4 or 8 (SAWB, METHOD.md §7)", 0, 1, 32},
         {"--seed", CLI_U64, &seed, "seed for initialisation, shuffling and generated data (default 0)", 0, 0, 0},
@@ -172,6 +174,16 @@ int cmd_train(int argc, char **argv)
                 "define (its spikes are V); use another --mode\n");
         return 2;
     }
+    if (fc_spikes && strcmp(fc_spikes, "on") && strcmp(fc_spikes, "off")) {
+        fprintf(stderr, "ltsnn train: --fc-spikes must be on or off, not '%s'\n", fc_spikes);
+        return 2;
+    }
+    if (authors && fc_spikes && !strcmp(fc_spikes, "on")) {
+        fprintf(stderr, "ltsnn train: --recipe authors has hidden FC layers without spikes; it cannot be used with "
+                "--fc-spikes on\n");
+        return 2;
+    }
+    const int fc_analog = authors || (fc_spikes && !strcmp(fc_spikes, "off"));
     if (authors && !cli_seen(opts, "--beta"))
         beta = 0.9f; /* the authors' MSE weight 0.1 (METHOD.md §4's note) */
     if (strcmp(optim, "adam") && strcmp(optim, "sgd")) {
@@ -273,7 +285,7 @@ int cmd_train(int argc, char **argv)
 
     lt_net_config nc = {.model = model, .in_c = tr.C, .in_h = tr.H, .in_w = tr.W, .classes = 0, .T = T,
                         .B = batch, .neuron = nr, .train = 1, .bn = bn ? bn_v : cli_default_bn(model),
-                        .wbits = wbits, .bn_fixed_affine = !strcmp(bn_affine, "off"), .fc_analog = authors,
+                        .wbits = wbits, .bn_fixed_affine = !strcmp(bn_affine, "off"), .fc_analog = fc_analog,
                         .first_vth_fixed = authors, .max_memory = max_mib ? (size_t)max_mib << 20 : lt_mem_available() / (size_t)node_ranks};
     /* a preset takes the data's class count (a detector's outputs); an explicit string must agree */
     if (lt_model_preset(model))
@@ -333,9 +345,11 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, "
                 "%d threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
                 nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
-        if (authors || strcmp(vth_optim, "same") || wd_vth > 0 || nr.vth_init != 1.0f || nc.bn_fixed_affine)
-            fprintf(stderr, "recipe %s; thresholds from %g, stepped by %s (wd %g); BN affine %s\n", recipe,
-                    nr.vth_init, strcmp(vth_optim, "sgd") ? optim : "plain sgd", wd_vth, bn_affine);
+        if (authors || fc_analog || strcmp(vth_optim, "same") || wd_vth > 0 || nr.vth_init != 1.0f ||
+            nc.bn_fixed_affine)
+            fprintf(stderr, "recipe %s; thresholds from %g, stepped by %s (wd %g); BN affine %s; hidden FC spikes %s\n",
+                    recipe, nr.vth_init, strcmp(vth_optim, "sgd") ? optim : "plain sgd", wd_vth, bn_affine,
+                    fc_analog ? "off" : "on");
         if (detect) {
             char at[32 * LT_DET_MAX_ANCHORS];
             lt_det_anchors_format(at, sizeof at, dc.anchors, dc.A, &err);

@@ -5,8 +5,8 @@
 # data once, stops after --max-runs inside a run's budget, resumes that run
 # from its checkpoint with what is left, scores finished runs' best
 # checkpoints on val and test with and without the Prophesee filter, refuses
-# a run folder started with another command, and bench/det_table.py builds
-# the table from the run folders.
+# a run folder started with another command, passes --train-flags to every
+# run, and bench/det_table.py builds the table from the run folders.
 LTSNN=${LTSNN:-build/ltsnn}
 d=$(mktemp -d /tmp/ltsnn-test-det-bench.XXXXXX) || exit 1
 trap 'rm -rf "$d"' EXIT INT TERM
@@ -44,5 +44,16 @@ grep -q "^| sgp | 1 | done |" "$d/out/results.md" && grep -q "^| fixed | 1 | don
     grep -q "mode sgp --seed 1" "$d/out/results.md" && ok "results.md: both rows and the commands" ||
     bad "table: $(cat "$d/out/results.md")"
 det --list >"$d/o" 2>&1 && [ "$(grep -c '^done' "$d/o")" -eq 2 ] && ok "--list: 2 done" || bad "--list: $(cat "$d/o")"
+# --train-flags reach every run's command (recorded in row.json); the script's own flags are refused in it
+sh bench/det.sh --train-flags "--seed 3" --list >"$d/o" 2>&1
+[ $? -eq 2 ] && grep -q "must not set" "$d/o" && ok "--train-flags setting --seed refused" || bad "--train-flags --seed: $(cat "$d/o")"
+mkdir -p "$d/out2" && cp -R "$d/out/gen1-synth" "$d/out/cache" "$d/out2/"
+sh bench/det.sh --out "$d/out2" --size 32x40 -T 3 --model 8C3-MP2-16C3-MP2-FC32-FC576 --rows fixed --seeds 1 \
+    --minutes 0.02 --batch 4 --threads 1 --train-flags "--fc-spikes off" --max-runs 1 --no-table --ltsnn "$LTSNN" \
+    >"$d/o" 2>&1 || bad "--train-flags run: $(tail -n 3 "$d/o")"
+grep -q -- "--fc-spikes off --out" "$d/out2/runs/fixed/seed1/row.json" &&
+    grep -q "hidden FC spikes off" "$d/out2/runs/fixed/seed1/train.out" &&
+    ok "--train-flags \"--fc-spikes off\": in the recorded command and the run" ||
+    bad "--train-flags: $(cat "$d/out2/runs/fixed/seed1/row.json") $(tail -n 3 "$d/out2/runs/fixed/seed1/train.out")"
 echo "test_det_bench: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -198,7 +198,7 @@ not
         [ "$MAX_RUNS" -gt 0 ] && [ "$invocations" -ge "$MAX_RUNS" ] && break
         mins=$(awk -v r="$rem" -v c="$CHUNK" 'BEGIN { m = r / 60; if (c > 0 && c < m) m = c; printf "%.4f", m }')
         run=$(echo "$cmd" | sed "s|--minutes $MINUTES |--minutes $mins |")
-        [ -f "$dir/last.safetensors" ] && [ -f "$dir/log.jsonl" ] && run="$run --resume $dir/last.safetensors"
+        [ -f "$dir/last.safetensors" ] && run="$run --resume $dir/last.safetensors"
         echo "== $(date -u +%H:%M:%S) $run"
         echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $run" >> "$dir/invocations.txt"
         # shellcheck disable=SC2086

@@ -318,7 +318,7 @@ EOF
             # the recorded command with this invocation's minutes, resuming when something was saved
             run=$(echo "$cmd" | sed "s|--minutes $MINUTES |--minutes $mins |")
         fi
-        if [ -f "$dir/last.safetensors" ] && [ -f "$dir/log.jsonl" ]; then
+        if [ -f "$dir/last.safetensors" ]; then
             run="$run --resume $dir/last.safetensors"
         fi
         echo "== $(date -u +%H:%M:%S) $run"

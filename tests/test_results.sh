@@ -2,7 +2,8 @@
 # test_results.sh -- the resumable results pipeline of docs/results.md:
 # bench/fmnist.sh stops after --max-runs inside a run's budget, resumes that
 # run from its checkpoint with the rest of the budget, skips finished runs,
-# refuses a run folder started with other settings, and
+# refuses a run folder started with other settings, resumes a run stopped
+# inside its first epoch (before any log line), and
 # bench/results_table.py rebuilds the table from the run folders (each seed's
 # final accuracy is its log's last evaluation).  Tiny runs: 320 training
 # images, 6 s of training each (in 3 s chunks), on the real Fashion-MNIST.  And
@@ -125,6 +126,32 @@ done
 sed -n 2p "$E/fixed/seed1/invocations.txt" | grep -q -- "--resume $E/fixed/seed1/last.safetensors" ||
     bad "epochs: the second invocation does not resume"
 grep -q "Budget: 2 epochs per run (equal samples" "$d/ep/results.md" || bad "epochs: the table does not name the budget"
+
+# a script stopped (SIGTERM) inside a run's first epoch: ltsnn saves last.safetensors and writes no log
+# line yet; the next call resumes from that checkpoint (it used to start over into a folder that holds a
+# run, which ltsnn refuses) and the run ends with exactly one epoch of 1600 samples
+I="$d/int/runs/static/fixed/seed1"
+fi_() { exec sh bench/fmnist.sh --out "$d/int" --rows fixed --inputs static --seeds 1 --epochs 1 --limit 1600 \
+    --batch 16 --threads 1 --no-table --ltsnn "$LTSNN"; }
+(fi_) > "$d/oi" 2>&1 &
+fpid=$! # the script itself (exec), so that its trap stops ltsnn, which saves
+i=0
+while ! grep -q "batch [0-9]*/100 " "$I/train.out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+kill -TERM $fpid
+wait $fpid
+if [ -f "$I/last.safetensors" ] && [ ! -f "$I/log.jsonl" ] && [ ! -f "$I/DONE" ]; then
+    (fi_) > "$d/o" 2>&1 || bad "interrupted: second call failed: $(tail -n 3 "$d/o")"
+    sed -n 2p "$I/invocations.txt" | grep -q -- "--resume $I/last.safetensors" ||
+        bad "interrupted: the second call does not resume: $(cat "$I/invocations.txt")"
+    python3 -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1])]
+assert "resume" in l[0] and l[0]["from_epoch"] == 1 and l[0]["from_batch"] > 0, l[0]
+l=[x for x in l if "epoch" in x]
+assert [(x["epoch"], x["samples"], x["partial"]) for x in l] == [(1, 1600, False)], l' "$I/log.jsonl" 2>"$d/o" ||
+        bad "interrupted: the resumed log is not one whole epoch of 1600 taken up inside it: $(tail -n 1 "$d/o")"
+    [ -f "$I/DONE" ] || bad "interrupted: not DONE after the second call"
+else
+    bad "interrupted: want a checkpoint and no log after SIGTERM in the first epoch: $(ls "$I") $(tail -n 2 "$d/oi")"
+fi
 
 # bench/paired_table.py: the seed-paired difference of the two epoch-budget runs is their logs' final
 # accuracies subtracted, and the effective thresholds of a hand-made checkpoint are worked by hand:

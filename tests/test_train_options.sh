@@ -52,6 +52,8 @@ def read(path):
         a, b = v['data_offsets']
         t[k] = struct.unpack('<%df' % ((b - a) // 4), data[a:b])
     return t, meta
+def vths(t):  # the thresholds' names, without the optimiser's state
+    return sorted(k for k in t if k.endswith('.vth') and not k.startswith('optim.'))
 PY
 
 # 3. --bn-affine off: every BN gamma exactly 1, beta exactly 0; on: they move
@@ -109,12 +111,11 @@ else
     bad "recipe runs: $(tail -n 3 "$tmp/t" "$tmp/t2")"
 fi
 /usr/bin/python3 - "$tmp" <<'PY' && ok "--recipe authors: no LIF after the hidden FC, first V fixed, the rest learned, beta 0.9, Omega of the previous batch" || bad "recipe check"
-import json, sys; sys.path.insert(0, sys.argv[1]); from st import read
+import json, sys; sys.path.insert(0, sys.argv[1]); from st import read, vths
 d = sys.argv[1]
 ta, ma = read(d + '/auth/last.safetensors')
 td, md = read(d + '/def/last.safetensors')
-va = sorted(k for k in ta if k.endswith('.vth') and not k.startswith('optim.'))
-vd = sorted(k for k in td if k.endswith('.vth') and not k.startswith('optim.'))
+va, vd = vths(ta), vths(td)
 assert len(vd) == 4 and len(va) == 3 and set(va) < set(vd), (va, vd)
 assert ta['blocks.0.lif.vth'] == (0.5,), ta['blocks.0.lif.vth']
 assert all(ta[k] != (0.5,) for k in va[1:]), [ta[k] for k in va]
@@ -151,12 +152,10 @@ else
     bad "--fc-spikes off: $(tail -n 3 "$tmp/t")"
 fi
 /usr/bin/python3 - "$tmp" <<'PY' && ok "--fc-spikes off: no LIF after the hidden FC, every other threshold learned, beta 0.45, Omega of the batch" || bad "fc-spikes check"
-import json, sys; sys.path.insert(0, sys.argv[1]); from st import read
+import json, sys; sys.path.insert(0, sys.argv[1]); from st import read, vths
 d = sys.argv[1]
 t, m = read(d + '/fcoff/last.safetensors')
-ta, _ = read(d + '/auth/last.safetensors')
-v = sorted(k for k in t if k.endswith('.vth') and not k.startswith('optim.'))
-va = sorted(k for k in ta if k.endswith('.vth') and not k.startswith('optim.'))
+v, va = vths(t), vths(read(d + '/auth/last.safetensors')[0])
 assert v == va, (v, va)
 assert all(t[k] != (0.5,) for k in v), [t[k] for k in v]
 assert m['fc_spikes'] == '0' and m['first_vth_fixed'] == 'false' and 'omega_from' not in m, m

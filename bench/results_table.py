@@ -97,10 +97,14 @@ def ckpt_epoch(path):
 
 
 def read_log(run_dir):
-    """Epoch records a resume would keep (epoch <= last checkpoint's epoch)."""
+    """Epoch records a resume would keep (epoch <= last checkpoint's epoch).
+    A finished run (DONE) kept without its checkpoints, as docs/results-data
+    keeps them: every record of its log, which nothing will cut back."""
     last = ckpt_epoch(os.path.join(run_dir, "last.safetensors"))
     if last is None:
-        return []
+        if not os.path.exists(os.path.join(run_dir, "DONE")):
+            return []
+        last = float("inf")
     out = []
     try:
         with open(os.path.join(run_dir, "log.jsonl")) as f:

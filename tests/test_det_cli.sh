@@ -29,6 +29,8 @@ common="--data $T/c --model $M --grid 3x4 --batch 4 --threads 1 --seed 2 --lr 3e
 if "$LTSNN" train $common --epochs 20 --out "$T/a" >"$T/o" 2>&1; then
     grep -q "detection head: grid 3x4, 2 anchors .* (cells; k-means on the training boxes), 2 classes, loss mean; evaluated on 10 samples with the toolbox filter" "$T/o" &&
         ok "train: $(grep '^detection head' "$T/o")" || bad "train's head line: $(cat "$T/o")"
+    grep "^data " "$T/o" | grep -q "standard BN, detection loss, adam" && ! grep "^data " "$T/o" | grep -q beta &&
+        ok "settings line names the detection loss, no classification beta" || bad "settings line: $(grep '^data ' "$T/o")"
     grep -q "^epoch 20/20 .*loss .* (coord .* obj .* noobj .* cls .*)  avg_iou .*  recall50 .* | eval voc" "$T/o" &&
         ok "progress line: $(grep '^epoch 20/20  loss' "$T/o" | cut -c1-150)..." || bad "progress lines: $(cat "$T/o")"
 else

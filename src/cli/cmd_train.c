@@ -342,9 +342,12 @@ int cmd_train(int argc, char **argv)
     if (rank == 0) {
         fprintf(stderr, "model %s (%zu parameters), input %dx%dx%d, T=%d, %d classes\n", mstr, lt_net_params(net),
                 tr.C, tr.H, tr.W, T, lt_net_classes(net));
-        fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, beta %.2f, %s, batch %d, "
+        char lossw[32] = "detection loss"; /* beta weighs the classification loss only */
+        if (!detect)
+            snprintf(lossw, sizeof lossw, "beta %.2f", beta);
+        fprintf(stderr, "data %s: %zu train, %zu test samples; mode %s, window %s, %s BN, %s, %s, batch %d, "
                 "%d threads\n", data, tr.n, te.n, lt_mode_name(nr.mode), lt_window_name(nr.window),
-                nc.bn == LT_BN_TD ? "td" : "standard", beta, optim, batch, lt_get_threads());
+                nc.bn == LT_BN_TD ? "td" : "standard", lossw, optim, batch, lt_get_threads());
         if (authors || fc_analog || strcmp(vth_optim, "same") || wd_vth > 0 || nr.vth_init != 1.0f ||
             nc.bn_fixed_affine)
             fprintf(stderr, "recipe %s; thresholds from %g, stepped by %s (wd %g); BN affine %s; hidden FC spikes %s\n",

@@ -190,6 +190,10 @@ def status(s):
     if s["done"]:
         return "done"
     if not s["log"]:
+        # stopped inside its first epoch: ltsnn writes no log line until an epoch
+        # ends, but a signal leaves last.safetensors, which the scripts resume
+        if os.path.exists(os.path.join(s["dir"], "last.safetensors")):
+            return "stopped in its first epoch, resumes"
         return "started, nothing saved"
     if "budget_epochs" in s["meta"]:
         return f"unfinished: {s['epochs']:.2f} of {s['meta']['budget_epochs']} epochs"

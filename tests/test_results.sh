@@ -140,6 +140,8 @@ while ! grep -q "batch [0-9]*/100 " "$I/train.out" 2>/dev/null && [ $i -lt 1200 
 kill -TERM $fpid
 wait $fpid
 if [ -f "$I/last.safetensors" ] && [ ! -f "$I/log.jsonl" ] && [ ! -f "$I/DONE" ]; then
+    python3 bench/results_table.py "$d/int" > "$d/o" 2>&1 && grep -q "| s1 stopped in its first epoch, resumes |" "$d/o" ||
+        bad "interrupted: the table does not say the run resumes: $(grep '^| fixed' "$d/o")"
     (fi_) > "$d/o" 2>&1 || bad "interrupted: second call failed: $(tail -n 3 "$d/o")"
     sed -n 2p "$I/invocations.txt" | grep -q -- "--resume $I/last.safetensors" ||
         bad "interrupted: the second call does not resume: $(cat "$I/invocations.txt")"

@@ -25,6 +25,8 @@ encoding); batches are drawn from the training split with --seed.
         [--data /usr/share/datasets/fashion-mnist] [--init-seed S] [--double] [--json OUT.json]
         [--save-batch X.safetensors]
 
+    /usr/bin/python3 bench/vth_audit.py --table A.json B.json ... [--h 0.1] [--names a,b]
+
 CKPT is an ltsnn checkpoint of a Fashion-MNIST model (any mode: the audit
 runs the net in sgp and stsg mode with the checkpoint's weights), or
 `init:MODEL` for a freshly initialised net (PyTorch's default init, seeded
@@ -99,7 +101,50 @@ def mean_se(a):
     return float(a.mean()), float(a.std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else float('nan')
 
 
+def table(argv):
+    """--table J.json ... [--h H] [--names a,b,...]: the audits of several checkpoints
+    as one table, and how often each mode's sign agrees with the loss's slope where
+    that slope is beyond two standard errors."""
+    ap = argparse.ArgumentParser(prog='vth_audit.py --table')
+    ap.add_argument('json', nargs='+')
+    ap.add_argument('--h', default='0.1', help='which finite difference (default 0.1)')
+    ap.add_argument('--names', help='comma-separated names for the audits (default: their checkpoints)')
+    a = ap.parse_args(argv)
+    audits = [json.load(open(p)) for p in a.json]
+    names = a.names.split(',') if a.names else [x['ckpt'] for x in audits]
+    if len(names) != len(audits):
+        ap.error(f'--names has {len(names)} names for {len(audits)} audits')
+    print(f'| checkpoint | layer | V | loss slope fd h={a.h} | SGP dL/dV | STSG dL/dV | SGP sign | STSG sign |')
+    print('|' + ' --- |' * 8)
+    sure, agree, up_wrong, ratio = 0, {'sgp': 0, 'stsg': 0}, 0, {'sgp': [], 'stsg': []}
+    for name, x in zip(names, audits):
+        for r in x['layers']:
+            if a.h not in r['fd']:
+                sys.exit(f"{x['ckpt']}: no finite difference at h={a.h} (it has {', '.join(r['fd'])})")
+            fd, se = r['fd'][a.h]
+            cells = [name, str(r['layer']), f"{r['V']:.2f}", f'{fd:+.1e} +- {se:.0e}',
+                     f"{r['sgp'][0]:+.1e} +- {r['sgp'][1]:.0e}", f"{r['stsg'][0]:+.1e} +- {r['stsg'][1]:.0e}"]
+            if abs(fd) > 2 * se:
+                sure += 1
+                for m in ('sgp', 'stsg'):
+                    same = (r[m][0] > 0) == (fd > 0)
+                    agree[m] += same
+                    ratio[m].append(abs(r[m][0]) / abs(fd))
+                    cells.append('agrees' if same else '**opposite**')
+                up_wrong += fd > 0 and r['sgp'][0] < 0
+            else:
+                cells += ['(slope within 2 s.e.)', '']
+            print('| ' + ' | '.join(cells) + ' |')
+    med = {m: (float(np.median(v)) if v else float('nan')) for m, v in ratio.items()}
+    print(f'\nlayers whose loss slope is beyond 2 s.e.: {sure}; SGP\'s sign agrees in {agree["sgp"]}, STSG\'s in '
+          f'{agree["stsg"]}; SGP asks V up where the loss asks it down in {up_wrong}; median |dL/dV| / |slope|: '
+          f'SGP {med["sgp"]:.2f}, STSG {med["stsg"]:.2f}')
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ['--table']:
+        return table(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[1], formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument('ckpt')
     ap.add_argument('--batches', type=int, default=16)

@@ -82,6 +82,23 @@ for li, lif in enumerate(net.lifs()):
     moved = moved or fd != 0
 assert moved, 'no layer moved the loss: the check would be empty'
 PY
+    # --table: one row per layer, and the agreement counted by hand from the JSON
+    $PY bench/vth_audit.py --table "$d/a.json" "$d/a.json" --names x,y >"$d/t" 2>&1 || bad "--table: $(cat "$d/t")"
+    $PY - "$d" <<'PY' && ok "--table: 4 rows, the summary's counts as worked from the JSON" || bad "--table: $(cat "$d/t")"
+import json, sys
+d = sys.argv[1]
+L = json.load(open(d + '/a.json'))['layers']
+t = open(d + '/t').read()
+assert sum(1 for l in t.splitlines() if l.startswith('| x |') or l.startswith('| y |')) == 4, t
+sure = [r for r in L if abs(r['fd']['0.1'][0]) > 2 * r['fd']['0.1'][1]]
+n = {m: sum((r[m][0] > 0) == (r['fd']['0.1'][0] > 0) for r in sure) for m in ('sgp', 'stsg')}
+want = "beyond 2 s.e.: %d; SGP's sign agrees in %d, STSG's in %d" % (2 * len(sure), 2 * n['sgp'], 2 * n['stsg'])
+assert want in t, (want, t)
+PY
+    $PY bench/vth_audit.py --table "$d/a.json" --names x,y >"$d/t" 2>&1 && bad "--names of the wrong length accepted"
+    $PY bench/vth_audit.py --table "$d/a.json" --h 0.5 >"$d/t" 2>&1 && bad "--table --h without that difference accepted"
+    grep -q "no finite difference at h=0.5 (it has 0.1)" "$d/t" && ok "--table --h 0.5 refused by name" ||
+        bad "--h refusal: $(cat "$d/t")"
 fi
 
 # refusals

@@ -181,7 +181,6 @@ def main(argv):
     if a.save_batch:   # batch 0 as `ltsnn grad --batch` reads it (tests/test_vth_audit.sh)
         st_io.write(a.save_batch, {'x': batches[0][0].float().numpy(), 'y': batches[0][1].numpy()})
     margin0 = net.min_margin(batches[0][0])   # how near a spike of batch 0 is to flipping
-    saved = {k: v.clone() for k, v in net.named_buffers()}   # BN running stats: restored at the end
 
     base = losses(net, batches, omega, beta)
     g_sgp = grads(net, batches, omega, beta, 'sgp')
@@ -202,9 +201,6 @@ def main(argv):
             row.setdefault('fd_batch0', {})[str(h)] = float((lp[0] - lm[0]) / (2 * d))
         row['sgp_batch0'], row['stsg_batch0'] = float(g_sgp[0, li]), float(g_stsg[0, li])
         rows.append(row)
-    with torch.no_grad():
-        for k, v in net.named_buffers():
-            v.copy_(saved[k])
 
     print(f'{a.ckpt}: {a.batches} batches of {a.batch} training images (seed {a.seed}), T {net.T}, beta {beta:.4g}, '
           f'Omega {float(omega):.4f}; loss {base.mean():.5f}')

@@ -37,6 +37,7 @@ NEURO_MODEL=${NEURO_MODEL:-AP2-32C3-32C3-AP2-64C3-64C3-AP2-FC256-FC10}
 MAX_RUNS=${MAX_RUNS:-0}
 KIND=${KIND:-matrix}
 TABLE=${TABLE:-1}
+ENERGY=${ENERGY:-}
 LIST=0
 # one BLAS thread per OpenMP worker: ltsnn parallelises over the batch itself
 OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
@@ -71,6 +72,9 @@ usage: sh bench/fmnist.sh [options]      (each option also as an environment var
   --static-model M   STATIC_MODEL  default fmnist (32C3-32C3-AP2-64C3-64C3-AP2-FC256-FC10)
   --neuro-model M    NEURO_MODEL   default AP2-32C3-32C3-AP2-64C3-64C3-AP2-FC256-FC10
   --no-table         TABLE=0  do not rebuild OUT/results.md at the end
+  --energy, --no-energy  ENERGY=1/0  for every finished run, `ltsnn eval last.safetensors --energy` into
+                              RUN/energy.txt (MACs, SOPs, firing rates on the test set; default: on
+                              without --limit, off with it)
   --list                      print every run and its state, run nothing
 Environment: OPENBLAS_NUM_THREADS (default 1).
 EOF
@@ -78,7 +82,7 @@ EOF
 
 while [ $# -gt 0 ]; do
     case $1 in
-    --no-table | --list | -h | --help) ;;
+    --no-table | --list | --energy | --no-energy | -h | --help) ;;
     *) [ $# -ge 2 ] || { echo "fmnist.sh: $1 needs a value" >&2; exit 2; } ;;
     esac
     case $1 in
@@ -98,6 +102,8 @@ while [ $# -gt 0 ]; do
     --neuro-model) NEURO_MODEL=$2; shift ;;
     --kind) KIND=$2; shift ;;
     --no-table) TABLE=0 ;;
+    --energy) ENERGY=1 ;;
+    --no-energy) ENERGY=0 ;;
     --list) LIST=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "fmnist.sh: unknown option '$1' (--help lists them)" >&2; exit 2 ;;
@@ -117,6 +123,8 @@ is_num "$MINUTES" || die "--minutes must be a positive number, not '$MINUTES'"
 [ "$CHUNK" = 0 ] || is_num "$CHUNK" || die "--chunk must be a positive number or 0, not '$CHUNK'"
 case $THREADS$LIMIT$MAX_RUNS$BATCH$EPOCHS in *[!0-9]*) die "--threads, --limit, --max-runs, --batch, --epochs take integers" ;; esac
 case $OUT$LTSNN in *[[:space:]]*) die "--out and --ltsnn must not contain spaces" ;; esac
+[ -n "$ENERGY" ] || { [ "$LIMIT" -gt 0 ] && ENERGY=0 || ENERGY=1; }
+case $ENERGY in 0 | 1) ;; *) die "ENERGY is 0 or 1, not '$ENERGY'" ;; esac
 [ -x "$LTSNN" ] || die "$LTSNN is not an executable (build it with make, or pass --ltsnn)"
 
 # row -> ltsnn train flags (bench/results_table.py has the labels)
@@ -237,6 +245,22 @@ on_signal() {
 }
 trap on_signal INT TERM HUP
 
+# a finished run's operation counts and energy on the test set (METHOD.md §10), once:
+# RUN/energy.txt, written whole or not at all ($1 dir, $2 input, $3 row)
+run_energy() {
+    [ "$ENERGY" = 1 ] && [ ! -s "$1/energy.txt" ] && [ -f "$1/last.safetensors" ] || return 0
+    if [ "$2" = static ]; then edata=fashion-mnist; else edata=$(row_cache "$3"); fi
+    echo "== energy: $1"
+    if "$LTSNN" eval "$1/last.safetensors" --data "$edata" --energy --threads "$THREADS" < /dev/null \
+        > "$1/energy.tmp" 2> "$1/energy.err"; then
+        mv "$1/energy.tmp" "$1/energy.txt"
+        rm -f "$1/energy.err"
+    else
+        rm -f "$1/energy.tmp"
+        die "ltsnn eval --energy failed for $1; its message is in $1/energy.err"
+    fi
+}
+
 # a command without its binary and --threads: what must not change when a run is resumed
 same_run() { echo "${1#* }" | sed 's/ --threads [0-9]*//'; }
 
@@ -249,6 +273,7 @@ while read -r inp row seed <&3; do
     cmd=$(train_cmd "$inp" "$row" "$seed" "$dir")
     if [ -f "$dir/DONE" ]; then
         [ "$LIST" = 1 ] && echo "done      $dir"
+        [ "$LIST" = 1 ] || run_energy "$dir" "$inp" "$row"
         continue
     fi
     if [ -f "$dir/row.json" ]; then
@@ -306,6 +331,7 @@ EOF
             date -u +%Y-%m-%dT%H:%M:%SZ > "$dir/DONE"
             "$LTSNN" plot "$dir" < /dev/null > /dev/null 2>&1 || echo "fmnist.sh: ltsnn plot $dir failed" >&2
             echo "== done $dir"
+            run_energy "$dir" "$inp" "$row"
             break
         fi
         [ "$MAX_RUNS" -gt 0 ] && [ "$invocations" -ge "$MAX_RUNS" ] && break

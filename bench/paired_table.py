@@ -17,7 +17,10 @@ outside residual blocks; gamma = 1, beta = 0 with --bn-affine off; a LIF with
 no BN before it reports V), read from the run's last.safetensors.  With BN
 in front, V alone says little: scaling gamma, beta and V together changes no
 spike, so the effective threshold is what the neuron sees.  And spikes per
-sample, as bench/spikes_figure.py counts them.  Markdown on stdout.  Needs
+sample, as bench/spikes_figure.py counts them, and where the run has an
+RUN/energy.txt (`ltsnn eval --energy`, which bench/fmnist.sh writes for
+every finished run), SOPs and energy per test sample (METHOD.md §10).
+Markdown on stdout.  Needs
 numpy (checkpoints are read with bench/ref/st_io.py).
 """
 import json
@@ -27,6 +30,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import spikes_figure  # noqa: E402  (same folder)
+import quant_table  # noqa: E402  (its reader of ltsnn eval --energy)
 from ref import st_io  # noqa: E402  (the reference's safetensors reader)
 
 
@@ -57,6 +61,11 @@ def run_info(d, ltsnn):
     ck = os.path.join(d, "last.safetensors")
     if os.path.exists(ck):
         info["thr"] = effective_thresholds(ck)
+    try:
+        with open(os.path.join(d, "energy.txt")) as f:
+            info["energy"] = quant_table.energy(f.read())  # (acc, MACs, SOPs, nJ) per sample, or None
+    except OSError:
+        info["energy"] = None
     return info
 
 
@@ -123,19 +132,23 @@ def main(argv):
               f"{' / '.join(f's{s}: {x:+.2f}' for s, x in zip(seeds, d))} | {every if len(d) > 1 else '—'} |")
     print()
     print("| row | seeds | V at the end, per LIF layer | effective threshold (V - beta) / (s gamma), per layer | "
-          "spikes per sample |")
-    print("| --- | --- | --- | --- | --- |")
+          "spikes per sample | SOPs per sample | energy µJ |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in dict.fromkeys(r for p in pairs for r in p):
         rs = [runs[k] for k in sorted(runs) if k[0] == row and runs[k]["thr"]]
         if not rs:
-            print(f"| {row} | — | — | — | — |")
+            print(f"| {row} | — | — | — | — | — | — |")
             continue
         n = len(rs[0]["thr"])
         vs = [sum(r["thr"][j][0] for r in rs) / len(rs) for j in range(n)]
         es = [sum(r["thr"][j][1] for r in rs) / len(rs) for j in range(n)]
         sp = [r["spikes"] for r in rs if r["spikes"] is not None]
+        en = [r["energy"] for r in rs if r["energy"]]
+        # only when every seed has one: a mean over fewer seeds than the row would mislead
+        sops = f"{sum(e[2] for e in en) / len(en) / 1e6:.2f}M" if en and len(en) == len(rs) else "—"
+        uj = f"{sum(e[3] for e in en) / len(en) / 1e3:.2f}" if en and len(en) == len(rs) else "—"
         print(f"| {row} | {', '.join(str(r['seed']) for r in rs)} | {', '.join(f'{v:.2f}' for v in vs)} | "
-              f"{', '.join(f'{e:.2f}' for e in es)} | {f'{sum(sp) / len(sp):,.0f}' if sp else '—'} |")
+              f"{', '.join(f'{e:.2f}' for e in es)} | {f'{sum(sp) / len(sp):,.0f}' if sp else '—'} | {sops} | {uj} |")
     return 0
 
 

@@ -186,6 +186,27 @@ for bn, want in (("standard", 1.925), ("td", (0.65 + 3.2) / 2 / 1.5)):
 EOF2
 /usr/bin/python3 bench/paired_table.py "$d/ep" --pairs sgp > "$d/o" 2>&1 && bad "paired_table.py took a pair without a base"
 
+# --energy: a finished run gets RUN/energy.txt (ltsnn eval --energy on its last checkpoint) once, and
+# paired_table.py reports its SOPs and energy per sample; off by default with --limit
+[ ! -e "$E/fixed/seed1/energy.txt" ] || bad "energy: written under --limit without --energy"
+fe --rows fixed --energy --no-table > "$d/o" 2>&1 || bad "energy: call failed: $(tail -n 3 "$d/o")"
+grep -q "^total " "$E/fixed/seed1/energy.txt" 2>/dev/null || bad "energy: no totals in $E/fixed/seed1/energy.txt"
+[ ! -e "$E/fixed/seed1/energy.tmp" ] && [ ! -e "$E/sgp/seed1/energy.txt" ] || bad "energy: a leftover or a row not asked for"
+cp "$E/fixed/seed1/energy.txt" "$d/energy.before"
+fe --rows fixed --energy --no-table > "$d/o" 2>&1 || bad "energy: second call failed: $(tail -n 3 "$d/o")"
+grep -q "== energy" "$d/o" && bad "energy: evaluated again though energy.txt was there"
+/usr/bin/python3 bench/paired_table.py "$d/ep" --pairs sgp:fixed --ltsnn "$LTSNN" > "$d/pt.md" 2>"$d/o" ||
+    bad "paired_table.py with energy failed: $(cat "$d/o")"
+/usr/bin/python3 - "$d/pt.md" "$E/fixed/seed1/energy.txt" > "$d/o" 2>&1 <<'EOF2' || bad "energy columns: $(cat "$d/o")"
+import re, sys
+md, en = sys.argv[1:]
+macs, sops, nj = map(float, re.search(r"^total\s+(\S+)\s+(\S+)\s+(\S+)", open(en).read(), re.M).groups())
+assert sops > 0 and abs(nj - (4.6 * macs + 0.9 * sops) / 1e3) < 0.01 * nj, (macs, sops, nj)
+rows = {l.split("|")[1].strip(): l.split("|") for l in open(md) if l.count("|") == 8}
+assert rows["fixed"][6].strip() == f"{sops / 1e6:.2f}M" and rows["fixed"][7].strip() == f"{nj / 1e3:.2f}", rows["fixed"]
+assert rows["sgp"][6].strip() == "—", rows["sgp"]  # no energy.txt: nothing made up
+EOF2
+
 # bench/spikes_figure.py on the committed matrix runs: spikes per sample against a count made here from
 # the fmnist preset's layer sizes (T=4; 32x28x28 twice, 64x14x14 twice, FC256), one point per run
 /usr/bin/python3 bench/spikes_figure.py docs/results-data/matrix --out "$d/sp.svg" --ltsnn "$LTSNN" --table \

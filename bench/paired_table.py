@@ -69,6 +69,14 @@ def run_info(d, ltsnn):
     return info
 
 
+def every_seed(d):
+    """what holds for every seed's difference: ahead, behind, equal (all zero: two rows that did the
+    same, e.g. two dead nets) or mixed"""
+    if all(x == 0 for x in d):
+        return "equal"
+    return "ahead" if all(x > 0 for x in d) else "behind" if all(x < 0 for x in d) else "mixed"
+
+
 def fmt_sd(xs, nd=2):
     m = sum(xs) / len(xs)
     return f"{m:+.{nd}f}" if len(xs) < 2 else f"{m:+.{nd}f} ± {statistics.stdev(xs):.{nd}f}"
@@ -127,7 +135,7 @@ def main(argv):
         a = [runs[(row, s)]["acc"] for s in seeds]
         b = [runs[(bs, s)]["acc"] for s in seeds]
         d = [x - y for x, y in zip(a, b)]
-        every = "ahead" if all(x > 0 for x in d) else "behind" if all(x < 0 for x in d) else "mixed"
+        every = every_seed(d)
         print(f"| {row} | {bs} | {', '.join(map(str, seeds))} | {fmt_acc(a)} | {fmt_acc(b)} | {fmt_sd(d)} | "
               f"{' / '.join(f's{s}: {x:+.2f}' for s, x in zip(seeds, d))} | {every if len(d) > 1 else '—'} |")
     print()

@@ -180,6 +180,8 @@ def st(path, bn):
     h = json.dumps(head).encode()
     open(path, "wb").write(struct.pack("<Q", len(h)) + h + data)
     return paired_table.effective_thresholds(path)
+assert [paired_table.every_seed(d) for d in ([0.0, 0.0], [0.1, 0.2], [-0.1, -0.2], [0.0, 0.3], [0.1, -0.1])] == \
+    ["equal", "ahead", "behind", "mixed", "mixed"]
 for bn, want in (("standard", 1.925), ("td", (0.65 + 3.2) / 2 / 1.5)):
     (v0, e0), (v1, e1) = st(f"{d}/h.safetensors", bn)
     assert abs(v0 - 1.5) < 1e-6 and abs(e0 - want) < 1e-5 and abs(e1 - 0.7) < 1e-6, (bn, e0, want, e1)

@@ -5,6 +5,7 @@
     python3 bench/results_table.py OUT_DIR --splice DOC.md
     python3 bench/results_table.py --remaining RUN_DIR BUDGET_SECONDS
     python3 bench/results_table.py --remaining-epochs RUN_DIR EPOCHS
+    python3 bench/results_table.py --by-epoch RUN_DIR[=LABEL] ...
 
 OUT_DIR is a folder written by bench/fmnist.sh or bench/fmnist_long.sh
 (default: bench/out/fmnist and bench/out/fmnist_long).  Every run directory
@@ -26,6 +27,13 @@ lines after that epoch belong to a killed invocation and are dropped by
 `ltsnn train --resume` too).  --remaining-epochs prints the whole epochs a
 run with an epoch budget still has to do (0 once its log holds epoch EPOCHS
 whole).  bench/fmnist.sh uses them to resume.
+
+--by-epoch prints one table of runs side by side, a line per whole epoch:
+each run's test accuracy after it, the training minutes it had taken by then
+(evaluations not counted), and, for a run whose thresholds move, the
+thresholds V_th of its LIF layers.  Epochs compare runs that saw the same
+samples whatever else the machine was doing; LABEL names a column (default:
+the run's row and seed).
 
 Standard library only.
 """
@@ -339,6 +347,42 @@ def long_table(runs):
     return lines, cmds
 
 
+def by_epoch(specs):
+    """The --by-epoch table (see the module's text) for RUN_DIR[=LABEL] specs."""
+    cols = []
+    for spec in specs:
+        d, _, label = spec.partition("=")
+        if not os.path.isfile(os.path.join(d, "log.jsonl")):
+            raise ValueError(f"{d}: no log.jsonl (not a run folder, or no epoch logged yet)")
+        meta = read_json(os.path.join(d, "row.json")) or {}
+        log, t, whole = read_log(d), 0.0, {}
+        for r in log:  # partial lines are chunks cut inside an epoch: their minutes count, not their accuracy
+            t += r.get("train_seconds", 0)
+            if not r.get("partial") and r.get("test_acc", -1) >= 0:
+                whole[r["epoch"]] = (r["test_acc"], t / 60, r.get("vth") or [])
+        if not whole:
+            raise ValueError(f"{d}: no whole epoch in its log yet" if log else
+                             f"{d}: its log holds no epoch a resume would keep (no last.safetensors, no DONE)")
+        vths = {tuple(v) for _, _, v in whole.values()}
+        label = label or (f"{meta['row']} seed {meta.get('seed')}" if meta.get("row") else d)
+        cols.append((label, whole, len(vths) > 1))
+    head, rule = ["epoch"], ["---"]
+    for label, _, moves in cols:
+        head += [f"{label} test %", "training min"] + (["V_th"] if moves else [])
+        rule += ["---", "---"] + (["---"] if moves else [])
+    out = ["| " + " | ".join(head) + " |", "| " + " | ".join(rule) + " |"]
+    for e in range(1, max(max(w) for _, w, _ in cols) + 1):
+        cells = [str(e)]
+        for _, whole, moves in cols:
+            if e in whole:
+                acc, m, v = whole[e]
+                cells += [f"{acc:.2f}", f"{m:.1f}"] + ([" ".join(f"{x:.2f}" for x in v)] if moves else [])
+            else:
+                cells += ["—", "—"] + (["—"] if moves else [])
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def render(roots):
     out = []
     for root in roots:
@@ -426,6 +470,16 @@ def main(argv):
             return 2
         whole = [r["epoch"] for r in read_log(argv[1]) if not r.get("partial")]
         print(max(0, int(argv[2]) - max(whole, default=0)))
+        return 0
+    if argv[:1] == ["--by-epoch"]:
+        if len(argv) < 2:
+            print("usage: results_table.py --by-epoch RUN_DIR[=LABEL] ...", file=sys.stderr)
+            return 2
+        try:
+            sys.stdout.write(by_epoch(argv[1:]))
+        except ValueError as e:
+            print(f"results_table.py: {e}", file=sys.stderr)
+            return 1
         return 0
     if "--splice" in argv:
         i = argv.index("--splice")

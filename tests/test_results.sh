@@ -5,8 +5,9 @@
 # refuses a run folder started with other settings, resumes a run stopped
 # inside its first epoch (before any log line), and
 # bench/results_table.py rebuilds the table from the run folders (each seed's
-# final accuracy is its log's last evaluation).  Tiny runs: 320 training
-# images, 6 s of training each (in 3 s chunks), on the real Fashion-MNIST.  And
+# final accuracy is its log's last evaluation; --by-epoch lines runs up by
+# epoch).  Tiny runs: 320 training images, 6 s of training each (in 3 s
+# chunks), on the real Fashion-MNIST.  And
 # bench/spikes_figure.py's spikes per sample on the committed matrix runs.
 LTSNN=${LTSNN:-./ltsnn}
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
@@ -126,6 +127,32 @@ done
 sed -n 2p "$E/fixed/seed1/invocations.txt" | grep -q -- "--resume $E/fixed/seed1/last.safetensors" ||
     bad "epochs: the second invocation does not resume"
 grep -q "Budget: 2 epochs per run (equal samples" "$d/ep/results.md" || bad "epochs: the table does not name the budget"
+
+# --by-epoch: a line per whole epoch with each run's test accuracy from its log, a V_th column only for
+# the run whose thresholds move, and a folder that is not a run refused with exit 1
+python3 bench/results_table.py --by-epoch "$E/fixed/seed1=F" "$E/sgp/seed1" > "$d/be" 2> "$d/o" ||
+    bad "--by-epoch failed: $(cat "$d/o")"
+python3 - "$d/be" "$E" > "$d/o" 2>&1 <<'PY' || bad "--by-epoch table: $(cat "$d/o")"
+import json, sys
+rows = [l.split("|")[1:-1] for l in open(sys.argv[1]).read().splitlines()]
+rows = [[c.strip() for c in r] for r in rows]
+assert rows[0] == ["epoch", "F test %", "training min", "sgp seed 1 test %", "training min", "V_th"], rows[0]
+assert [r[0] for r in rows[2:]] == ["1", "2"], rows
+for col, run in ((1, "fixed"), (3, "sgp")):
+    log = [json.loads(l) for l in open(f"{sys.argv[2]}/{run}/seed1/log.jsonl")]
+    want = [f"{x['test_acc']:.2f}" for x in log if "epoch" in x and not x["partial"]]
+    assert [r[col] for r in rows[2:]] == want, (run, want, rows)
+    t, mins = 0.0, []
+    for x in (x for x in log if "epoch" in x):
+        t += x["train_seconds"]
+        if not x["partial"]:
+            mins.append(f"{t / 60:.1f}")
+    assert [r[col + 1] for r in rows[2:]] == mins, (run, mins, rows)
+    if run == "sgp":
+        assert len(rows[3][5].split()) == len(log[-1]["vth"]), rows[3]
+PY
+python3 bench/results_table.py --by-epoch "$d" > "$d/o" 2>&1
+[ $? -eq 1 ] && grep -q "no log.jsonl" "$d/o" || bad "--by-epoch on a folder without a log: $(cat "$d/o")"
 
 # a script stopped (SIGTERM) inside a run's first epoch: ltsnn saves last.safetensors and writes no log
 # line yet; the next call resumes from that checkpoint (it used to start over into a folder that holds a

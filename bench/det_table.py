@@ -44,7 +44,7 @@ def run_row(d):
                                                                        'test_none')}
     return {
         'mode': meta.get('row', os.path.basename(os.path.dirname(d))), 'seed': meta.get('seed'),
-        'done': os.path.exists(os.path.join(d, 'DONE')), 'steps': sum(r.get('batches', 0) for r in log),
+        'done': os.path.exists(os.path.join(d, 'DONE')), 'steps': sum({r['epoch']: r.get('batches', 0) for r in log if 'epoch' in r}.values()),
         'minutes': t / 60, 'budget': meta.get('budget_minutes'), 'best': best, 'best_at': best_at,
         'best_map': best_map, 'first50': first50,
         'ev': {k: (v['voc'], v['coco']) if v else (None, None) for k, v in ev.items()},

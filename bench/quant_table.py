@@ -59,17 +59,22 @@ def integer(text):
 
 
 def samples_seen(run):
-    n = 0
+    """Training samples the run saw: per epoch, its last log line's `samples` (a
+    line counts the whole epoch so far, so an epoch stopped and resumed has two
+    lines and the second holds both parts)."""
+    per_epoch = {}
     try:
         with open(os.path.join(run, "log.jsonl")) as f:
             for line in f:
                 try:
-                    n += json.loads(line).get("samples", 0)
+                    r = json.loads(line)
                 except ValueError:
-                    pass
+                    continue
+                if isinstance(r, dict) and "epoch" in r:
+                    per_epoch[r["epoch"]] = r.get("samples", 0)
     except OSError:
         pass
-    return n
+    return sum(per_epoch.values())
 
 
 def fmt(m, sd, digits=2):

@@ -3,7 +3,7 @@
 # bench/fmnist.sh stops after --max-runs inside a run's budget, resumes that
 # run from its checkpoint with the rest of the budget, skips finished runs,
 # refuses a run folder started with other settings, resumes a run stopped
-# inside its first epoch (before any log line), and
+# by a signal inside its first epoch (its stopped part logged), and
 # bench/results_table.py rebuilds the table from the run folders (each seed's
 # final accuracy is its log's last evaluation; --by-epoch lines runs up by
 # epoch).  Tiny runs: 320 training images, 6 s of training each (in 3 s
@@ -154,9 +154,10 @@ PY
 python3 bench/results_table.py --by-epoch "$d" > "$d/o" 2>&1
 [ $? -eq 1 ] && grep -q "no log.jsonl" "$d/o" || bad "--by-epoch on a folder without a log: $(cat "$d/o")"
 
-# a script stopped (SIGTERM) inside a run's first epoch: ltsnn saves last.safetensors and writes no log
-# line yet; the next call resumes from that checkpoint (it used to start over into a folder that holds a
-# run, which ltsnn refuses) and the run ends with exactly one epoch of 1600 samples
+# a script stopped (SIGTERM) inside a run's first epoch: ltsnn logs the stopped part (no evaluation, its
+# training seconds, "interrupted") and saves last.safetensors; the next call resumes from that checkpoint (it
+# used to start over into a folder that holds a run, which ltsnn refuses) and the run ends with exactly one
+# epoch of 1600 samples, its stopped part's seconds counted once
 I="$d/int/runs/static/fixed/seed1"
 fi_() { exec sh bench/fmnist.sh --out "$d/int" --rows fixed --inputs static --seeds 1 --epochs 1 --limit 1600 \
     --batch 16 --threads 1 --no-table --ltsnn "$LTSNN"; }
@@ -166,20 +167,31 @@ i=0
 while ! grep -q "batch [0-9]*/100 " "$I/train.out" 2>/dev/null && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
 kill -TERM $fpid
 wait $fpid
-if [ -f "$I/last.safetensors" ] && [ ! -f "$I/log.jsonl" ] && [ ! -f "$I/DONE" ]; then
-    python3 bench/results_table.py "$d/int" > "$d/o" 2>&1 && grep -q "| s1 stopped in its first epoch, resumes |" "$d/o" ||
-        bad "interrupted: the table does not say the run resumes: $(grep '^| fixed' "$d/o")"
+if [ -f "$I/last.safetensors" ] && [ -f "$I/log.jsonl" ] && [ ! -f "$I/DONE" ]; then
+    python3 -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1])]
+assert len(l) == 1 and l[0]["epoch"] == 1 and l[0]["partial"] and l[0]["interrupted"], l
+assert l[0]["test_acc"] == -1 and 0 < l[0]["samples"] < 1600 and l[0]["train_seconds"] > 0, l' "$I/log.jsonl" \
+        2>"$d/o" || bad "interrupted: the stopped part is not logged as such: $(tail -n 1 "$d/o")"
+    python3 bench/results_table.py "$d/int" > "$d/o" 2>&1 && grep -q "| s1 unfinished: 0\.[0-9]* of 1 epochs |" "$d/o" ||
+        bad "interrupted: the table does not show the stopped part: $(grep '^| fixed' "$d/o")"
     (fi_) > "$d/o" 2>&1 || bad "interrupted: second call failed: $(tail -n 3 "$d/o")"
     sed -n 2p "$I/invocations.txt" | grep -q -- "--resume $I/last.safetensors" ||
         bad "interrupted: the second call does not resume: $(cat "$I/invocations.txt")"
     python3 -c 'import json,sys; l=[json.loads(x) for x in open(sys.argv[1])]
-assert "resume" in l[0] and l[0]["from_epoch"] == 1 and l[0]["from_batch"] > 0, l[0]
+assert "resume" in l[1] and l[1]["from_epoch"] == 1 and l[1]["from_batch"] == l[0]["batches"] > 0, l[1]
+assert l[1]["log_lines_at_checkpoint"] == 1, l[1]
 l=[x for x in l if "epoch" in x]
-assert [(x["epoch"], x["samples"], x["partial"]) for x in l] == [(1, 1600, False)], l' "$I/log.jsonl" 2>"$d/o" ||
-        bad "interrupted: the resumed log is not one whole epoch of 1600 taken up inside it: $(tail -n 1 "$d/o")"
+assert [(x["epoch"], x["samples"], x["partial"]) for x in l] == [(1, l[0]["samples"], True), (1, 1600, False)], l
+assert "interrupted" not in l[1] and l[1]["test_acc"] >= 0, l[1]' "$I/log.jsonl" 2>"$d/o" ||
+        bad "interrupted: the resumed log is not the stopped part and one whole epoch of 1600: $(tail -n 1 "$d/o")"
     [ -f "$I/DONE" ] || bad "interrupted: not DONE after the second call"
+    # a minutes budget counts the stopped part's seconds: what is left is the budget less both lines' seconds
+    want=$(python3 -c 'import json,sys; print("%.3f" % max(0, 600 - sum(json.loads(x).get("train_seconds", 0)
+        for x in open(sys.argv[1]))))' "$I/log.jsonl")
+    [ "$(python3 bench/results_table.py --remaining "$I" 600)" = "$want" ] ||
+        bad "interrupted: --remaining does not count the stopped part's seconds"
 else
-    bad "interrupted: want a checkpoint and no log after SIGTERM in the first epoch: $(ls "$I") $(tail -n 2 "$d/oi")"
+    bad "interrupted: want a checkpoint and a log after SIGTERM in the first epoch: $(ls "$I") $(tail -n 2 "$d/oi")"
 fi
 
 # bench/paired_table.py: the seed-paired difference of the two epoch-budget runs is their logs' final

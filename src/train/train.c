@@ -863,14 +863,29 @@ setup:
         lt_par_log_fields(&par, par_fields, sizeof par_fields, done_batches - first, c->sync_bn);
         int partial = done_batches < batches;
         if (interrupted) {
-            /* no evaluation: the state of this batch into last.safetensors, and out */
+            /* no evaluation: a log line that keeps the seconds trained (a time budget resumed from here must
+             * not train them again; its test_* are -1 and "interrupted" says why), the state of this batch
+             * into last.safetensors, and out.  The line is written first: the checkpoint counts it. */
             rs.epoch = epoch;
             rs.batch = done_batches;
             if (partial)
                 rs.rng = before;
             if (!(st = lt_par_end_epoch(&par, &rs.sums, rate, n_lif, c->sync_bn, epoch, err)) && writer) {
+                lt_eval_result ev;
+                lt_head_eval_reset(head);
+                if (!(st = lt_head_eval_result(head, &ev, err))) {
+                    char extra[sizeof par_fields + 32];
+                    for (int i = 0; i < ev.n; i++)
+                        ev.value[i] = -1;
+                    snprintf(extra, sizeof extra, ", \"interrupted\": true%s", par_fields);
+                    log_line(line, 65536, net, head, opt, epoch, &rs, &ev, lt_time_s() - t0, t_train, done_batches,
+                             partial, skipped, gsq, steps, extra);
+                    if (!(st = append_log(log_path, line, err)))
+                        rs.log_lines++;
+                }
                 snprintf(path, sizeof path, "%s/last.safetensors", c->out_dir);
-                st = save_ckpt(net, opt, head, path, &rs, settings, c, err);
+                if (!st)
+                    st = save_ckpt(net, opt, head, path, &rs, settings, c, err);
             }
             if (!(st = lt_par_agree(&par, st, err)))
                 st = lt_err_set(err, LT_ERR_INTERRUPTED, "interrupted in epoch %d after batch %ld of %ld%s%s", epoch,

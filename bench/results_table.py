@@ -5,6 +5,7 @@
     python3 bench/results_table.py OUT_DIR --splice DOC.md
     python3 bench/results_table.py --remaining RUN_DIR BUDGET_SECONDS
     python3 bench/results_table.py --remaining-epochs RUN_DIR EPOCHS
+    python3 bench/results_table.py --last-interrupted RUN_DIR
     python3 bench/results_table.py --by-epoch RUN_DIR[=LABEL] ...
 
 OUT_DIR is a folder written by bench/fmnist.sh or bench/fmnist_long.sh
@@ -22,11 +23,16 @@ page is refreshed in place when more runs have finished; the prose around
 the tables is left alone.  The file is replaced atomically.
 
 --remaining prints the training seconds a run still has to do: the budget
-minus the train_seconds of the epochs its last.safetensors has seen (log
-lines after that epoch belong to a killed invocation and are dropped by
-`ltsnn train --resume` too).  --remaining-epochs prints the whole epochs a
+minus the train_seconds of the log lines its last.safetensors counts (lines
+written after that save belong to an invocation that died before its next
+one; a resume starts from the save, so they are dropped here too).  A run
+stopped by a signal logs its stopped part, seconds included, before it
+saves.  --remaining-epochs prints the whole epochs a
 run with an epoch budget still has to do (0 once its log holds epoch EPOCHS
-whole).  bench/fmnist.sh uses them to resume.
+whole).  --last-interrupted exits 0 when the last record a resume keeps is
+the unevaluated part a signal stopped (1 otherwise): a time budget that ran
+out that way needs one step more to end with an evaluation.  bench/fmnist.sh
+uses them to resume.
 
 --by-epoch prints one table of runs side by side, a line per whole epoch:
 each run's test accuracy after it, the training minutes it had taken by then
@@ -88,8 +94,8 @@ INPUTS = [("static", "static images, direct encoding, T=4"),
           ("neuro", "simulated events (3 saccades), T=10, 2x34x34")]
 
 
-def ckpt_epoch(path):
-    """The 'epoch' metadata of a safetensors checkpoint, or None."""
+def ckpt_meta(path):
+    """The __metadata__ of a safetensors checkpoint, or None."""
     try:
         with open(path, "rb") as f:
             head = f.read(8)
@@ -99,20 +105,33 @@ def ckpt_epoch(path):
             if n > 100_000_000:
                 return None
             meta = json.loads(f.read(n)).get("__metadata__", {})
-        return int(meta["epoch"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return meta if isinstance(meta, dict) else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def ckpt_epoch(path):
+    """The 'epoch' metadata of a safetensors checkpoint, or None."""
+    try:
+        return int((ckpt_meta(path) or {})["epoch"])
+    except (ValueError, KeyError, TypeError):
         return None
 
 
 def read_log(run_dir):
-    """Epoch records a resume would keep (epoch <= last checkpoint's epoch).
-    A finished run (DONE) kept without its checkpoints, as docs/results-data
-    keeps them: every record of its log, which nothing will cut back."""
-    last = ckpt_epoch(os.path.join(run_dir, "last.safetensors"))
-    if last is None:
-        if not os.path.exists(os.path.join(run_dir, "DONE")):
-            return []
-        last = float("inf")
+    """The epoch records of the run's history as its last.safetensors holds it:
+    the log replayed the way `ltsnn train --resume` sees it.  The checkpoint
+    counts the epoch lines written before it was saved (log_lines), and each
+    resume line says how many its checkpoint counted
+    (log_lines_at_checkpoint): lines beyond those were written by an
+    invocation that died before its next save, and are dropped.  A checkpoint
+    without log_lines (an older build): the records up to its epoch.  A
+    finished run (DONE) kept without its checkpoints, as docs/results-data
+    keeps them: every record its resume lines keep."""
+    meta = ckpt_meta(os.path.join(run_dir, "last.safetensors"))
+    done = os.path.exists(os.path.join(run_dir, "DONE"))
+    if meta is None and not done:
+        return []
     out = []
     try:
         with open(os.path.join(run_dir, "log.jsonl")) as f:
@@ -121,10 +140,20 @@ def read_log(run_dir):
                     r = json.loads(line)
                 except ValueError:
                     continue  # a line cut short by a kill
-                if isinstance(r, dict) and isinstance(r.get("epoch"), int) and r["epoch"] <= last:
+                if not isinstance(r, dict):
+                    continue
+                if isinstance(r.get("log_lines_at_checkpoint"), int) and "resume" in r:
+                    del out[r["log_lines_at_checkpoint"]:]
+                elif isinstance(r.get("epoch"), int):
                     out.append(r)
     except OSError:
         return []
+    if meta is not None:
+        try:
+            del out[int(meta["log_lines"]):]
+        except (KeyError, ValueError, TypeError):
+            last = ckpt_epoch(os.path.join(run_dir, "last.safetensors"))
+            out = [r for r in out if last is not None and r["epoch"] <= last]
     out.sort(key=lambda r: r["epoch"])
     return out
 
@@ -198,8 +227,8 @@ def status(s):
     if s["done"]:
         return "done"
     if not s["log"]:
-        # stopped inside its first epoch: ltsnn writes no log line until an epoch
-        # ends, but a signal leaves last.safetensors, which the scripts resume
+        # a checkpoint and no log line: killed (SIGKILL) after a save inside the first
+        # epoch, or a signal to a build older than the interrupted log line; resumable
         if os.path.exists(os.path.join(s["dir"], "last.safetensors")):
             return "stopped in its first epoch, resumes"
         return "started, nothing saved"
@@ -471,6 +500,12 @@ def main(argv):
         whole = [r["epoch"] for r in read_log(argv[1]) if not r.get("partial")]
         print(max(0, int(argv[2]) - max(whole, default=0)))
         return 0
+    if argv[:1] == ["--last-interrupted"]:
+        if len(argv) != 2:
+            print("usage: results_table.py --last-interrupted RUN_DIR", file=sys.stderr)
+            return 2
+        log = read_log(argv[1])
+        return 0 if log and log[-1].get("interrupted") else 1
     if argv[:1] == ["--by-epoch"]:
         if len(argv) < 2:
             print("usage: results_table.py --by-epoch RUN_DIR[=LABEL] ...", file=sys.stderr)

@@ -102,6 +102,40 @@ rc=$?
 grep -q "was started with a different command" "$d/o" || bad "other settings not explained: $(cat "$d/o")"
 cmp -s "$d/log.before" "$R/sgp/seed2/log.jsonl" || bad "refused run's log changed"
 
+# a signal inside the last 1 % of a time budget: the run's last record is the unevaluated stopped part, and
+# what is left is below the tolerance; the script trains one step more (--minutes 0.0010), which ends the
+# run evaluated, instead of calling it done.  Made from a finished run: its folder without DONE, an
+# interrupted line appended to its log and counted by its checkpoint, as ltsnn writes them.
+F="$R/fixed/seed2"
+rm "$F/DONE"
+python3 - "$F" > "$d/o" 2>&1 <<'PY' || bad "edge: could not make the interrupted state: $(cat "$d/o")"
+import json, os, struct, sys
+d = sys.argv[1]
+lines = open(os.path.join(d, "log.jsonl")).read().splitlines()
+r = json.loads(lines[-1])
+r.update(partial=True, interrupted=True, test_acc=-1.0, train_seconds=0.01, seconds=0.01)
+with open(os.path.join(d, "log.jsonl"), "a") as f:
+    f.write(json.dumps(r) + "\n")
+p = os.path.join(d, "last.safetensors")
+raw = open(p, "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+head = json.loads(raw[8:8 + n])
+head["__metadata__"]["log_lines"] = str(int(head["__metadata__"]["log_lines"]) + 1)
+h = json.dumps(head).encode()
+h += b" " * (-len(h) % 8)
+open(p, "wb").write(struct.pack("<Q", len(h)) + h + raw[8 + n:])
+PY
+python3 bench/results_table.py --last-interrupted "$F" || bad "edge: --last-interrupted does not see the stopped part"
+n1=$(wc -l < "$F/invocations.txt")
+sh bench/fmnist.sh --out "$d/out" --rows fixed --inputs static --seeds 2 --minutes 0.1 --limit 320 --batch 32 \
+    --threads 1 --ltsnn "$LTSNN" --no-table > "$d/o" 2>&1 || bad "edge: the call failed: $(tail -n 3 "$d/o")"
+[ "$(wc -l < "$F/invocations.txt")" -eq $((n1 + 1)) ] && tail -n 1 "$F/invocations.txt" | grep -q -- "--minutes 0.0010 " ||
+    bad "edge: want one more invocation of --minutes 0.0010: $(tail -n 2 "$F/invocations.txt")"
+[ -f "$F/DONE" ] || bad "edge: not DONE after the extra step"
+python3 bench/results_table.py --last-interrupted "$F" && bad "edge: the run still ends unevaluated"
+tail -n 1 "$F/log.jsonl" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["test_acc"] >= 0, r' ||
+    bad "edge: the last log line is not an evaluation"
+
 # an epoch budget (equal samples): an invocation cut short by --chunk is resumed inside its epoch, the
 # run is DONE when its log holds epoch 2 whole, every run has seen exactly 2 x 320 samples, and the
 # table names the budget in epochs
@@ -172,6 +206,7 @@ if [ -f "$I/last.safetensors" ] && [ -f "$I/log.jsonl" ] && [ ! -f "$I/DONE" ]; 
 assert len(l) == 1 and l[0]["epoch"] == 1 and l[0]["partial"] and l[0]["interrupted"], l
 assert l[0]["test_acc"] == -1 and 0 < l[0]["samples"] < 1600 and l[0]["train_seconds"] > 0, l' "$I/log.jsonl" \
         2>"$d/o" || bad "interrupted: the stopped part is not logged as such: $(tail -n 1 "$d/o")"
+    python3 bench/results_table.py --last-interrupted "$I" || bad "interrupted: --last-interrupted says no"
     python3 bench/results_table.py "$d/int" > "$d/o" 2>&1 && grep -q "| s1 unfinished: 0\.[0-9]* of 1 epochs |" "$d/o" ||
         bad "interrupted: the table does not show the stopped part: $(grep '^| fixed' "$d/o")"
     (fi_) > "$d/o" 2>&1 || bad "interrupted: second call failed: $(tail -n 3 "$d/o")"
@@ -185,6 +220,7 @@ assert [(x["epoch"], x["samples"], x["partial"]) for x in l] == [(1, l[0]["sampl
 assert "interrupted" not in l[1] and l[1]["test_acc"] >= 0, l[1]' "$I/log.jsonl" 2>"$d/o" ||
         bad "interrupted: the resumed log is not the stopped part and one whole epoch of 1600: $(tail -n 1 "$d/o")"
     [ -f "$I/DONE" ] || bad "interrupted: not DONE after the second call"
+    python3 bench/results_table.py --last-interrupted "$I" && bad "interrupted: --last-interrupted after the resume"
     # a minutes budget counts the stopped part's seconds: what is left is the budget less both lines' seconds
     want=$(python3 -c 'import json,sys; print("%.3f" % max(0, 600 - sum(json.loads(x).get("train_seconds", 0)
         for x in open(sys.argv[1]))))' "$I/log.jsonl")

@@ -8,6 +8,7 @@ LTSNN=${LTSNN:-./ltsnn}
 LTSNN=$(cd "$(dirname "$LTSNN")" && pwd)/$(basename "$LTSNN")
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 . tests/lib.sh
+ROOT=$(pwd)
 cd "$tmp"
 expect() { want=$1; shift; "$@" >out 2>err; got=$?; [ "$got" = "$want" ]; }
 common="--limit 96 --batch 16 --threads 1 --seed 4"
@@ -107,6 +108,41 @@ if [ $rc = 130 ] && grep -q "interrupted in epoch" int.err && grep -q "resume wi
 else bad "SIGINT: rc $rc, $(cat int.err | tr '\r' '\n' | tail -3), $(ls int)"; fi
 expect 0 "$LTSNN" train --limit 480 --batch 16 --threads 1 --epochs 3 --resume int/last.safetensors --minutes 0.05 \
     && ok "the interrupted run resumes" || bad "resume after SIGINT: $(cat err)"
+# a signal on an epoch's last batch: that epoch is still evaluated, logged and saved whole, then the run
+# stops (before, a resume went on to the next epoch and this one was never evaluated).  One batch per
+# epoch: every signal the batch loop sees lands on a last batch.  And inside an epoch: the stopped part is
+# logged, not evaluated, and the checkpoint counts that line.
+sig_run() { # $1: folder, $2: --limit
+    "$LTSNN" train --limit "$2" --batch 16 --threads 1 --epochs 100000 --out "$1" >"$1.out" 2>"$1.err" &
+    pid=$!
+    i=0; while [ ! -s "$1/log.jsonl" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+    kill -INT $pid; wait $pid; rc=$?
+}
+for case in "one 16 whole" "many 960 part"; do
+    set -- $case
+    sig_run "$1" "$2"
+    if [ $rc = 130 ] && grep -q "interrupted in epoch" "$1.err" && /usr/bin/python3 - "$1" "$3" "$ROOT/bench" <<'PY' 2>"$1.py"
+import json, os, sys
+d, kind, bench = sys.argv[1:]
+sys.path.insert(0, bench)
+from results_table import ckpt_epoch
+import struct
+lines = [json.loads(l) for l in open(os.path.join(d, "log.jsonl"))]
+last = lines[-1]
+with open(os.path.join(d, "last.safetensors"), "rb") as f:
+    meta = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))["__metadata__"]
+assert int(meta["log_lines"]) == len(lines), (meta["log_lines"], len(lines))
+assert ckpt_epoch(os.path.join(d, "last.safetensors")) == last["epoch"], (meta["epoch"], last)
+if kind == "whole":
+    assert not last["partial"] and "interrupted" not in last and last["test_acc"] >= 0, last
+    assert int(meta["epoch_batches_done"]) == last["batches"] == 1, (meta, last)
+else:
+    assert last["partial"] and last["interrupted"] and last["test_acc"] == -1 and last["train_seconds"] > 0, last
+    assert int(meta["epoch_batches_done"]) == last["batches"] < 60, (meta, last)
+PY
+    then ok "SIGINT ($3 epoch): $(tail -n 1 "$1/log.jsonl" | cut -c 1-60)..., the checkpoint counts its lines"
+    else bad "SIGINT ($3 epoch): rc $rc, $(tail -n 2 "$1.err"), $(cat "$1.py")"; fi
+done
 "$LTSNN" train --limit 480 --batch 16 --threads 1 --epochs 3 --out term >/dev/null 2>term.err &
 pid=$!
 i=0; while [ ! -f term/config.json ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done

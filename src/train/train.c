@@ -562,6 +562,17 @@ static void log_line(char *line, size_t cap, const lt_net *net, const lt_head *h
     snprintf(line + o, cap - (size_t)o, "}%s}\n", extra);
 }
 
+/* The stop a signal asked for, with where it stopped and what was saved (every rank says the same, so
+ * the path is made here, not taken from the writer's last save). */
+static lt_status interrupted_err(lt_err *err, const lt_train_config *c, int epoch, long done, long batches,
+                                 char *path, size_t cap)
+{
+    if (c->out_dir)
+        snprintf(path, cap, "%s/last.safetensors", c->out_dir);
+    return lt_err_set(err, LT_ERR_INTERRUPTED, "interrupted in epoch %d after batch %ld of %ld%s%s", epoch, done,
+                      batches, c->out_dir ? "; saved " : " (no run folder: nothing saved)", c->out_dir ? path : "");
+}
+
 /* A parameter gradient that is NaN or infinite (the first one's name in *name).  Also adds each
  * tensor's sum of squared gradient entries to gsq[i]: the epoch's gradient RMS per tensor in
  * log.jsonl, and a tensor whose sum stays 0 all epoch has stopped learning (grad_health). */
@@ -849,12 +860,13 @@ setup:
                       (c->max_seconds > 0 && train_time + (now - t0) >= c->max_seconds ? 2 : 0);
             if (c->stop || c->max_seconds > 0)
                 ask = lt_par_or(&par, ask);
-            if (ask & 1) {
-                interrupted = 1;
-                break;
-            }
+            /* the time limit first: a run that ends anyway ends the usual way, evaluated */
             if (ask & 2) {
                 stop = 1;
+                break;
+            }
+            if (ask & 1) {
+                interrupted = 1;
                 break;
             }
         }
@@ -862,7 +874,10 @@ setup:
         train_time += t_train;
         lt_par_log_fields(&par, par_fields, sizeof par_fields, done_batches - first, c->sync_bn);
         int partial = done_batches < batches;
-        if (interrupted) {
+        /* a signal on an epoch's last batch: the epoch ends the usual way (evaluated, logged, saved), then
+         * the run stops; otherwise a resume would go on to the next epoch and this one would never be
+         * evaluated */
+        if (interrupted && partial) {
             /* no evaluation: a log line that keeps the seconds trained (a time budget resumed from here must
              * not train them again; its test_* are -1 and "interrupted" says why), the state of this batch
              * into last.safetensors, and out.  The line is written first: the checkpoint counts it. */
@@ -888,9 +903,7 @@ setup:
                     st = save_ckpt(net, opt, head, path, &rs, settings, c, err);
             }
             if (!(st = lt_par_agree(&par, st, err)))
-                st = lt_err_set(err, LT_ERR_INTERRUPTED, "interrupted in epoch %d after batch %ld of %ld%s%s", epoch,
-                                done_batches, batches, c->out_dir ? "; saved " : " (no run folder: nothing saved)",
-                                c->out_dir ? path : "");
+                st = interrupted_err(err, c, epoch, done_batches, batches, path, sizeof path);
             goto done;
         }
         lt_eval_result ev; /* without a test split: the head's result names, each -1 */
@@ -944,6 +957,10 @@ setup:
                              .samples_per_s = (double)(done_batches - first) * B / (t_train > 1e-9 ? t_train : 1e-9),
                              .head = head->kind, .stats = &rs.sums, .eval = &ev, .warning = warn ? note : NULL};
             progress(ctx, &p);
+        }
+        if (interrupted) { /* the signal came on this epoch's last batch: it is saved whole */
+            st = interrupted_err(err, c, epoch, done_batches, batches, path, sizeof path);
+            goto done;
         }
     }
 done:

@@ -883,8 +883,7 @@ setup:
              * into last.safetensors, and out.  The line is written first: the checkpoint counts it. */
             rs.epoch = epoch;
             rs.batch = done_batches;
-            if (partial)
-                rs.rng = before;
+            rs.rng = before; /* a resume re-draws this epoch's order */
             if (!(st = lt_par_end_epoch(&par, &rs.sums, rate, n_lif, c->sync_bn, epoch, err)) && writer) {
                 lt_eval_result ev;
                 lt_head_eval_reset(head);

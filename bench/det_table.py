@@ -20,7 +20,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from results_table import read_json, read_log  # noqa: E402
+from results_table import per_epoch_sum, read_json, read_log  # noqa: E402
 
 
 def fmt(v, spec='%.4f'):
@@ -44,7 +44,7 @@ def run_row(d):
                                                                        'test_none')}
     return {
         'mode': meta.get('row', os.path.basename(os.path.dirname(d))), 'seed': meta.get('seed'),
-        'done': os.path.exists(os.path.join(d, 'DONE')), 'steps': sum({r['epoch']: r.get('batches', 0) for r in log if 'epoch' in r}.values()),
+        'done': os.path.exists(os.path.join(d, 'DONE')), 'steps': per_epoch_sum(log, 'batches'),
         'minutes': t / 60, 'budget': meta.get('budget_minutes'), 'best': best, 'best_at': best_at,
         'best_map': best_map, 'first50': first50,
         'ev': {k: (v['voc'], v['coco']) if v else (None, None) for k, v in ev.items()},

@@ -11,11 +11,13 @@ agreement with the float net (RUN/integer.txt).
 
 Standard library only.
 """
-import json
 import math
 import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results_table import per_epoch_sum, read_log  # noqa: E402
 
 ROWS = [("fixed", "fixed threshold, float32"), ("fixed-w4", "fixed threshold, 4-bit conv weights"),
         ("sgp", "SGP (sigmoid), float32"), ("sgp-w4", "SGP (sigmoid), 4-bit conv weights")]
@@ -58,25 +60,6 @@ def integer(text):
     return float(acc.group(1)), float(sp.group(1)), float(pr.group(1))
 
 
-def samples_seen(run):
-    """Training samples the run saw: per epoch, its last log line's `samples` (a
-    line counts the whole epoch so far, so an epoch stopped and resumed has two
-    lines and the second holds both parts)."""
-    per_epoch = {}
-    try:
-        with open(os.path.join(run, "log.jsonl")) as f:
-            for line in f:
-                try:
-                    r = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(r, dict) and "epoch" in r:
-                    per_epoch[r["epoch"]] = r.get("samples", 0)
-    except OSError:
-        pass
-    return sum(per_epoch.values())
-
-
 def fmt(m, sd, digits=2):
     if m is None:
         return "-"
@@ -103,7 +86,7 @@ def main():
                     continue
                 accs.append((s[4:], en[0]))
                 e.append(en[1:])
-                seen.append(samples_seen(run))
+                seen.append(per_epoch_sum(read_log(run), "samples"))
                 iq = integer(read(os.path.join(run, "integer.txt")) or "")
                 if iq:
                     q.append(iq)

@@ -158,6 +158,13 @@ def read_log(run_dir):
     return out
 
 
+def per_epoch_sum(log, key):
+    """The sum over epochs of each epoch's last record's `key`.  A record's
+    samples and batches count its epoch so far (the checkpoint carries the sums
+    of a stopped epoch), so an epoch stopped and resumed must count once."""
+    return sum({r["epoch"]: r.get(key, 0) for r in log}.values())
+
+
 def read_json(path):
     try:
         with open(path) as f:
@@ -180,9 +187,8 @@ def run_summary(run_dir):
         "epochs_logged": len(log),
         "train_s": sum(r.get("train_seconds", 0) for r in log),
         "wall_s": sum(r.get("seconds", 0) for r in log),
-        # a resumed epoch's line counts the samples of the whole epoch (its sums come
-        # from the checkpoint), its train_seconds only its own invocation's
-        "samples": sum({r["epoch"]: r.get("samples", 0) for r in log}.values()),
+        # train_seconds are each invocation's own; samples count the epoch so far
+        "samples": per_epoch_sum(log, "samples"),
         "budget_s": budget,
         "log": log,
     }
